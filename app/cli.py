@@ -1,0 +1,115 @@
+"""The ``msf-local`` command line: ``serve`` and ``migrate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.settings import AuthMode, RuntimeKind, Settings
+
+
+def _settings(**options: Any) -> Settings:
+    """Settings from the CLI options given; anything not given comes from ``MSF_*`` or the default."""
+    return Settings(**{k: v for k, v in options.items() if v is not None})
+
+
+_common = [
+    click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        envvar="MSF_DATA_DIR",
+        show_envvar=True,
+        help="Directory for the SQLite database, application code and checkpoints [default: ./data].",
+    ),
+    click.option(
+        "--database-url",
+        envvar="MSF_DATABASE_URL",
+        show_envvar=True,
+        help="SQLAlchemy database URL [default: sqlite:///<data-dir>/msf-local.db]; "
+        "PostgreSQL: postgresql+psycopg://user:password@host:port/db.",
+    ),
+]
+
+
+def _with_common(func: Any) -> Any:
+    for option in reversed(_common):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """msf-local: a local, AWS-compatible Managed Service for Apache Flink (kinesisanalyticsv2)."""
+
+
+@main.command()
+@click.option(
+    "--host", envvar="MSF_HOST", show_envvar=True, help="Address to listen on [default: 127.0.0.1]."
+)
+@click.option(
+    "--port", type=int, envvar="MSF_PORT", show_envvar=True, help="Port to listen on [default: 4590]."
+)
+@_with_common
+@click.option(
+    "--auth",
+    type=click.Choice([m.value for m in AuthMode]),
+    envvar="MSF_AUTH",
+    show_envvar=True,
+    help="SigV4 handling: 'accept' takes any signature (the account and region still come from it); "
+    "'strict' verifies it against --credentials-file [default: accept].",
+)
+@click.option(
+    "--credentials-file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    envvar="MSF_CREDENTIALS_FILE",
+    show_envvar=True,
+    help='For --auth strict: JSON {"<access key id>": {"secret_access_key": ..., "account_id": ...}}.',
+)
+@click.option(
+    "--default-account-id",
+    envvar="MSF_DEFAULT_ACCOUNT_ID",
+    show_envvar=True,
+    help="Account for access keys that are not a 12-digit account id [default: 123456789012].",
+)
+@click.option(
+    "--default-region",
+    envvar="MSF_DEFAULT_REGION",
+    show_envvar=True,
+    help="Region for unsigned requests [default: us-east-1].",
+)
+@click.option(
+    "--runtime",
+    type=click.Choice([m.value for m in RuntimeKind]),
+    envvar="MSF_RUNTIME",
+    show_envvar=True,
+    help="Runtime adapter that runs applications [default: embedded].",
+)
+@click.option(
+    "--aws-endpoint",
+    envvar="MSF_AWS_ENDPOINT",
+    show_envvar=True,
+    help="Endpoint for S3, Kinesis and CloudWatch Logs [default: the embedded moto on this port].",
+)
+def serve(**options: Any) -> None:
+    """Serve the kinesisanalyticsv2 API (and the embedded S3/Kinesis/Logs) over HTTP."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings(**options)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False
+    )
+
+
+@main.command()
+@_with_common
+def migrate(**options: Any) -> None:
+    """Apply the database migrations and exit."""
+    from app.db.migrate import upgrade
+
+    settings = _settings(**options)
+    upgrade(settings.effective_database_url)
+    click.echo(f"database at head: {settings.effective_database_url}")

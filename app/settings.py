@@ -1,0 +1,62 @@
+"""msf-local settings: one pydantic-settings class, environment prefix ``MSF_``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuthMode(StrEnum):
+    """How SigV4 signatures are treated."""
+
+    ACCEPT = "accept"  # any signature; the scope is still derived from the credential scope
+    STRICT = "strict"  # verify against the credentials file
+
+
+class RuntimeKind(StrEnum):
+    """Which runtime adapter runs applications."""
+
+    EMBEDDED = "embedded"
+    FAKE = "fake"
+
+
+class Settings(BaseSettings):
+    """Every knob of msf-local; each is settable as ``MSF_<NAME>`` or by a CLI option."""
+
+    model_config = SettingsConfigDict(env_prefix="MSF_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=4590, ge=0, le=65535, description="Port to listen on.")
+    data_dir: Path = Field(default=Path("data"), description="Directory for the database, code and state.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data-dir>/msf-local.db. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host:port/db",
+    )
+    auth: AuthMode = Field(default=AuthMode.ACCEPT, description="SigV4 handling: accept (any) or strict.")
+    credentials_file: Path | None = Field(
+        default=None,
+        description="JSON file for --auth strict: {access_key_id: {secret_access_key, account_id}}.",
+    )
+    default_account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
+    default_region: str = Field(default="us-east-1")
+    runtime: RuntimeKind = Field(default=RuntimeKind.EMBEDDED, description="Runtime adapter.")
+    aws_endpoint: str | None = Field(
+        default=None,
+        description="Endpoint for S3/Kinesis/CloudWatch Logs; default: the embedded moto behind this port.",
+    )
+    control_interval: float = Field(default=0.5, gt=0, description="Seconds between control-loop ticks.")
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in force: the configured one or SQLite in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'msf-local.db'}"
