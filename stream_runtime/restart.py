@@ -78,7 +78,7 @@ class FailureRateRestartStrategy(RestartStrategy):
 
 @dataclass
 class ExponentialDelayRestartStrategy(RestartStrategy):
-    """Backoff growing by ``multiplier`` up to ``max_backoff_s``, reset after a stable run (Flink 1.19+ defaults)."""
+    """Backoff growing by ``multiplier`` up to ``max_backoff_s``, reset after a stable run (Flink 1.19+)."""
 
     initial_backoff_s: float = 1.0
     max_backoff_s: float = 60.0
@@ -99,7 +99,10 @@ class ExponentialDelayRestartStrategy(RestartStrategy):
         if self._current and now - running_since >= self.reset_backoff_threshold_s:
             self._current = 0.0
             self._attempts = 0
-        if self.attempts_before_reset_backoff is not None and self._attempts >= self.attempts_before_reset_backoff:
+        if (
+            self.attempts_before_reset_backoff is not None
+            and self._attempts >= self.attempts_before_reset_backoff
+        ):
             return None
         self._attempts += 1
         if not self._current:

@@ -1,4 +1,4 @@
-"""User-facing state: descriptors and the ValueState/ListState/MapState/ReducingState/AggregatingState handles."""
+"""User-facing state: descriptors and ValueState/ListState/MapState/ReducingState/AggregatingState."""
 
 from __future__ import annotations
 

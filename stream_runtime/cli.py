@@ -1,0 +1,122 @@
+"""Command line: ``python -m stream_runtime run job.py --job-id ID --checkpoint-dir DIR`` and more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import signal
+import sys
+import traceback
+from types import FrameType
+
+from stream_runtime.config import RuntimeOverrides
+from stream_runtime.engine.control import JobControlChannel
+from stream_runtime.engine.executor import JobCanceled
+from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.properties import PROPERTIES_ENV
+from stream_runtime.storage.layout import CheckpointLayout
+from stream_runtime.storage.local import LocalCheckpointStorage
+
+EXIT_FAILED = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m stream_runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run a job file in this process")
+    run.add_argument("job_file")
+    run.add_argument("--job-id", required=True)
+    run.add_argument("--checkpoint-dir", required=True)
+    run.add_argument("--restore", help="checkpoint or savepoint directory to restore from")
+    run.add_argument("--allow-non-restored-state", action="store_true")
+    run.add_argument("--parallelism", type=int)
+    run.add_argument("--checkpoint-interval", type=int, help="ms; overrides the job code")
+    run.add_argument("--min-pause", type=int, help="ms; overrides the job code")
+    toggle = run.add_mutually_exclusive_group()
+    toggle.add_argument("--checkpointing", dest="checkpointing", action="store_true", default=None)
+    toggle.add_argument("--no-checkpointing", dest="checkpointing", action="store_false")
+    run.add_argument("--control-fd", type=int, help="socket fd of the supervisor's control channel")
+    run.add_argument("--attempt", type=int, default=0)
+    run.add_argument("--properties", help="application_properties.json for the job")
+    stats = commands.add_parser("checkpoints", help="print a job's checkpoint statistics")
+    stats.add_argument("--job-id", required=True)
+    stats.add_argument("--checkpoint-dir", required=True)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    channel = JobControlChannel.from_fd(args.control_fd) if args.control_fd is not None else None
+    options = LaunchOptions(
+        job_id=args.job_id,
+        storage=LocalCheckpointStorage(args.checkpoint_dir),
+        restore_storage=LocalCheckpointStorage(args.restore) if args.restore else None,
+        allow_non_restored_state=args.allow_non_restored_state,
+        overrides=RuntimeOverrides(
+            checkpointing_enabled=args.checkpointing,
+            checkpoint_interval_ms=args.checkpoint_interval,
+            min_pause_between_checkpoints_ms=args.min_pause,
+            parallelism=args.parallelism,
+        ),
+        channel=channel,
+        attempt=args.attempt,
+    )
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        options.cancel_requested.set()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    if args.properties:
+        os.environ[PROPERTIES_ENV] = args.properties
+    sys.argv = [args.job_file, *args.job_args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.job_file)))
+    code = 0
+    try:
+        with launch_options(options):
+            runpy.run_path(args.job_file, run_name="__main__")
+        if channel is not None:
+            channel.send("finished")
+    except JobCanceled:
+        if channel is not None:
+            channel.send("canceled")
+    except BaseException:
+        text = traceback.format_exc()
+        sys.stderr.write(text)
+        if channel is not None:
+            channel.send("failed", error=text)
+        code = EXIT_FAILED
+    finally:
+        sys.stdout.flush()
+        if channel is not None:
+            channel.close()
+    return code
+
+
+def _checkpoints(args: argparse.Namespace) -> int:
+    layout = CheckpointLayout(LocalCheckpointStorage(args.checkpoint_dir), args.job_id)
+    latest = layout.latest_completed()
+    print(
+        json.dumps(
+            {
+                "latest_completed": None if latest is None else layout.storage.describe(latest.directory),
+                "history": layout.read_stats(),
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m stream_runtime``; arguments after ``--`` go to the job as ``sys.argv``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    job_args: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, job_args = argv[:split], argv[split + 1 :]
+    args = _parser().parse_args(argv)
+    args.job_args = job_args
+    if args.command == "run":
+        return _run(args)
+    return _checkpoints(args)

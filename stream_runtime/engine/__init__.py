@@ -1,0 +1,1 @@
+"""The execution engine: operators, coordinator, async checkpoint writer, launcher, control channel."""

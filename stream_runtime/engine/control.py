@@ -1,0 +1,103 @@
+"""Control channel between the supervisor and a job process: JSON lines over a local socket pair.
+
+Job → supervisor events: ``job_started``, ``running``, ``checkpoint``, ``finished``, ``canceled``, ``failed``,
+``response``. Supervisor → job commands carry ``type`` and an optional ``request_id``; the job answers each
+command that has a ``request_id`` with a ``response``. Commands today: ``cancel``, ``ping``; the next ones
+(``trigger_savepoint``, ``stop_with_savepoint``) fit the same shape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+Message = dict[str, Any]
+
+
+class LineChannel:
+    """Thread-safe JSON-lines messaging over a connected socket; a reader thread delivers incoming lines."""
+
+    def __init__(self, sock: socket.socket, on_message: Callable[[Message], None]) -> None:
+        self._sock = sock
+        self._send_lock = threading.Lock()
+        self._on_message = on_message
+        self._closed = threading.Event()
+        self._reader = threading.Thread(target=self._read_loop, name="control-reader", daemon=True)
+        self._reader.start()
+
+    def send(self, message: Message) -> bool:
+        """Send one message; returns False if the peer is gone."""
+        data = (json.dumps(message) + "\n").encode()
+        with self._send_lock:
+            try:
+                self._sock.sendall(data)
+            except OSError:
+                return False
+        return True
+
+    def _read_loop(self) -> None:
+        buffer = b""
+        try:
+            while True:
+                chunk = self._sock.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        self._on_message(json.loads(line))
+        except OSError:
+            pass
+        finally:
+            self._closed.set()
+
+    def wait_closed(self, timeout: float) -> bool:
+        """Wait until the peer closed its end (or the timeout elapsed)."""
+        return self._closed.wait(timeout)
+
+    def close(self) -> None:
+        """Close the socket."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
+
+class JobControlChannel:
+    """The job process's end: sends events, queues commands for the main loop to handle between batches."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.commands: queue.Queue[Message] = queue.Queue()
+        self._line = LineChannel(sock, self.commands.put)
+
+    @classmethod
+    def from_fd(cls, fd: int) -> JobControlChannel:
+        """Attach to an inherited socket file descriptor."""
+        return cls(socket.socket(fileno=fd))
+
+    def send(self, event: str, **fields: Any) -> None:
+        """Send an event to the supervisor (ignored if it is gone)."""
+        self._line.send({"type": event, **fields})
+
+    def respond(self, command: Message, **fields: Any) -> None:
+        """Answer a command that carried a ``request_id``."""
+        if "request_id" in command:
+            self._line.send({"type": "response", "request_id": command["request_id"], **fields})
+
+    def poll_commands(self) -> list[Message]:
+        """Commands received since the last call."""
+        out = []
+        while True:
+            try:
+                out.append(self.commands.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._line.close()

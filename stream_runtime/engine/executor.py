@@ -1,0 +1,418 @@
+"""Runs a job graph in this process: subtasks as logical partitions, checkpoints at quiescent points."""
+
+from __future__ import annotations
+
+import copy
+import queue
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from stream_runtime import serde
+from stream_runtime.engine.coordinator import (
+    CheckpointCoordinator,
+    CheckpointFailureReason,
+    CheckpointFailureThresholdExceeded,
+    CheckpointStats,
+    FailureOutcome,
+)
+from stream_runtime.engine.launch import LaunchOptions
+from stream_runtime.engine.operators import Edge, OperatorInstance, SourceInstance
+from stream_runtime.engine.writer import CheckpointResult, CheckpointTask, CheckpointWriter, OperatorSnapshot
+from stream_runtime.functions import RuntimeContext
+from stream_runtime.restart import default_restart_strategy
+from stream_runtime.state.backend import HeapKeyedStateBackend, redistribute_operator_state
+from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange, compute_default_max_parallelism
+from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
+from stream_runtime.storage.local import LocalCheckpointStorage
+from stream_runtime.storage.metadata import CheckpointMetadata
+
+if TYPE_CHECKING:
+    from stream_runtime.datastream import StreamExecutionEnvironment, Transformation
+
+IDLE_WAIT_S = 0.002
+
+
+class JobCanceled(Exception):
+    """The job was cancelled through the control channel."""
+
+
+class StateRestoreError(RuntimeError):
+    """The checkpoint or savepoint cannot be mapped onto this job."""
+
+
+@dataclass
+class JobExecutionResult:
+    """Returned by ``execute()``: identity, runtime and checkpoint statistics of the run."""
+
+    job_id: str
+    job_name: str
+    net_runtime_ms: int
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Vertex:
+    node: Transformation
+    parallelism: int
+    max_parallelism: int
+    instances: list[OperatorInstance]
+    assigner: KeyGroupAssigner | None
+
+
+class JobRunner:
+    """Builds subtasks from the graph, restores state, and drives the source → sink loop with checkpoints."""
+
+    def __init__(self, env: StreamExecutionEnvironment, job_name: str, options: LaunchOptions) -> None:
+        self.env = env
+        self.job_name = job_name
+        self.options = options
+        self.config = env.checkpoint_config
+        options.overrides.apply(self.config)
+        self.parallelism = options.overrides.parallelism or env.parallelism
+        self.restart_strategy = env.restart_strategy or default_restart_strategy(
+            self.config.is_checkpointing_enabled()
+        )
+        storage = options.storage
+        if storage is None:
+            storage = LocalCheckpointStorage(tempfile.mkdtemp(prefix="stream-runtime-"))
+        self.layout = CheckpointLayout(storage, options.job_id)
+        self.vertices: list[_Vertex] = []
+        self.sources: list[SourceInstance] = []
+        self.keyed: list[OperatorInstance] = []
+        self.writer: CheckpointWriter | None = None
+        self.coordinator: CheckpointCoordinator | None = None
+
+    def _send(self, event: str, **fields: Any) -> None:
+        if self.options.channel is not None:
+            self.options.channel.send(event, **fields)
+
+    def run(self) -> JobExecutionResult:
+        """Execute until the bounded input ends, the job is cancelled, or an error escapes."""
+        started = time.monotonic()
+        self._send(
+            "job_started",
+            job_name=self.job_name,
+            attempt=self.options.attempt,
+            parallelism=self.parallelism,
+            checkpoint_config=self.config.to_dict(),
+            restart_strategy=self.restart_strategy.to_dict(),
+        )
+        restored = self._load_restore_metadata()
+        self._build(restored)
+        self._start_checkpointing()
+        failed = True
+        try:
+            self._initialize(restored)
+            self._send("running")
+            self._loop()
+            if self.options.cancel_requested.is_set():
+                raise JobCanceled("job was cancelled")
+            self._finish()
+            failed = False
+        finally:
+            self._shutdown(failed)
+        return JobExecutionResult(
+            self.options.job_id,
+            self.job_name,
+            int((time.monotonic() - started) * 1000),
+            self.checkpoint_stats(),
+        )
+
+    def checkpoint_stats(self) -> list[dict[str, Any]]:
+        """Statistics of every checkpoint of this run (readable while it runs)."""
+        return [] if self.coordinator is None else [s.to_dict() for s in self.coordinator.history]
+
+    def _load_restore_metadata(self) -> tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None:
+        storage = self.options.restore_storage
+        if storage is None:
+            return None
+        metadata = CheckpointMetadata.from_bytes(storage.read(METADATA_FILE))
+        states: dict[str, list[dict[str, Any]]] = {}
+        for uid, entry in metadata.operators.items():
+            states[uid] = [serde.loads(storage.read(name)) for name in entry["files"]]
+        self.options.log(f"Restoring job {self.options.job_id} from {storage.describe('')}.")
+        return metadata, states
+
+    def _build(self, restored: tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None) -> None:
+        by_id: dict[int, _Vertex] = {}
+        known_uids = set()
+        for node in self.env.transformations:
+            uid = node.stable_uid()
+            if uid in known_uids:
+                raise ValueError(f"duplicate operator uid {uid!r}")
+            known_uids.add(uid)
+            parallelism = node.parallelism or self.parallelism
+            max_parallelism = node.max_parallelism or self.env.max_parallelism
+            if max_parallelism is None:
+                max_parallelism = compute_default_max_parallelism(parallelism)
+            keyed = node.kind in ("keyed_process", "keyed_reduce")
+            assigner = KeyGroupAssigner(max_parallelism, parallelism) if keyed else None
+            if restored and keyed and uid in restored[0].operators:
+                old_max = restored[0].operators[uid]["max_parallelism"]
+                if old_max != max_parallelism:
+                    raise StateRestoreError(
+                        f"operator {uid!r} was checkpointed with max parallelism {old_max}, "
+                        f"now {max_parallelism}; keyed state cannot be mapped"
+                    )
+            instances = [
+                self._instance(node, uid, i, parallelism, max_parallelism, assigner)
+                for i in range(parallelism)
+            ]
+            vertex = _Vertex(node, parallelism, max_parallelism, instances, assigner)
+            by_id[node.id] = vertex
+            self.vertices.append(vertex)
+            for upstream, selector in node.inputs:
+                up = by_id[upstream.id]
+                for index, instance in enumerate(up.instances):
+                    forward = selector is None and up.parallelism == parallelism
+                    instance.output.edges.append(Edge(instances, index, selector, assigner, forward))
+        if restored:
+            unknown = set(restored[0].operators) - known_uids
+            if unknown and not self.options.allow_non_restored_state:
+                raise StateRestoreError(
+                    f"checkpoint has state for operators not in this job: {sorted(unknown)}"
+                )
+
+    def _instance(
+        self,
+        node: Transformation,
+        uid: str,
+        index: int,
+        parallelism: int,
+        max_parallelism: int,
+        assigner: KeyGroupAssigner | None,
+    ) -> OperatorInstance:
+        backend = None
+        if assigner is not None:
+            key_range = KeyGroupRange.for_subtask(max_parallelism, parallelism, index)
+            backend = HeapKeyedStateBackend(assigner, key_range)
+        context = RuntimeContext(
+            node.name,
+            index,
+            parallelism,
+            max_parallelism,
+            self.options.attempt,
+            self.config.is_checkpointing_enabled(),
+            backend,
+        )
+        wall_ms = self._wall_ms
+        if node.kind == "source":
+            source = node.function
+            clock = self.options.clock
+            instance: OperatorInstance = SourceInstance(
+                uid,
+                node.kind,
+                source,
+                context,
+                None,
+                wall_ms,
+                make_reader=lambda splits: source.create_reader(splits, parallelism, clock),
+                initial=source.create_splits(parallelism, clock)[index::parallelism],
+            )
+            self.sources.append(instance)  # type: ignore[arg-type]
+        else:
+            function = copy.deepcopy(node.function) if parallelism > 1 else node.function
+            instance = OperatorInstance(uid, node.kind, function, context, backend, wall_ms)
+            if backend is not None:
+                self.keyed.append(instance)
+        return instance
+
+    def _wall_ms(self) -> float:
+        return self.options.wall_clock() * 1000
+
+    def _initialize(
+        self, restored: tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None
+    ) -> None:
+        for vertex in self.vertices:
+            uid = vertex.node.stable_uid()
+            parts = restored[1].get(uid) if restored else None
+            per_subtask = None
+            if parts is not None:
+                per_subtask = redistribute_operator_state([p["operator"] for p in parts], vertex.parallelism)
+            for index, instance in enumerate(vertex.instances):
+                if parts is not None and instance.keyed_backend is not None:
+                    instance.keyed_backend.restore([p["keyed"] for p in parts if "keyed" in p])
+                instance.initialize(restored is not None, None if per_subtask is None else per_subtask[index])
+
+    def _start_checkpointing(self) -> None:
+        if not self.config.is_checkpointing_enabled():
+            return
+        last_id = self.layout.read_counter()
+        self.layout.write_counter(last_id)
+        torn = self.layout.clean_torn()
+        if torn:
+            self.options.log(f"Removed torn checkpoint directories {torn}.")
+        self.coordinator = CheckpointCoordinator(self.config, last_id, self.options.clock())
+        self.writer = CheckpointWriter(self.layout, self.config.num_retained_checkpoints)
+
+    def _loop(self) -> None:
+        active = list(self.sources)
+        batch_size = self.options.source_batch_size
+        clock = self.options.clock
+        keyed = self.keyed
+        channel = self.options.channel
+        coordinator = self.coordinator
+        cancel_requested = self.options.cancel_requested
+        while active and not cancel_requested.is_set():
+            produced = 0
+            for source in active:
+                produced += source.poll(batch_size)
+            if any(s.reader is not None and s.reader.is_finished() for s in active):
+                active = [s for s in active if s.reader is not None and not s.reader.is_finished()]
+            if keyed:
+                now_ms = int(self._wall_ms())
+                for instance in keyed:
+                    instance.fire_timers(now_ms)
+            if coordinator is not None:
+                self._checkpoint_tick(clock())
+            if channel is not None:
+                self._handle_commands()
+            if not produced:
+                time.sleep(IDLE_WAIT_S)
+
+    def _handle_commands(self) -> None:
+        channel = self.options.channel
+        assert channel is not None
+        for command in channel.poll_commands():
+            kind = command.get("type")
+            if kind == "cancel":
+                self.options.cancel_requested.set()
+                channel.respond(command, ok=True)
+            elif kind == "ping":
+                channel.respond(command, ok=True, checkpoints=self.checkpoint_stats())
+            else:
+                channel.respond(command, ok=False, error=f"unsupported command {kind!r}")
+
+    def _checkpoint_tick(self, now: float) -> None:
+        coordinator, writer = self.coordinator, self.writer
+        assert coordinator is not None and writer is not None
+        while True:
+            try:
+                result = writer.results.get_nowait()
+            except queue.Empty:
+                break
+            self._on_result(result, now)
+        for checkpoint_id in coordinator.expired(now):
+            writer.abort(checkpoint_id)
+            self._on_result(
+                CheckpointResult(
+                    checkpoint_id,
+                    False,
+                    reason=CheckpointFailureReason.CHECKPOINT_EXPIRED,
+                    message="checkpoint expired before completing",
+                ),
+                now,
+            )
+        if coordinator.should_trigger(now):
+            self._trigger(now)
+
+    def _trigger(self, now: float) -> int:
+        coordinator, writer = self.coordinator, self.writer
+        assert coordinator is not None and writer is not None
+        wall_ms = int(self._wall_ms())
+        pending = coordinator.trigger(now, wall_ms)
+        started = time.perf_counter()
+        snapshots = [
+            OperatorSnapshot(
+                vertex.node.stable_uid(),
+                vertex.parallelism,
+                vertex.max_parallelism,
+                [instance.snapshot(pending.checkpoint_id, wall_ms) for instance in vertex.instances],
+                vertex.assigner,
+            )
+            for vertex in self.vertices
+        ]
+        pending.stats.sync_duration_ms = int((time.perf_counter() - started) * 1000)
+        writer.submit(
+            CheckpointTask(
+                pending.checkpoint_id,
+                wall_ms,
+                self.parallelism,
+                max(v.max_parallelism for v in self.vertices),
+                snapshots,
+                {"trigger_timestamp_ms": wall_ms, "sync_duration_ms": pending.stats.sync_duration_ms},
+            )
+        )
+        return pending.checkpoint_id
+
+    def _on_result(self, result: CheckpointResult, now: float) -> None:
+        coordinator, writer = self.coordinator, self.writer
+        assert coordinator is not None and writer is not None
+        stats: CheckpointStats | None
+        if result.ok:
+            stats = coordinator.complete(result.checkpoint_id, now, result.state_size)
+            if stats is None:
+                return
+            self.options.log(
+                f"Completed checkpoint {stats.checkpoint_id} for job {self.options.job_id} "
+                f"({stats.state_size} bytes, {stats.duration_ms} ms, sync part {stats.sync_duration_ms} ms)."
+            )
+            for instance in self._all_instances():
+                instance.notify_complete(result.checkpoint_id)
+        else:
+            assert result.reason is not None
+            stats, outcome = coordinator.fail(result.checkpoint_id, now, result.reason, result.message)
+            if stats is None:
+                return
+            self.options.log(f"Checkpoint {stats.checkpoint_id} failed: {stats.failure_reason}.")
+            for instance in self._all_instances():
+                instance.notify_aborted(result.checkpoint_id)
+            if outcome is FailureOutcome.FAIL_JOB:
+                self._report(stats)
+                raise CheckpointFailureThresholdExceeded(
+                    "Exceeded checkpoint tolerable failure threshold "
+                    f"({self.config.tolerable_checkpoint_failure_number}). "
+                    f"The latest checkpoint failed due to {stats.failure_reason}"
+                )
+        self._report(stats)
+
+    def _report(self, stats: CheckpointStats) -> None:
+        assert self.coordinator is not None and self.writer is not None
+        self._send("checkpoint", stats=stats.to_dict())
+        self.writer.save_stats(self.checkpoint_stats())
+
+    def _all_instances(self) -> list[OperatorInstance]:
+        return [instance for vertex in self.vertices for instance in vertex.instances]
+
+    def _finish(self) -> None:
+        for instance in self._all_instances():
+            instance.finish()
+        if self.coordinator is None or self.writer is None:
+            return
+        now = self.options.clock()
+        self._checkpoint_tick(now)
+        final_id = self._trigger(now)
+        deadline = time.monotonic() + self.config.checkpoint_timeout_ms / 1000
+        while self.coordinator.pending and time.monotonic() < deadline:
+            try:
+                result = self.writer.results.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            self._on_result(result, self.options.clock())
+        if self.coordinator.latest_completed_id < final_id:
+            raise RuntimeError(f"final checkpoint {final_id} did not complete")
+
+    def _shutdown(self, failed: bool) -> None:
+        errors: list[BaseException] = []
+        for instance in self._all_instances():
+            try:
+                instance.close()
+            except Exception as exc:
+                errors.append(exc)
+        if self.writer is not None:
+            self.writer.close(timeout=self.config.checkpoint_timeout_ms / 1000 if not failed else 1.0)
+        if (
+            self.options.cancel_requested.is_set()
+            and self.config.externalized_checkpoint_cleanup.value == "DELETE_ON_CANCELLATION"
+        ):
+            for checkpoint_id in self.layout.checkpoint_ids():
+                self.layout.storage.delete_tree(self.layout.checkpoint_dir(checkpoint_id))
+        if errors and not failed:
+            raise errors[0]
+
+
+def execute_job(env: StreamExecutionEnvironment, job_name: str, options: LaunchOptions) -> JobExecutionResult:
+    """Run ``env``'s graph with ``options`` (the body of ``StreamExecutionEnvironment.execute``)."""
+    return JobRunner(env, job_name, options).run()

@@ -1,0 +1,113 @@
+"""Exactly-once file sink: one part file per transaction (in-progress → pending → finished)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import IO, Any
+
+from stream_runtime.functions import FunctionInitializationContext
+from stream_runtime.sinks.two_phase import TwoPhaseCommitSinkFunction
+
+
+class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
+    """Writes ``encoder(record)`` lines to ``<directory>/<prefix>-<subtask>-<seq>``.
+
+    Readers must only consume finished files.
+
+    In-progress and pending files are hidden (dot-prefixed). Sequence numbers grow with each transaction, so
+    the finished files of a subtask sorted by name are in commit order.
+    """
+
+    def __init__(self, directory: str, prefix: str = "part", encoder: Callable[[Any], str] = str) -> None:
+        super().__init__()
+        self.directory = directory
+        self.prefix = prefix
+        self.encoder = encoder
+        self._subtask = 0
+        self._next_seq = 0
+        self._handles: dict[int, IO[str]] = {}
+
+    def _final(self, seq: int) -> str:
+        return os.path.join(self.directory, f"{self.prefix}-{self._subtask}-{seq:010d}")
+
+    def _hidden(self, seq: int, stage: str) -> str:
+        return os.path.join(self.directory, f".{self.prefix}-{self._subtask}-{seq:010d}.{stage}")
+
+    def initialize_state(self, context: FunctionInitializationContext) -> None:
+        self._subtask = context.get_runtime_context().get_index_of_this_subtask()
+        os.makedirs(self.directory, exist_ok=True)
+        super().initialize_state(context)
+
+    def finish_recovering_transactions(self, restored: bool) -> None:
+        """Remove in-progress/pending files of this subtask left by a run that died (never committed)."""
+        own = f".{self.prefix}-{self._subtask}-"
+        known = [self._next_seq - 1]
+        for name in os.listdir(self.directory):
+            if name.startswith(own) and name.endswith((".inprogress", ".pending")):
+                os.unlink(os.path.join(self.directory, name))
+                known.append(int(name[len(own) :].split(".")[0]))
+            elif name.startswith(own[1:]):
+                known.append(int(name[len(own) - 1 :]))
+        self._next_seq = max(known) + 1
+
+    def recover_and_commit(self, transaction: Any) -> None:
+        self._next_seq = max(self._next_seq, transaction["seq"] + 1)
+        self.commit(transaction)
+
+    def recover_and_abort(self, transaction: Any) -> None:
+        self._next_seq = max(self._next_seq, transaction["seq"] + 1)
+        self.abort(transaction)
+
+    def begin_transaction(self) -> Any:
+        seq = self._next_seq
+        self._next_seq += 1
+        self._handles[seq] = open(self._hidden(seq, "inprogress"), "w", encoding="utf-8")  # noqa: SIM115
+        return {"seq": seq}
+
+    def invoke_in_transaction(self, transaction: Any, value: Any) -> None:
+        self._handles[transaction["seq"]].write(self.encoder(value) + "\n")
+
+    def invoke_batch(self, values: list[Any]) -> None:
+        encoder = self.encoder
+        self._handles[self.current_transaction["seq"]].write("".join(encoder(v) + "\n" for v in values))
+
+    def pre_commit(self, transaction: Any) -> None:
+        seq = transaction["seq"]
+        handle = self._handles.pop(seq)
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+        os.replace(self._hidden(seq, "inprogress"), self._hidden(seq, "pending"))
+
+    def commit(self, transaction: Any) -> None:
+        seq = transaction["seq"]
+        pending, final = self._hidden(seq, "pending"), self._final(seq)
+        if os.path.exists(pending):
+            os.replace(pending, final)
+        elif not os.path.exists(final):
+            raise FileNotFoundError(f"pre-committed file {pending} is gone and was never committed")
+
+    def abort(self, transaction: Any) -> None:
+        seq = transaction["seq"]
+        handle = self._handles.pop(seq, None)
+        if handle is not None:
+            handle.close()
+        for stage in ("inprogress", "pending"):
+            path = self._hidden(seq, stage)
+            if os.path.exists(path):
+                os.unlink(path)
+
+
+def read_committed_lines(directory: str, prefix: str = "part") -> dict[int, list[str]]:
+    """Finished lines per subtask in commit order (what a downstream reader may consume)."""
+    result: dict[int, list[str]] = {}
+    if not os.path.isdir(directory):
+        return result
+    for name in sorted(os.listdir(directory)):
+        if not name.startswith(f"{prefix}-"):
+            continue
+        subtask = int(name[len(prefix) + 1 :].split("-")[0])
+        with open(os.path.join(directory, name), encoding="utf-8") as handle:
+            result.setdefault(subtask, []).extend(handle.read().splitlines())
+    return result

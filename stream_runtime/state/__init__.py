@@ -1,0 +1,1 @@
+"""State: key groups, keyed state handles, the heap backend and operator state."""

@@ -1,0 +1,194 @@
+"""Heap keyed-state backend (one dict per state, grouped by key group at snapshot) and operator state."""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+from typing import Any
+
+from stream_runtime.state.api import (
+    AggregatingState,
+    AggregatingStateDescriptor,
+    KeyContext,
+    ListState,
+    ListStateDescriptor,
+    MapState,
+    ReducingState,
+    ReducingStateDescriptor,
+    StateDescriptor,
+    ValueState,
+)
+from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange
+
+_COPY_ONE_LEVEL = {"list": list, "map": dict}
+
+
+class HeapKeyedStateBackend:
+    """Keyed state of one operator subtask: ``{state name: {key: value}}`` plus processing-time timers."""
+
+    def __init__(self, assigner: KeyGroupAssigner, key_group_range: KeyGroupRange) -> None:
+        self.assigner = assigner
+        self.key_group_range = key_group_range
+        self.key_context = KeyContext()
+        self.tables: dict[str, dict[Any, Any]] = {}
+        self.kinds: dict[str, str] = {}
+        self._handles: dict[str, Any] = {}
+        self._timer_heap: list[tuple[int, int, Any]] = []
+        self._timers: set[tuple[int, Any]] = set()
+        self._timer_seq = itertools.count()
+
+    def get_state(self, descriptor: StateDescriptor) -> Any:
+        """The handle for ``descriptor`` (created on first use, re-bound to restored data)."""
+        handle = self._handles.get(descriptor.name)
+        if handle is not None:
+            return handle
+        table = self.tables.setdefault(descriptor.name, {})
+        self.kinds[descriptor.name] = descriptor.kind
+        if isinstance(descriptor, ReducingStateDescriptor):
+            handle = ReducingState(self.key_context, table, descriptor.reduce_function)
+        elif isinstance(descriptor, AggregatingStateDescriptor):
+            handle = AggregatingState(self.key_context, table, descriptor.agg_function)
+        elif isinstance(descriptor, ListStateDescriptor):
+            handle = ListState(self.key_context, table)
+        elif descriptor.kind == "map":
+            handle = MapState(self.key_context, table)
+        else:
+            handle = ValueState(self.key_context, table)
+        self._handles[descriptor.name] = handle
+        return handle
+
+    def register_timer(self, timestamp: int) -> None:
+        """Register a processing-time timer for the current key (idempotent)."""
+        entry = (timestamp, self.key_context.current_key)
+        if entry not in self._timers:
+            self._timers.add(entry)
+            heapq.heappush(self._timer_heap, (timestamp, next(self._timer_seq), entry[1]))
+
+    def delete_timer(self, timestamp: int) -> None:
+        """Delete the current key's timer at ``timestamp``."""
+        self._timers.discard((timestamp, self.key_context.current_key))
+
+    def pop_due_timers(self, now_ms: int) -> list[tuple[int, Any]]:
+        """Remove and return timers with timestamp ≤ ``now_ms``, in time order."""
+        due = []
+        heap = self._timer_heap
+        while heap and heap[0][0] <= now_ms:
+            timestamp, _, key = heapq.heappop(heap)
+            if (timestamp, key) in self._timers:
+                self._timers.discard((timestamp, key))
+                due.append((timestamp, key))
+        return due
+
+    def copy_for_snapshot(self) -> dict[str, Any]:
+        """Synchronous part of a snapshot: an immutable copy of every table and of the timers."""
+        tables = {}
+        for name, table in self.tables.items():
+            one_level = _COPY_ONE_LEVEL.get(self.kinds.get(name, "value"))
+            if one_level is None:
+                tables[name] = table.copy()
+            else:
+                tables[name] = {key: one_level(value) for key, value in table.items()}
+        return {"tables": tables, "kinds": dict(self.kinds), "timers": list(self._timers)}
+
+    def restore(self, parts: list[dict[str, Any]]) -> None:
+        """Load the entries of this subtask's key groups from encoded snapshot parts."""
+        key_range = self.key_group_range
+        for part in parts:
+            for name, columns in part["tables"].items():
+                self.kinds[name] = part["kinds"][name]
+                table = self.tables.setdefault(name, {})
+                for kg, key, value in zip(columns["kg"], columns["k"], columns["v"], strict=True):
+                    if kg in key_range:
+                        table[key] = value
+            for kg, timestamp, key in part["timers"]:
+                if kg in key_range:
+                    self.key_context.current_key = key
+                    self.register_timer(timestamp)
+        self.key_context.current_key = None
+
+
+def encode_keyed_snapshot(copied: dict[str, Any], assigner: KeyGroupAssigner) -> dict[str, Any]:
+    """Asynchronous part: attach key groups to every entry (columnar layout for fast encoding)."""
+    key_group = assigner.key_group
+    tables = {}
+    for name, table in copied["tables"].items():
+        keys = list(table)
+        tables[name] = {"kg": [key_group(k) for k in keys], "k": keys, "v": list(table.values())}
+    timers = [[key_group(key), timestamp, key] for timestamp, key in copied["timers"]]
+    return {"tables": tables, "kinds": copied["kinds"], "timers": timers}
+
+
+class OperatorStateStore:
+    """Non-keyed operator state: even-split list states and union list states of one subtask."""
+
+    def __init__(self, restored: dict[str, tuple[str, list[Any]]] | None = None) -> None:
+        self._restored = restored or {}
+        self._lists: dict[str, tuple[str, OperatorListState]] = {}
+
+    def get_list_state(self, descriptor: ListStateDescriptor) -> OperatorListState:
+        """Even-split redistributed list state."""
+        return self._get(descriptor, "split")
+
+    def get_union_list_state(self, descriptor: ListStateDescriptor) -> OperatorListState:
+        """Union-redistributed list state (every subtask gets the whole list on restore)."""
+        return self._get(descriptor, "union")
+
+    def _get(self, descriptor: StateDescriptor, mode: str) -> OperatorListState:
+        if descriptor.name in self._lists:
+            return self._lists[descriptor.name][1]
+        _, items = self._restored.get(descriptor.name, (mode, []))
+        state = OperatorListState(items)
+        self._lists[descriptor.name] = (mode, state)
+        return state
+
+    def copy_for_snapshot(self) -> dict[str, list[Any]]:
+        """``{name: [mode, items]}`` deep-copied so later mutations do not leak into the checkpoint."""
+        return {name: [mode, copy.deepcopy(state.items)] for name, (mode, state) in self._lists.items()}
+
+
+class OperatorListState:
+    """A list of values belonging to an operator subtask (not to a key)."""
+
+    def __init__(self, items: list[Any] | None = None) -> None:
+        self.items: list[Any] = list(items or [])
+
+    def get(self) -> list[Any]:
+        """Current elements."""
+        return list(self.items)
+
+    def add(self, value: Any) -> None:
+        """Append one element."""
+        self.items.append(value)
+
+    def add_all(self, values: list[Any]) -> None:
+        """Append several elements."""
+        self.items.extend(values)
+
+    def update(self, values: list[Any]) -> None:
+        """Replace all elements."""
+        self.items = list(values)
+
+    def clear(self) -> None:
+        """Remove all elements."""
+        self.items = []
+
+
+def redistribute_operator_state(
+    per_subtask: list[dict[str, list[Any]]], parallelism: int
+) -> list[dict[str, tuple[str, list[Any]]]]:
+    """Flink's schemes: even-split lists are concatenated and cut into contiguous chunks; unions go to all."""
+    merged: dict[str, tuple[str, list[Any]]] = {}
+    for snapshot in per_subtask:
+        for name, (mode, items) in snapshot.items():
+            merged.setdefault(name, (mode, []))[1].extend(items)
+    result: list[dict[str, tuple[str, list[Any]]]] = [{} for _ in range(parallelism)]
+    for name, (mode, items) in merged.items():
+        for index in range(parallelism):
+            if mode == "union":
+                result[index][name] = (mode, list(items))
+            else:
+                lo = index * len(items) // parallelism
+                hi = (index + 1) * len(items) // parallelism
+                result[index][name] = (mode, items[lo:hi])
+    return result
