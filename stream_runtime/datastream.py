@@ -263,6 +263,10 @@ class KeyedStream(DataStream):
         super().__init__(parent.env, parent.node)
         self.key_selector = key_selector
 
+    def _then(self, kind: str, name: str, function: Any, key: KeySelector | None = None) -> DataStream:
+        """Every operator applied to a keyed stream receives its input partitioned by key."""
+        return super()._then(kind, name, function, self.key_selector)
+
     def process(self, func: KeyedProcessFunction | ProcessFunction) -> DataStream:
         """Keyed processing with state and timers."""
         return self._then("keyed_process", "KeyedProcess", func, self.key_selector)

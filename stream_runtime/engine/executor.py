@@ -147,7 +147,7 @@ class JobRunner:
             max_parallelism = node.max_parallelism or self.env.max_parallelism
             if max_parallelism is None:
                 max_parallelism = compute_default_max_parallelism(parallelism)
-            keyed = node.kind in ("keyed_process", "keyed_reduce")
+            keyed = any(selector is not None for _, selector in node.inputs)
             assigner = KeyGroupAssigner(max_parallelism, parallelism) if keyed else None
             if restored and keyed and uid in restored[0].operators:
                 old_max = restored[0].operators[uid]["max_parallelism"]

@@ -172,7 +172,7 @@ class OperatorInstance:
                 value = value if current is None else reduce(current, value)
                 table[key] = value
                 out.append(value)
-        else:
+        elif self.kind in ("keyed_process", "process"):
             call = self._call
             ctx = self.process_context
             extend = out.extend
@@ -181,6 +181,10 @@ class OperatorInstance:
                 result = call(value, ctx)
                 if result is not None:
                     extend(result)
+        else:
+            for key, value in zip(keys, batch, strict=True):
+                key_context.current_key = key
+                self.process_batch([value])
         if out:
             self._emit(out)
 
