@@ -21,10 +21,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-PROPERTIES_FILE_ENV = "MSF_APPLICATION_PROPERTIES"
-"""Environment variable naming the job's ``application_properties.json`` (AWS's format)."""
-
-
 class CodeLanguage(StrEnum):
     """How the application code is launched."""
 
@@ -73,7 +69,7 @@ class JobSpec:
     code: JobCode
     parallelism: int = 1
     checkpoints: CheckpointSettings = field(default_factory=CheckpointSettings)
-    properties_file: Path | None = None
+    properties_file: Path | None = None  # application_properties.json; the adapter tells the job its path
     restore: RestorePoint | None = None
     checkpoint_dir: str | None = None
     environment: Mapping[str, str] = field(default_factory=dict)

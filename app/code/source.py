@@ -1,0 +1,93 @@
+"""Where application code comes from: inline ``ZipFileContent`` or an S3 object, and its digest.
+
+``CodeMD5`` is modelled by AWS as a string of exactly 128 characters; an MD5 hex digest has 32, so
+msf-local reports the SHA-512 hex digest of the code (128 hex characters), which keeps the model's
+constraint and still changes whenever the code does. ``CodeSize`` is the code's size in bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from api_models.errors import CodeValidationException, InvalidArgumentException
+from app.code.archive import MAX_CODE_BYTES
+
+_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])$")
+
+
+@dataclass(frozen=True)
+class CodeDigest:
+    """``CodeMD5`` and ``CodeSize`` as ``CodeContentDescription`` reports them."""
+
+    code_md5: str
+    code_size: int
+
+
+def digest(data: bytes) -> CodeDigest:
+    """The digest AWS-style clients see for this code."""
+    return CodeDigest(code_md5=hashlib.sha512(data).hexdigest(), code_size=len(data))
+
+
+@dataclass(frozen=True)
+class S3CodeLocation:
+    """``S3ContentLocation``: the bucket ARN, the object key and an optional object version."""
+
+    bucket_arn: str
+    file_key: str
+    object_version: str | None = None
+
+    @property
+    def bucket(self) -> str:
+        """The bucket name from ``arn:aws:s3:::<bucket>``."""
+        match = _BUCKET_ARN.match(self.bucket_arn)
+        if match is None:
+            raise InvalidArgumentException(f"BucketARN {self.bucket_arn} is not a valid S3 bucket ARN")
+        return match.group("bucket")
+
+    def describe(self) -> str:
+        """``s3://bucket/key`` (with ``?versionId=`` when pinned), for messages."""
+        suffix = f"?versionId={self.object_version}" if self.object_version else ""
+        return f"s3://{self.bucket}/{self.file_key}{suffix}"
+
+
+_MISSING = {"NoSuchBucket", "NoSuchKey", "NoSuchVersion", "404", "NotFound", "InvalidArgument"}
+
+
+def fetch_s3_code(client: Any, location: S3CodeLocation, max_bytes: int = MAX_CODE_BYTES) -> bytes:
+    """Read the code object with a boto3 S3 client; a missing or oversized object is a client error."""
+    request: dict[str, str] = {"Bucket": location.bucket, "Key": location.file_key}
+    if location.object_version:
+        request["VersionId"] = location.object_version
+    try:
+        response = client.get_object(**request)
+        size = int(response.get("ContentLength", 0))
+        if size > max_bytes:
+            response["Body"].close()
+            raise CodeValidationException(
+                f"The application code {location.describe()} is {size} bytes, "
+                f"more than the limit of {max_bytes}"
+            )
+        data: bytes = response["Body"].read(max_bytes + 1)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _MISSING:
+            raise InvalidArgumentException(
+                f"The application code {location.describe()} does not exist or cannot be read ({code})"
+            ) from None
+        raise InvalidArgumentException(
+            f"The application code {location.describe()} could not be fetched ({code or exc})"
+        ) from None
+    except BotoCoreError as exc:
+        raise InvalidArgumentException(
+            f"The application code {location.describe()} could not be fetched ({exc})"
+        ) from None
+    if len(data) > max_bytes:
+        raise CodeValidationException(
+            f"The application code {location.describe()} is more than the limit of {max_bytes} bytes"
+        )
+    return data

@@ -1,0 +1,265 @@
+"""Application code: hostile archives are refused, good ones unpack once, entry file and properties."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import struct
+import warnings
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from api_models.errors import CodeValidationException, InvalidArgumentException
+from app.code.archive import ArchiveLimits, check_archive, unpack
+from app.code.properties import DEFAULT_ENTRY, entry_file, write_application_properties
+from app.code.source import S3CodeLocation, digest, fetch_s3_code
+from app.code.store import CodeStore
+
+RUN_OPTIONS = "kinesis.analytics.flink.run.options"
+MAIN = b"print('hello from the job')\n"
+
+
+def make_zip(*entries: tuple[str | zipfile.ZipInfo, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", compression) as archive:
+        warnings.simplefilter("ignore")  # duplicate names are the point of one test
+        for name, data in entries:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def refused(data: bytes, fragment: str, limits: ArchiveLimits | None = None) -> None:
+    with pytest.raises(CodeValidationException) as caught:
+        check_archive(data, limits)
+    assert fragment in caught.value.message
+    assert caught.value.message.startswith("Invalid application code archive: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("../evil.py", "escapes the code directory"),
+        ("lib/../../evil.py", "escapes the code directory"),
+        ("/etc/cron.d/evil", "absolute path"),
+        ("C:/Windows/evil.py", "absolute path"),
+        ("..\\evil.py", "backslash"),
+    ],
+)
+def test_entries_outside_the_directory_are_refused(name: str, fragment: str) -> None:
+    refused(make_zip(("main.py", MAIN), (name, b"x")), fragment)
+
+
+def test_symlink_entry_is_refused() -> None:
+    link = zipfile.ZipInfo("main.py")
+    link.create_system = 3
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    refused(make_zip((link, b"/etc/passwd")), "'main.py' is a symbolic link")
+
+
+def test_device_entry_is_refused() -> None:
+    device = zipfile.ZipInfo("dev")
+    device.create_system = 3
+    device.external_attr = (stat.S_IFCHR | 0o600) << 16
+    refused(make_zip((device, b"")), "is a special file")
+
+
+def test_regular_unix_entries_are_accepted() -> None:
+    info = zipfile.ZipInfo("main.py")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFREG | 0o755) << 16
+    assert [str(path) for _, path in check_archive(make_zip((info, MAIN)))] == ["main.py"]
+
+
+def test_encrypted_entry_is_refused() -> None:
+    refused(_patch_central(make_zip(("main.py", MAIN)), b"main.py", 8, "<H", 0x1), "'main.py' is encrypted")
+
+
+def test_duplicate_names_are_refused() -> None:
+    refused(make_zip(("main.py", MAIN), ("main.py", b"other")), "appears more than once")
+
+
+def test_not_a_zip_is_refused() -> None:
+    refused(b"PK\x03\x04 definitely not a zip", "not a valid zip file")
+
+
+def test_archive_over_the_size_limit_is_refused() -> None:
+    data = make_zip(("main.py", MAIN))
+    refused(data, "more than the limit of 10", ArchiveLimits(max_archive_bytes=10))
+
+
+def test_too_many_entries_are_refused() -> None:
+    data = make_zip(*[(f"f{i}.py", b"") for i in range(5)])
+    refused(data, "5 entries, more than the limit of 4", ArchiveLimits(max_entries=4))
+
+
+def test_zip_bomb_by_ratio_is_refused() -> None:
+    refused(make_zip(("main.py", MAIN), ("zeros.bin", bytes(4 * 1024 * 1024))), "expands")
+
+
+def test_zip_bomb_by_total_size_is_refused() -> None:
+    data = make_zip(*[(f"part{i}.txt", bytes(range(256)) * 400) for i in range(4)], ("main.py", MAIN))
+    refused(data, "unpacks to", ArchiveLimits(max_total_bytes=300_000))
+
+
+def test_highly_compressible_small_files_are_fine() -> None:
+    data = make_zip(("main.py", MAIN), ("blank.txt", bytes(512 * 1024)))
+    assert len(check_archive(data)) == 2
+
+
+def _patch_central(data: bytes, name: bytes, offset: int, layout: str, value: int) -> bytes:
+    """Rewrite one field of ``name``'s central directory header (offset from the header start)."""
+    position = data.index(b"PK\x01\x02")
+    while True:
+        name_length = struct.unpack_from("<H", data, position + 28)[0]
+        if data[position + 46 : position + 46 + name_length] == name:
+            end = position + offset + struct.calcsize(layout)
+            return data[: position + offset] + struct.pack(layout, value) + data[end:]
+        position = data.index(b"PK\x01\x02", position + 4)
+
+
+def test_archive_that_lies_about_its_sizes_is_stopped_while_unpacking(tmp_path: Path) -> None:
+    honest = make_zip(("main.py", MAIN), ("data.txt", b"abc" * 10_000))
+    lying = _patch_central(honest, b"data.txt", 24, "<I", 100)  # the uncompressed size
+    assert len(check_archive(lying)) == 2  # the declared sizes look harmless
+    with pytest.raises(CodeValidationException) as caught:
+        unpack(lying, tmp_path / "out")
+    assert "'data.txt' cannot be read" in caught.value.message
+
+
+def test_file_and_directory_with_the_same_name_clash(tmp_path: Path) -> None:
+    data = make_zip(("lib", b"a file"), ("lib/mod.py", b"x"))
+    with pytest.raises(CodeValidationException) as caught:
+        unpack(data, tmp_path / "out")
+    assert "'lib/mod.py' cannot be written" in caught.value.message
+
+
+def test_unpack_writes_the_files(tmp_path: Path) -> None:
+    data = make_zip(("main.py", MAIN), ("pkg/", b""), ("pkg/util.py", b"X = 1\n"))
+    files = unpack(data, tmp_path / "out")
+    assert sorted(map(str, files)) == ["main.py", "pkg/util.py"]
+    assert (tmp_path / "out" / "pkg" / "util.py").read_bytes() == b"X = 1\n"
+
+
+# ---- entry file and properties ------------------------------------------------------------------
+
+
+def test_entry_file_defaults_to_main_py() -> None:
+    assert entry_file([]) == DEFAULT_ENTRY == "main.py"
+    assert entry_file([{"PropertyGroupId": "other", "PropertyMap": {"python": "x.py"}}]) == "main.py"
+
+
+def test_entry_file_from_the_run_options_group() -> None:
+    groups = [
+        {"PropertyGroupId": "kinesis.analytics.flink.run.options", "PropertyMap": {"python": "src/job.py"}}
+    ]
+    assert entry_file(groups) == "src/job.py"
+
+
+def test_entry_file_must_stay_inside_the_code() -> None:
+    groups = [
+        {"PropertyGroupId": "kinesis.analytics.flink.run.options", "PropertyMap": {"python": "../x.py"}}
+    ]
+    with pytest.raises(CodeValidationException) as caught:
+        entry_file(groups)
+    assert "must be a relative path inside the application code" in caught.value.message
+
+
+def test_application_properties_file_has_the_aws_format(tmp_path: Path) -> None:
+    groups = [
+        {
+            "PropertyGroupId": "ConsumerConfig",
+            "PropertyMap": {"input.stream.name": "in", "aws.region": "us-east-1"},
+        },
+        {"PropertyGroupId": "kinesis.analytics.flink.run.options", "PropertyMap": {"python": "main.py"}},
+    ]
+    path = write_application_properties(groups, tmp_path / "job")
+    assert path.name == "application_properties.json"
+    assert json.loads(path.read_text()) == groups
+    write_application_properties(groups[:1], tmp_path / "job")
+    assert json.loads(path.read_text()) == groups[:1]
+    assert [p.name for p in (tmp_path / "job").iterdir()] == ["application_properties.json"]
+
+
+# ---- store -------------------------------------------------------------------------------------
+
+
+def test_store_prepares_code_once_and_reuses_it(tmp_path: Path) -> None:
+    store = CodeStore(tmp_path / "code")
+    data = make_zip(("main.py", MAIN))
+    first = store.prepare(data, "main.py")
+    assert first.entry_path.read_bytes() == MAIN
+    second = store.prepare(data, "main.py")
+    assert second == first
+    assert [p.name for p in (tmp_path / "code").iterdir()] == [first.root.name]
+
+
+def test_store_refuses_code_without_the_entry_file(tmp_path: Path) -> None:
+    store = CodeStore(tmp_path / "code")
+    data = make_zip(("job.py", MAIN))
+    with pytest.raises(CodeValidationException) as caught:
+        store.validate(data, "main.py")
+    assert "The entry file 'main.py'" in caught.value.message
+    with pytest.raises(CodeValidationException):
+        store.prepare(data, "main.py")
+    assert not (tmp_path / "code").exists() or not any((tmp_path / "code").iterdir())
+
+
+def test_store_refuses_hostile_code_without_writing(tmp_path: Path) -> None:
+    store = CodeStore(tmp_path / "code")
+    with pytest.raises(CodeValidationException):
+        store.prepare(make_zip(("main.py", MAIN), ("../../escape.py", b"x")), "main.py")
+    assert not (tmp_path / "escape.py").exists()
+    assert not (tmp_path / "code").exists()
+
+
+# ---- digest and S3 -----------------------------------------------------------------------------
+
+
+def test_digest_is_128_characters_and_the_size_in_bytes() -> None:
+    value = digest(b"abc")
+    assert len(value.code_md5) == 128 and int(value.code_md5, 16) >= 0
+    assert value.code_size == 3
+    assert digest(b"abd").code_md5 != value.code_md5
+
+
+def test_bucket_arn_must_be_an_s3_bucket_arn() -> None:
+    assert S3CodeLocation("arn:aws:s3:::my-bucket", "k").bucket == "my-bucket"
+    with pytest.raises(InvalidArgumentException):
+        _ = S3CodeLocation("arn:aws:sqs:us-east-1:123456789012:q", "k").bucket
+
+
+@mock_aws
+def test_fetch_code_from_s3_by_key_and_version() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="code")
+    s3.put_bucket_versioning(Bucket="code", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="code", Key="app.zip", Body=b"v1")["VersionId"]
+    s3.put_object(Bucket="code", Key="app.zip", Body=b"v2")
+    assert fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "app.zip")) == b"v2"
+    assert fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "app.zip", first)) == b"v1"
+
+
+@mock_aws
+def test_fetch_missing_code_is_an_invalid_argument() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="code")
+    with pytest.raises(InvalidArgumentException) as caught:
+        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "missing.zip"))
+    assert "s3://code/missing.zip does not exist" in caught.value.message
+    with pytest.raises(InvalidArgumentException):
+        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::no-such-bucket", "app.zip"))
+
+
+@mock_aws
+def test_fetch_refuses_oversized_code() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="big.zip", Body=b"x" * 100)
+    with pytest.raises(CodeValidationException) as caught:
+        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "big.zip"), max_bytes=50)
+    assert "100 bytes, more than the limit of 50" in caught.value.message
