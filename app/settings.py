@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.protocol.credentials import AccessKey, read_credentials_file
 
 
 class AuthMode(StrEnum):
@@ -49,12 +52,32 @@ class Settings(BaseSettings):
         description="Endpoint for S3/Kinesis/CloudWatch Logs; default: the embedded moto behind this port.",
     )
     control_interval: float = Field(default=0.5, gt=0, description="Seconds between control-loop ticks.")
-    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    max_body_bytes: int = Field(
+        default=72 * 1024 * 1024,
+        gt=0,
+        description="Largest request body accepted (the default fits a 50 MiB ZipFileContent in base64).",
+    )
+
+    _access_keys: dict[str, AccessKey] = PrivateAttr(default_factory=dict)
 
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _read_access_keys(self) -> Settings:
+        """--auth strict reads its credentials file here, once, so a missing or bad file fails at boot."""
+        if self.auth is AuthMode.STRICT:
+            if self.credentials_file is None:
+                raise ValueError("--auth strict needs --credentials-file")
+            self._access_keys = read_credentials_file(self.credentials_file)
+        return self
+
+    @property
+    def access_keys(self) -> Mapping[str, AccessKey]:
+        """Access key id → secret and account, from the credentials file (empty unless --auth strict)."""
+        return self._access_keys
 
     @property
     def effective_database_url(self) -> str:

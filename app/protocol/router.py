@@ -1,4 +1,10 @@
-"""``POST /``: the AWS JSON 1.1 endpoint. Reads X-Amz-Target, parses, dispatches, serializes."""
+"""``POST /``: the AWS JSON 1.1 endpoint. Reads X-Amz-Target, parses, dispatches, serializes.
+
+Each request goes: body (bounded: 413 past ``settings.max_body_bytes``) → identity (SigV4 → Scope; 403s in
+strict mode) → operation from X-Amz-Target → content type and JSON → validation against the input shape →
+the service function in one transaction → output. Every failure is an AWS error written by
+:func:`error_response`; anything unexpected is logged and answered as a 500 ``InternalFailure``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api_models import errors
 from api_models.operations import OPERATIONS, OperationSpec
 from api_models.service_model import TARGET_PREFIX
+from app.protocol.body import check_content_type, parse_json_object, read_body
 from app.protocol.identity import resolve_scope
 from app.protocol.serialize import dump_output, load_input
 from app.services.context import RequestContext, Scope
@@ -22,6 +29,7 @@ from app.services.registry import service_table
 logger = logging.getLogger("msf_local.protocol")
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+_SHOWN_TARGET_LIMIT = 256
 
 router = APIRouter()
 
@@ -38,42 +46,23 @@ def error_response(error: errors.AwsError, request_id: str) -> Response:
 
 
 def operation_for(target: str | None) -> OperationSpec:
+    """The operation an ``X-Amz-Target`` header names; UnknownOperationException otherwise."""
     if not target:
         raise errors.UnknownOperationException("Missing X-Amz-Target header")
     prefix, _, name = target.partition(".")
     spec = OPERATIONS.get(name) if prefix == TARGET_PREFIX else None
     if spec is None:
-        shown = target if len(target) <= 256 else target[:256] + "..."
+        shown = target if len(target) <= _SHOWN_TARGET_LIMIT else target[:_SHOWN_TARGET_LIMIT] + "..."
         raise errors.UnknownOperationException(f"Unknown operation {shown}")
     return spec
 
 
-def parse_body(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise errors.SerializationException(f"Request body is not valid UTF-8 at byte {exc.start}") from None
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise errors.SerializationException(
-            f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise errors.SerializationException("Request body is nested too deeply") from None
-    if not isinstance(body, dict):
-        raise errors.SerializationException("Request body must be a JSON object")
-    return body
-
-
 def invoke(request: Request, spec: OperationSpec, scope: Scope, body: dict[str, Any], request_id: str) -> Any:
     """Validate the input, call the service in one transaction, serialize its output."""
+    model = load_input(spec, body)
     function = service_table().get(spec.method)
     if function is None:
         raise errors.NotImplementedException(f"The operation {spec.name} is not implemented by msf-local yet")
-    model = load_input(spec, body)
     state = request.app.state
     with state.database.session() as session:
         ctx = RequestContext(scope=scope, session=session, settings=state.settings, request_id=request_id)
@@ -85,10 +74,11 @@ def invoke(request: Request, spec: OperationSpec, scope: Scope, body: dict[str, 
 async def aws_json_endpoint(request: Request) -> Response:
     request_id = str(uuid.uuid4())
     try:
-        spec = operation_for(request.headers.get("x-amz-target"))
-        raw = await request.body()
+        raw = await read_body(request, request.app.state.settings.max_body_bytes)
         scope = resolve_scope(request, raw)
-        body = parse_body(raw)
+        spec = operation_for(request.headers.get("x-amz-target"))
+        check_content_type(request.headers.get("content-type"))
+        body = parse_json_object(raw)
         output = await run_in_threadpool(invoke, request, spec, scope, body, request_id)
     except errors.AwsError as error:
         return error_response(error, request_id)

@@ -1,55 +1,24 @@
-"""Wire ↔ model conversion driven by botocore's shapes: blobs are base64, timestamps epoch seconds."""
+"""Wire ↔ model: inputs checked against botocore's shapes; outputs with epoch timestamps, base64 blobs."""
 
 from __future__ import annotations
 
 import base64
-import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from botocore.model import ListShape, MapShape, Shape, StructureShape
-from pydantic import ValidationError
-
-from api_models import errors
 from api_models.models import AwsModel
 from api_models.operations import OperationSpec
-from api_models.service_model import service_model
-
-
-def _decode(value: Any, shape: Shape, path: str) -> Any:
-    """Turn wire values into what the models take: base64 → bytes, "true"/"false" → bool."""
-    if isinstance(shape, StructureShape) and isinstance(value, dict):
-        return {
-            key: _decode(item, shape.members[key], f"{path}.{key}") if key in shape.members else item
-            for key, item in value.items()
-        }
-    if isinstance(shape, ListShape) and isinstance(value, list):
-        return [_decode(item, shape.member, path) for item in value]
-    if isinstance(shape, MapShape) and isinstance(value, dict):
-        return {key: _decode(item, shape.value, path) for key, item in value.items()}
-    if shape.type_name == "blob" and isinstance(value, str):
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise errors.SerializationException(f"Value at '{path}' is not valid base64") from None
-    if shape.type_name == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
+from app.protocol.validation import input_reader
 
 
 def load_input(spec: OperationSpec, body: dict[str, Any]) -> AwsModel:
-    """The operation's input model from a parsed JSON body."""
-    shape = service_model().operation_model(spec.name).input_shape
-    decoded = _decode(body, shape, "") if shape is not None else body
-    try:
-        return spec.input_model.model_validate(decoded)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise errors.ValidationException(
-            f"1 validation error detected: Value at '{where}' {first['msg']}"
-        ) from None
+    """The operation's input model from a parsed JSON body, validated against botocore's shapes first.
+
+    The validator (app.protocol.validation) reports every shape violation the AWS way and hands over only
+    modeled members in the types the generated models take, so the model can always be built from it.
+    """
+    return spec.input_model.model_validate(input_reader(spec.name).read(body))
 
 
 def _encode(value: Any) -> Any:
@@ -57,8 +26,8 @@ def _encode(value: Any) -> Any:
         return {key: _encode(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_encode(item) for item in value]
-    if isinstance(value, datetime):
-        return value.timestamp()
+    if isinstance(value, datetime):  # a datetime without zone (as SQLite returns them) is UTC
+        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, Enum):
