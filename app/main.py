@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.db.migrate import upgrade
 from app.db.session import Database
+from app.gateway import install_gateway
 from app.protocol.router import router
 from app.settings import Settings
 
@@ -31,4 +32,5 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(router)
+    install_gateway(app, settings)
     return app

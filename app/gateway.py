@@ -1,0 +1,113 @@
+"""One endpoint for everything a local application needs: S3, Kinesis and CloudWatch Logs by moto.
+
+``msf-local serve`` answers kinesisanalyticsv2 itself; every other AWS request reaching the same
+port is handed to moto's server application (its WSGI ``DomainDispatcherApplication``, which picks
+the backend from the SigV4 credential scope's service name) mounted as ASGI with a2wsgi. When
+``settings.aws_endpoint`` points elsewhere (real AWS, another emulator) nothing is embedded.
+
+A request is ours when its ``X-Amz-Target`` is ``KinesisAnalytics_20180523.*``, when it is signed
+for the ``kinesisanalytics`` service, or when it is unsigned and aims at one of our own routes
+(``POST /``, the documentation pages). Everything else goes to moto, with the caller's account in
+moto's ``x-moto-account-id`` header, chosen by the same rule as our own ``Scope`` — so moto keeps
+S3 buckets, streams and log groups per account, as AWS does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api_models.service_model import TARGET_PREFIX
+from app.protocol.identity import account_for_key
+from app.settings import Settings
+
+SIGNING_NAME = "kinesisanalytics"
+MOTO_ACCOUNT_HEADER = b"x-moto-account-id"
+
+_CREDENTIAL = re.compile(r"^([^/\s]+)/\d{8}/[^/\s]+/([^/\s]+)/aws4_request$")
+_AUTHORIZATION_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+
+
+def aws_endpoint_url(settings: Settings) -> str:
+    """The endpoint for S3/Kinesis/CloudWatch Logs: the configured one, or this server (embedded moto)."""
+    if settings.aws_endpoint:
+        return settings.aws_endpoint
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _credential(scope: Scope) -> tuple[str, str] | None:
+    """(access key id, signing service) from the Authorization header or a presigned URL's query."""
+    headers = dict(scope.get("headers", ()))
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    found = _AUTHORIZATION_CREDENTIAL.search(authorization)
+    if found is not None:
+        credential = found.group(1)
+    else:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        values = query.get("X-Amz-Credential")
+        if not values:
+            return None
+        credential = values[0]
+    match = _CREDENTIAL.match(credential)
+    return (match.group(1), match.group(2)) if match else None
+
+
+class AwsGatewayMiddleware:
+    """ASGI middleware: kinesisanalyticsv2 and our own pages to the app, other AWS requests to moto."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, own_paths: Iterable[str] = ("/",)) -> None:
+        self.app = app
+        self.settings = settings
+        self.own_paths = frozenset(own_paths)
+        self._moto: Any = None
+
+    def is_ours(self, scope: Scope) -> bool:
+        """Whether an HTTP request is for msf-local itself rather than the embedded moto."""
+        headers = dict(scope.get("headers", ()))
+        target = headers.get(b"x-amz-target", b"").decode("latin-1")
+        if target:
+            return target.startswith(TARGET_PREFIX + ".")
+        credential = _credential(scope)
+        if credential is not None:
+            return credential[1] == SIGNING_NAME
+        return str(scope.get("path", "")) in self.own_paths
+
+    def moto_account(self, scope: Scope) -> str:
+        """The account moto acts in: as for our own Scope (credentials file, 12-digit key, default)."""
+        credential = _credential(scope)
+        if credential is None:
+            return self.settings.default_account_id
+        access_key = credential[0]
+        known = self.settings.access_keys.get(access_key)
+        if known is not None and known.account_id:
+            return known.account_id
+        return account_for_key(access_key, self.settings)
+
+    def moto(self) -> Any:
+        """moto's server application as ASGI, built on first use (importing moto takes a moment)."""
+        if self._moto is None:
+            from a2wsgi import WSGIMiddleware
+            from moto.server import DomainDispatcherApplication, create_backend_app
+
+            self._moto = WSGIMiddleware(DomainDispatcherApplication(create_backend_app))  # type: ignore[arg-type]
+        return self._moto
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.settings.aws_endpoint or self.is_ours(scope):
+            await self.app(scope, receive, send)
+            return
+        account = self.moto_account(scope).encode("ascii")
+        headers: list[Any] = [(k, v) for k, v in scope.get("headers", ()) if k != MOTO_ACCOUNT_HEADER]
+        headers.append((MOTO_ACCOUNT_HEADER, account))
+        await self.moto()({**scope, "headers": headers}, receive, send)
+
+
+def install_gateway(app: Any, settings: Settings) -> None:
+    """Put the gateway in front of ``app`` (a FastAPI application); its own route paths stay its own."""
+    own_paths = {path for route in app.routes if isinstance(path := getattr(route, "path", None), str)}
+    app.add_middleware(AwsGatewayMiddleware, settings=settings, own_paths=own_paths | {"/"})

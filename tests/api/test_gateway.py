@@ -1,0 +1,141 @@
+"""One endpoint: S3, Kinesis and CloudWatch Logs answered by the embedded moto, kinesisanalyticsv2 by us."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from app.gateway import AwsGatewayMiddleware, aws_endpoint_url
+from app.settings import Settings
+from tests.conftest import LiveServer
+
+
+def unique(prefix: str) -> str:
+    """moto's state lives in the test process, shared by every live server: names must not collide."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def test_s3_through_the_same_endpoint(live_server: LiveServer) -> None:
+    s3 = live_server.client("s3")
+    bucket = unique("code")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app/code.zip", Body=b"PK\x05\x06" + bytes(18))
+    body = s3.get_object(Bucket=bucket, Key="app/code.zip")["Body"].read()
+    assert body == b"PK\x05\x06" + bytes(18)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["app/code.zip"]
+
+
+def test_kinesis_through_the_same_endpoint(live_server: LiveServer) -> None:
+    kinesis = live_server.client("kinesis")
+    stream = unique("input")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    put = kinesis.put_record(StreamName=stream, Data=b'{"key": "a"}', PartitionKey="a")
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream, ShardId=put["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=iterator)["Records"]
+    assert [r["Data"] for r in records] == [b'{"key": "a"}']
+
+
+def test_cloudwatch_logs_through_the_same_endpoint(live_server: LiveServer) -> None:
+    logs = live_server.client("logs")
+    group = unique("/aws/kinesis-analytics/app")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="kinesis-analytics-log-stream")
+    found = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert [g["logGroupName"] for g in found] == [group]
+
+
+def test_moto_keeps_state_per_account_like_aws(live_server: LiveServer) -> None:
+    stream = unique("shared-name")
+    first = live_server.client("kinesis", access_key="111111111111")
+    second = live_server.client("kinesis", access_key="222222222222")
+    first.create_stream(StreamName=stream, ShardCount=1)
+    second.create_stream(StreamName=stream, ShardCount=1)  # the same name in another account is fine
+    summary = first.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    assert ":111111111111:" in summary["StreamARN"]
+    first.delete_stream(StreamName=stream)
+    assert stream in second.list_streams()["StreamNames"]
+    assert stream not in first.list_streams()["StreamNames"]
+
+
+def test_kinesisanalyticsv2_still_reaches_msf_local(live_server: LiveServer) -> None:
+    kav2 = live_server.client()
+    with pytest.raises(ClientError) as caught:
+        kav2.describe_application(ApplicationName=unique("missing"))
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400  # moto's own kinesisanalyticsv2 answers 500
+    assert error["Error"]["Code"] in ("ResourceNotFoundException", "NotImplementedException")
+
+
+def test_unknown_kinesisanalytics_target_is_answered_by_msf_local(live_server: LiveServer) -> None:
+    response = httpx.post(
+        live_server.url + "/",
+        headers={
+            "X-Amz-Target": "KinesisAnalytics_20180523.Bogus",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+        content=b"{}",
+    )
+    assert response.status_code == 400
+    assert response.json()["__type"] == "UnknownOperationException"
+
+
+def test_with_an_external_aws_endpoint_nothing_is_embedded(make_server: Any) -> None:
+    live = make_server(aws_endpoint="http://127.0.0.1:9")
+    response = httpx.get(
+        live.url + "/",
+        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, x"},
+    )
+    assert response.status_code == 405  # our POST-only endpoint, not moto's ListBuckets
+    assert b"ListAllMyBucketsResult" not in response.content
+
+
+def _scope(path: str = "/", query: bytes = b"", **headers: str) -> dict[str, Any]:
+    encoded = [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in headers.items()]
+    return {"type": "http", "path": path, "query_string": query, "headers": encoded}
+
+
+def _gateway(**settings: Any) -> AwsGatewayMiddleware:
+    return AwsGatewayMiddleware(app=lambda *_: None, settings=Settings(**settings), own_paths={"/", "/docs"})  # type: ignore[arg-type,return-value]
+
+
+def _auth(key: str, service: str) -> str:
+    credential = f"{key}/20260101/eu-west-1/{service}/aws4_request"
+    return f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=0"
+
+
+@pytest.mark.parametrize(
+    ("scope", "ours"),
+    [
+        (_scope(x_amz_target="KinesisAnalytics_20180523.ListApplications"), True),
+        (_scope(x_amz_target="Kinesis_20131202.ListStreams", authorization=_auth("k", "kinesis")), False),
+        (_scope(x_amz_target="Logs_20140328.CreateLogGroup"), False),
+        (_scope(authorization=_auth("k", "kinesisanalytics")), True),
+        (_scope("/bucket/key", authorization=_auth("k", "s3")), False),
+        (_scope("/docs", authorization=_auth("k", "s3")), False),  # a bucket named "docs"
+        (_scope("/bucket/key", b"X-Amz-Credential=k%2F20260101%2Fus-east-1%2Fs3%2Faws4_request"), False),
+        (_scope("/docs"), True),
+        (_scope("/"), True),
+        (_scope("/bucket/key"), False),
+    ],
+)
+def test_routing_rule(scope: dict[str, Any], ours: bool) -> None:
+    assert _gateway().is_ours(scope) is ours
+
+
+def test_moto_account_follows_the_scope_rule() -> None:
+    gateway = _gateway(default_account_id="000000000000")
+    assert gateway.moto_account(_scope(authorization=_auth("123456789012", "s3"))) == "123456789012"
+    assert gateway.moto_account(_scope(authorization=_auth("AKIDEXAMPLE", "s3"))) == "000000000000"
+    assert gateway.moto_account(_scope()) == "000000000000"
+
+
+def test_endpoint_url_for_the_runtime_and_code_fetching() -> None:
+    assert aws_endpoint_url(Settings(host="0.0.0.0", port=4590)) == "http://127.0.0.1:4590"
+    assert aws_endpoint_url(Settings(port=4590)) == "http://127.0.0.1:4590"
+    assert aws_endpoint_url(Settings(aws_endpoint="https://s3.example")) == "https://s3.example"
