@@ -22,7 +22,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/msf-local serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy app api_models runtime_adapter stream_runtime
 	$(BIN)/python -m pytest -q
@@ -36,6 +40,7 @@ typecheck: $(VENV)/.installed-dev
 
 generate: $(VENV)/.installed-dev
 	$(BIN)/python -m api_models.generate
+	$(BIN)/python -m app.clients
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

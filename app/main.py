@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.clients.routes import router as clients_router
 from app.db.migrate import upgrade
 from app.db.session import Database
 from app.gateway import install_gateway
@@ -32,5 +33,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(router)
+    app.include_router(clients_router)
     install_gateway(app, settings)
     return app

@@ -1,0 +1,77 @@
+"""``GET /openapi.json`` (the generated AWS-surface document) and ``GET /docs`` (Swagger UI, offline)."""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from swagger_ui_bundle import swagger_ui_path
+
+from app.clients.openapi import build_document
+
+router = APIRouter()
+
+# The Swagger UI files /docs needs, served from the swagger-ui-bundle package: no CDN involved.
+SWAGGER_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>msf-local: kinesisanalyticsv2 API</title>
+  <link rel="stylesheet" href="/docs/static/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/static/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/static/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({
+      url: "/openapi.json",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      tryItOutEnabled: true,
+      displayOperationId: true,
+      defaultModelsExpandDepth: 0,
+      presets: [SwaggerUIBundle.presets.apis],
+      layout: "BaseLayout"
+    });
+  </script>
+</body>
+</html>
+"""
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    return build_document()
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi_json(request: Request) -> JSONResponse:
+    """The OpenAPI document, its server being the address this request reached."""
+    document = copy.copy(_document())
+    document["servers"] = [{"url": str(request.base_url).rstrip("/")}]
+    return JSONResponse(document)
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI for the document at /openapi.json; "Try it out" posts to this service."""
+    return HTMLResponse(DOCS_PAGE)
+
+
+@router.get("/docs/static/{name}", include_in_schema=False)
+def docs_asset(name: str) -> FileResponse:
+    """One of Swagger UI's own files."""
+    media_type = SWAGGER_ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404)
+    return FileResponse(swagger_ui_path / name, media_type=media_type)

@@ -1,0 +1,90 @@
+"""The Postman collection: current with its generator, complete, and run start to finish by newman."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from api_models.operations import OPERATIONS
+from app.clients.postman import COLLECTION_FILE, ENVIRONMENT_FILE, build_collection, build_environment, render
+from app.clients.story import steps
+from tests.clients.conftest import REPO, ServeProcess
+
+NEWMAN = REPO / "node_modules" / ".bin" / "newman"
+
+
+def test_committed_files_match_a_fresh_generation() -> None:
+    assert COLLECTION_FILE.read_text() == render(build_collection()), "postman/ is stale: run `make generate`"
+    assert ENVIRONMENT_FILE.read_text() == render(build_environment()), (
+        "postman/ is stale: run `make generate`"
+    )
+
+
+def test_every_operation_has_a_request_with_tests_and_aws_signature() -> None:
+    collection = build_collection()
+    assert collection["auth"]["type"] == "awsv4"
+    requests = [request for folder in collection["item"] for request in folder["item"]]
+    targets = {header["value"] for request in requests for header in request["request"]["header"]}
+    assert {f"KinesisAnalytics_20180523.{name}" for name in OPERATIONS} <= targets
+    for request in requests:
+        json.loads(re.sub(r"\{\{\w+\}\}", "1", request["request"]["body"]["raw"]))
+        scripts = [event["script"]["exec"] for event in request["event"] if event["listen"] == "test"]
+        assert scripts and any("pm.response.to.have.status" in line for line in scripts[0]), request["name"]
+
+
+def test_the_walk_creates_first_and_deletes_last() -> None:
+    operations = [step.operation for step in steps()]
+    assert operations[0] == "CreateApplication"
+    assert operations[-2:] == ["DeleteApplication", "DescribeApplication"]
+    assert operations.index("UpdateApplication") < operations.index("TagResource")
+    assert operations.index("TagResource") < operations.index("ListApplicationVersions")
+
+
+def newman_failures(report: dict[str, Any]) -> list[str]:
+    """Every failed assertion or script error of a newman JSON report, as readable lines."""
+    failures = []
+    for failure in report["run"]["failures"]:
+        source = failure.get("source", {}).get("name", "?")
+        error = failure["error"]
+        failures.append(f"{source}: {error.get('test') or error.get('name')}: {error.get('message')}")
+    return failures
+
+
+def test_newman_runs_the_collection_against_msf_local_serve(serve: ServeProcess, tmp_path: Path) -> None:
+    assert NEWMAN.exists(), "newman is missing: run `npm ci` (make test does)"
+    report_file = tmp_path / "newman.json"
+    result = subprocess.run(
+        [
+            str(NEWMAN),
+            "run",
+            str(COLLECTION_FILE),
+            "--environment",
+            str(ENVIRONMENT_FILE),
+            "--env-var",
+            f"baseUrl={serve.url}",
+            "--reporters",
+            "cli,json",
+            "--reporter-json-export",
+            str(report_file),
+            "--timeout-request",
+            "30000",
+            "--disable-unicode",
+            "--color",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert report_file.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(report_file.read_text())
+    failures = newman_failures(report)
+    assert not failures, "\n".join(failures) + "\n" + result.stdout[-5000:]
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    stats = report["run"]["stats"]
+    assert stats["requests"]["total"] == len(steps())
+    assert stats["assertions"]["failed"] == 0 and stats["assertions"]["total"] > len(steps())
