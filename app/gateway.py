@@ -40,6 +40,44 @@ def aws_endpoint_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+EMBEDDED_SECRET_KEY = "msf-local"
+"""Secret used with the embedded moto, which does not verify signatures."""
+
+
+def aws_client(settings: Settings, service: str, account_id: str, region: str) -> Any:
+    """A boto3 client acting in ``account_id`` for the control plane's own calls (e.g. fetching code).
+
+    With the embedded moto, the 12-digit account id is the access key, which puts the call in that
+    account exactly as the caller's own requests are; with an external endpoint the default
+    credential chain applies.
+    """
+    import boto3
+    from botocore.config import Config
+
+    credentials: dict[str, str] = {}
+    if not settings.aws_endpoint:
+        credentials = {"aws_access_key_id": account_id, "aws_secret_access_key": EMBEDDED_SECRET_KEY}
+    return boto3.client(
+        service,
+        endpoint_url=aws_endpoint_url(settings),
+        region_name=region,
+        config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=60),
+        **credentials,
+    )
+
+
+def job_aws_environment(settings: Settings, account_id: str, region: str) -> dict[str, str]:
+    """Environment for a job's own AWS clients (boto3 reads ``AWS_ENDPOINT_URL``): same endpoint, account."""
+    environment = {
+        "AWS_ENDPOINT_URL": aws_endpoint_url(settings),
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+    if not settings.aws_endpoint:
+        environment |= {"AWS_ACCESS_KEY_ID": account_id, "AWS_SECRET_ACCESS_KEY": EMBEDDED_SECRET_KEY}
+    return environment
+
+
 def _credential(scope: Scope) -> tuple[str, str] | None:
     """(access key id, signing service) from the Authorization header or a presigned URL's query."""
     headers = dict(scope.get("headers", ()))

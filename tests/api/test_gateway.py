@@ -9,7 +9,8 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from app.gateway import AwsGatewayMiddleware, aws_endpoint_url
+from app.code.source import S3CodeLocation, fetch_s3_code
+from app.gateway import AwsGatewayMiddleware, aws_client, aws_endpoint_url, job_aws_environment
 from app.settings import Settings
 from tests.conftest import LiveServer
 
@@ -139,3 +140,27 @@ def test_endpoint_url_for_the_runtime_and_code_fetching() -> None:
     assert aws_endpoint_url(Settings(host="0.0.0.0", port=4590)) == "http://127.0.0.1:4590"
     assert aws_endpoint_url(Settings(port=4590)) == "http://127.0.0.1:4590"
     assert aws_endpoint_url(Settings(aws_endpoint="https://s3.example")) == "https://s3.example"
+
+
+def test_control_plane_reads_code_the_caller_uploaded_in_its_account(live_server: LiveServer) -> None:
+    bucket = unique("code")
+    uploader = live_server.client("s3", access_key="333333333333", region="eu-west-1")
+    uploader.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    uploader.put_object(Bucket=bucket, Key="app.zip", Body=b"zip bytes")
+    s3 = aws_client(live_server.settings, "s3", "333333333333", "eu-west-1")
+    assert fetch_s3_code(s3, S3CodeLocation(f"arn:aws:s3:::{bucket}", "app.zip")) == b"zip bytes"
+    other = aws_client(live_server.settings, "s3", "444444444444", "eu-west-1")
+    assert bucket not in [b["Name"] for b in other.list_buckets()["Buckets"]]
+
+
+def test_job_environment_points_at_the_same_endpoint() -> None:
+    embedded = job_aws_environment(Settings(port=4590), "123456789012", "eu-west-1")
+    assert embedded == {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4590",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "123456789012",
+        "AWS_SECRET_ACCESS_KEY": "msf-local",
+    }
+    external = job_aws_environment(Settings(aws_endpoint="https://aws.example"), "123456789012", "eu-west-1")
+    assert "AWS_ACCESS_KEY_ID" not in external and external["AWS_ENDPOINT_URL"] == "https://aws.example"
