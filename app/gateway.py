@@ -30,6 +30,7 @@ MOTO_ACCOUNT_HEADER = b"x-moto-account-id"
 
 _CREDENTIAL = re.compile(r"^([^/\s]+)/\d{8}/[^/\s]+/([^/\s]+)/aws4_request$")
 _AUTHORIZATION_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+_FOREIGN_TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9]*_\d{8}\.[A-Za-z]+$")  # e.g. Logs_20140328.CreateLogGroup
 
 
 def aws_endpoint_url(settings: Settings) -> str:
@@ -108,11 +109,13 @@ class AwsGatewayMiddleware:
         """Whether an HTTP request is for msf-local itself rather than the embedded moto."""
         headers = dict(scope.get("headers", ()))
         target = headers.get(b"x-amz-target", b"").decode("latin-1")
-        if target:
-            return target.startswith(TARGET_PREFIX + ".")
+        if target.startswith(TARGET_PREFIX + "."):
+            return True
         credential = _credential(scope)
         if credential is not None:
             return credential[1] == SIGNING_NAME
+        if target:  # unsigned: another service's target goes to moto; a malformed one is ours to refuse
+            return _FOREIGN_TARGET.match(target) is None
         return str(scope.get("path", "")) in self.own_paths
 
     def moto_account(self, scope: Scope) -> str:
