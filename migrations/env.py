@@ -5,8 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from app.db.models import Base
+
 config = context.config
-target_metadata = None
+target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:

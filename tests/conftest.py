@@ -1,22 +1,34 @@
-"""Shared fixtures: a live msf-local server on a free port and boto3 clients for it."""
+"""Shared fixtures: live msf-local servers on free ports, boto3 clients for them, and the databases
+behind them. Every test that starts a server runs twice: on SQLite and on a real PostgreSQL 15
+server that this session starts (initdb/pg_ctl) and stops itself; each test gets a fresh database.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import psycopg
 import pytest
 import uvicorn
 from botocore.config import Config
 
 from app.main import create_app
 from app.settings import Settings
+
+POSTGRES_BIN = Path(os.environ.get("MSF_TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
+BACKENDS = ("sqlite", "postgresql")
 
 
 def free_port() -> int:
@@ -32,6 +44,7 @@ class LiveServer:
     url: str
     settings: Settings
     server: uvicorn.Server
+    thread: threading.Thread
 
     def client(
         self,
@@ -64,20 +77,135 @@ def start_server(settings: Settings) -> LiveServer:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("msf-local did not start")
         time.sleep(0.02)
-    return LiveServer(url=f"http://127.0.0.1:{settings.port}", settings=settings, server=server)
+    return LiveServer(
+        url=f"http://127.0.0.1:{settings.port}", settings=settings, server=server, thread=thread
+    )
 
 
 def stop_server(live: LiveServer) -> None:
+    """Ask the server to exit and wait (bounded) until its lifespan has released the database."""
     live.server.should_exit = True
+    live.thread.join(timeout=30)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@dataclass
+class PostgresServer:
+    """A throw-away PostgreSQL cluster listening on 127.0.0.1:``port`` (trust authentication)."""
+
+    directory: Path
+    port: int
+
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def sqlalchemy_url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        name = f"msf_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.admin_url(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.admin_url(), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: drop to the ``postgres`` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(
+        _as_postgres_user(command), capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a PostgreSQL 15 cluster for the session; fails loudly if the binaries are missing."""
+    initdb, pg_ctl = POSTGRES_BIN / "initdb", POSTGRES_BIN / "pg_ctl"
+    if not (initdb.is_file() and pg_ctl.is_file()):
+        pytest.fail(
+            f"PostgreSQL binaries not found in {POSTGRES_BIN} (set MSF_TEST_POSTGRES_BIN)", pytrace=False
+        )
+    directory = Path(tempfile.mkdtemp(prefix="msf-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    data, log = directory / "data", directory / "server.log"
+    port = free_port()
+    _run(
+        [
+            str(initdb),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]
+    )
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    _run([str(pg_ctl), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"])
+    try:
+        yield PostgresServer(directory=directory, port=port)
+    finally:
+        _run([str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"])
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database behind the servers of this test: ``sqlite`` or ``postgresql``."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Any]:
-    """Factory for live servers with extra settings; all are stopped at teardown."""
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database for this test: a SQLite file in ``tmp_path`` or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'msf-local.db'}"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres_server")
+    name = postgres.create_database()
+    try:
+        yield postgres.sqlalchemy_url(name)
+    finally:
+        postgres.drop_database(name)
+
+
+# ---------------------------------------------------------------- live servers
+
+
+@pytest.fixture
+def make_server(tmp_path: Path, database_url: str) -> Iterator[Any]:
+    """Factory for live servers with extra settings; all are stopped at teardown.
+
+    Servers made in one test share the test's database (a second server sees what the first stored,
+    as after a restart); each has its own data directory.
+    """
     started: list[LiveServer] = []
 
     def make(**overrides: Any) -> LiveServer:
-        values: dict[str, Any] = {"data_dir": tmp_path / f"data{len(started)}", "port": free_port()}
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / f"data{len(started)}",
+            "port": free_port(),
+            "database_url": database_url,
+        }
         values.update(overrides)
         live = start_server(Settings(**values))
         started.append(live)

@@ -14,7 +14,9 @@ ServiceFunction = Callable[..., Any]
 
 def service_modules() -> tuple[ModuleType, ...]:
     """The modules holding service functions, one per resource family."""
-    return ()
+    from app.services import applications, config_options, operations, tags, versions
+
+    return (applications, versions, operations, config_options, tags)
 
 
 @lru_cache(maxsize=1)
