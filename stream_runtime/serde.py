@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import threading
 from typing import Any
 
 import msgpack
@@ -13,7 +14,8 @@ _EXT_PICKLE = 2
 
 def _default(obj: Any) -> msgpack.ExtType:
     if type(obj) is tuple:
-        return msgpack.ExtType(_EXT_TUPLE, dumps(list(obj)))
+        # a fresh packer: the thread's shared one is busy with the enclosing value
+        return msgpack.ExtType(_EXT_TUPLE, msgpack.packb(list(obj), default=_default, strict_types=True))
     return msgpack.ExtType(_EXT_PICKLE, pickle.dumps(obj, protocol=5))
 
 
@@ -25,14 +27,27 @@ def _ext_hook(code: int, data: bytes) -> Any:
     return msgpack.ExtType(code, data)
 
 
+_local = threading.local()
+
+
 def dumps(value: Any) -> bytes:
     """Encode a value; tuples survive the round trip (so they stay usable as keys)."""
-    return msgpack.packb(value, default=_default, strict_types=True, use_bin_type=True)
+    packer = getattr(_local, "packer", None)
+    if packer is None:
+        packer = _local.packer = msgpack.Packer(default=_default, strict_types=True, use_bin_type=True)
+    return packer.pack(value)
 
 
 def loads(data: bytes) -> Any:
     """Decode bytes produced by :func:`dumps`."""
     return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+
+
+def loads_stream(data: bytes) -> list[Any]:
+    """Decode a concatenation of :func:`dumps` outputs."""
+    unpacker = msgpack.Unpacker(ext_hook=_ext_hook, raw=False, strict_map_key=False, max_buffer_size=0)
+    unpacker.feed(data)
+    return list(unpacker)
 
 
 def canonical_key_bytes(key: Any) -> bytes:

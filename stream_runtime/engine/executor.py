@@ -131,7 +131,11 @@ class JobRunner:
         metadata = CheckpointMetadata.from_bytes(storage.read(METADATA_FILE))
         states: dict[str, list[dict[str, Any]]] = {}
         for uid, entry in metadata.operators.items():
-            states[uid] = [serde.loads(storage.read(name)) for name in entry["files"]]
+            parts = []
+            for name in entry["files"]:
+                header, *keyed_chunks = serde.loads_stream(storage.read(name))
+                parts.append({**header, "keyed": keyed_chunks})
+            states[uid] = parts
         self.options.log(f"Restoring job {self.options.job_id} from {storage.describe('')}.")
         return metadata, states
 
@@ -233,7 +237,9 @@ class JobRunner:
                 per_subtask = redistribute_operator_state([p["operator"] for p in parts], vertex.parallelism)
             for index, instance in enumerate(vertex.instances):
                 if parts is not None and instance.keyed_backend is not None:
-                    instance.keyed_backend.restore([p["keyed"] for p in parts if "keyed" in p])
+                    instance.keyed_backend.restore(
+                        [(tuple(p["key_group_range"]), p["keyed"]) for p in parts if "key_group_range" in p]
+                    )
                 instance.initialize(restored is not None, None if per_subtask is None else per_subtask[index])
 
     def _start_checkpointing(self) -> None:
@@ -320,7 +326,7 @@ class JobRunner:
                 vertex.parallelism,
                 vertex.max_parallelism,
                 [instance.snapshot(pending.checkpoint_id, wall_ms) for instance in vertex.instances],
-                vertex.assigner,
+                vertex.assigner is not None,
             )
             for vertex in self.vertices
         ]

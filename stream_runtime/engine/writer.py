@@ -13,7 +13,6 @@ from stream_runtime import serde
 from stream_runtime.engine import faults
 from stream_runtime.engine.coordinator import CheckpointFailureReason
 from stream_runtime.state.backend import encode_keyed_snapshot
-from stream_runtime.state.keygroups import KeyGroupAssigner
 from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
 from stream_runtime.storage.metadata import CheckpointMetadata
 
@@ -26,7 +25,7 @@ class OperatorSnapshot:
     parallelism: int
     max_parallelism: int
     subtasks: list[dict[str, Any]]
-    assigner: KeyGroupAssigner | None
+    keyed: bool
 
 
 @dataclass
@@ -105,11 +104,13 @@ class CheckpointWriter:
             for index, op in enumerate(task.operators):
                 files = []
                 for subtask, copied in enumerate(op.subtasks):
-                    encoded: dict[str, Any] = {"operator": copied["operator"]}
+                    header: dict[str, Any] = {"operator": copied["operator"]}
+                    chunks = []
                     if "keyed" in copied:
-                        assert op.assigner is not None
-                        encoded["keyed"] = encode_keyed_snapshot(copied["keyed"], op.assigner)
-                    data = serde.dumps(encoded)
+                        header["key_group_range"] = copied["keyed"]["key_group_range"]
+                        chunks = [serde.dumps(c) for c in encode_keyed_snapshot(copied["keyed"])]
+                    chunks.insert(0, serde.dumps(header))
+                    data = b"".join(chunks)
                     name = f"op{index}-{subtask}.state"
                     storage.write(f"{directory}/{name}", data)
                     size += len(data)
@@ -117,7 +118,7 @@ class CheckpointWriter:
                 operators[op.uid] = {
                     "parallelism": op.parallelism,
                     "max_parallelism": op.max_parallelism,
-                    "keyed": op.assigner is not None,
+                    "keyed": op.keyed,
                     "files": files,
                 }
         except Exception as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from stream_runtime.state.api import (
@@ -89,34 +90,58 @@ class HeapKeyedStateBackend:
                 tables[name] = table.copy()
             else:
                 tables[name] = {key: one_level(value) for key, value in table.items()}
-        return {"tables": tables, "kinds": dict(self.kinds), "timers": list(self._timers)}
+        return {
+            "tables": tables,
+            "kinds": dict(self.kinds),
+            "timers": list(self._timers),
+            "key_group_range": [self.key_group_range.start, self.key_group_range.end],
+        }
 
-    def restore(self, parts: list[dict[str, Any]]) -> None:
-        """Load the entries of this subtask's key groups from encoded snapshot parts."""
+    def restore(self, parts: list[tuple[tuple[int, int], list[dict[str, Any]]]]) -> None:
+        """Load this subtask's keys from snapshot parts ``(key-group range of the writer, chunks)``.
+
+        A part written by a subtask whose key groups all belong to this one is taken whole; otherwise the key
+        group of every key is computed and only this subtask's groups are kept (rescaling).
+        """
         key_range = self.key_group_range
-        for part in parts:
-            for name, columns in part["tables"].items():
-                self.kinds[name] = part["kinds"][name]
+        key_group = self.assigner.key_group
+        for (start, end), chunks in parts:
+            take_all = start in key_range and end in key_range
+            for chunk in chunks:
+                if "timers" in chunk:
+                    for timestamp, key in chunk["timers"]:
+                        if take_all or key_group(key) in key_range:
+                            self.key_context.current_key = key
+                            self.register_timer(timestamp)
+                    continue
+                name = chunk["table"]
+                self.kinds[name] = chunk["kind"]
                 table = self.tables.setdefault(name, {})
-                for kg, key, value in zip(columns["kg"], columns["k"], columns["v"], strict=True):
-                    if kg in key_range:
-                        table[key] = value
-            for kg, timestamp, key in part["timers"]:
-                if kg in key_range:
-                    self.key_context.current_key = key
-                    self.register_timer(timestamp)
+                if take_all:
+                    table.update(zip(chunk["k"], chunk["v"], strict=True))
+                else:
+                    for key, value in zip(chunk["k"], chunk["v"], strict=True):
+                        if key_group(key) in key_range:
+                            table[key] = value
         self.key_context.current_key = None
 
 
-def encode_keyed_snapshot(copied: dict[str, Any], assigner: KeyGroupAssigner) -> dict[str, Any]:
-    """Asynchronous part: attach key groups to every entry (columnar layout for fast encoding)."""
-    key_group = assigner.key_group
-    tables = {}
+ENCODE_CHUNK = 65_536
+
+
+def encode_keyed_snapshot(copied: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Asynchronous part: columnar chunks of keys and values, small enough never to hold the GIL for long."""
     for name, table in copied["tables"].items():
         keys = list(table)
-        tables[name] = {"kg": [key_group(k) for k in keys], "k": keys, "v": list(table.values())}
-    timers = [[key_group(key), timestamp, key] for timestamp, key in copied["timers"]]
-    return {"tables": tables, "kinds": copied["kinds"], "timers": timers}
+        values = list(table.values())
+        for lo in range(0, len(keys), ENCODE_CHUNK):
+            yield {
+                "table": name,
+                "kind": copied["kinds"][name],
+                "k": keys[lo : lo + ENCODE_CHUNK],
+                "v": values[lo : lo + ENCODE_CHUNK],
+            }
+    yield {"timers": [[timestamp, key] for timestamp, key in copied["timers"]]}
 
 
 class OperatorStateStore:

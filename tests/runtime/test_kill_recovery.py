@@ -1,7 +1,7 @@
-"""Proof 2: ``kill -9`` of the job process at random moments; the exactly-once file sink holds every record once.
+"""Proof 2: ``kill -9`` of the job at random moments; the exactly-once file sink holds each record once.
 
-The input is a file another thread keeps appending ``key,seq`` lines to, read from the latest offset like a Kafka
-consumer without committed offsets. With checkpointing, ≥ 5 SIGKILLs lose and duplicate nothing; with
+The input is a file another thread keeps appending ``key,seq`` lines to, read from the latest offset like a
+Kafka consumer without committed offsets. With checkpointing, ≥ 5 SIGKILLs lose and duplicate nothing; with
 checkpointing disabled the same run loses the records produced while the job was down (seed 003).
 """
 
@@ -72,7 +72,7 @@ def _run_with_kills(supervisor: Supervisor, tmp_path: Path, kills: int, need_che
         pid = supervisor.pid
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        _wait_for(lambda: not supervisor.processing.is_set() or supervisor.pid != pid)
+        _wait_for(lambda killed=pid: not supervisor.processing.is_set() or supervisor.pid != killed)
     _wait_for(supervisor.processing.is_set)
     time.sleep(0.2)
     producer.stop.set()

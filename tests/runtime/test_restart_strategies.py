@@ -48,7 +48,9 @@ def test_fixed_delay_restarts_until_attempts_run_out(
     assert fake_clock.sleeps == [5.0, 5.0]
 
 
-def test_fixed_delay_fails_after_the_last_attempt(supervised: SupervisorFactory, fake_clock: FakeClock) -> None:
+def test_fixed_delay_fails_after_the_last_attempt(
+    supervised: SupervisorFactory, fake_clock: FakeClock
+) -> None:
     supervisor, status = run(supervised, "process", 3, "fixed:2:5000")
     assert status is JobStatus.FAILED
     assert supervisor.restart_count == 2
@@ -94,7 +96,9 @@ def test_default_with_checkpointing_is_flink_1_19_exponential_delay(
     assert 1.35 <= second <= 1.65  # x1.5
 
 
-def test_default_without_checkpointing_is_no_restart(supervised: SupervisorFactory, fake_clock: FakeClock) -> None:
+def test_default_without_checkpointing_is_no_restart(
+    supervised: SupervisorFactory, fake_clock: FakeClock
+) -> None:
     supervisor, status = run(supervised, "process", 1, "default", checkpointing=False)
     assert status is JobStatus.FAILED
     assert supervisor.restart_count == 0

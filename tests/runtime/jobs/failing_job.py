@@ -22,7 +22,10 @@ COUNTER = os.path.join(os.environ["WORK_DIR"], "failures")
 def maybe_fail(point: str) -> None:
     if point != FAIL_IN:
         return
-    failures = int(open(COUNTER).read()) if os.path.exists(COUNTER) else 0
+    failures = 0
+    if os.path.exists(COUNTER):
+        with open(COUNTER) as handle:
+            failures = int(handle.read())
     if failures < FAIL_TIMES:
         with open(COUNTER, "w") as handle:
             handle.write(str(failures + 1))
@@ -56,7 +59,9 @@ def strategy(spec: str):
         return RestartStrategies.failure_rate_restart(int(numbers[0]), int(numbers[1]), int(numbers[2]))
     if kind == "exp":
         return RestartStrategies.exponential_delay_restart(
-            initial_backoff_ms=int(numbers[0]), max_backoff_ms=int(numbers[1]), backoff_multiplier=numbers[2],
+            initial_backoff_ms=int(numbers[0]),
+            max_backoff_ms=int(numbers[1]),
+            backoff_multiplier=numbers[2],
             jitter_factor=0.0,
         )
     return None

@@ -1,5 +1,5 @@
-"""Tails INPUT (lines ``key,seq``) from the latest offset, like a Kafka consumer without committed offsets, and
-writes every line through key_by into the exactly-once file sink. The line ``END`` finishes the job."""
+"""Tails INPUT (lines ``key,seq``) from the latest offset, like a Kafka consumer without committed
+offsets, and writes every line through key_by into the exactly-once file sink. ``END`` finishes the job."""
 
 import os
 
