@@ -139,7 +139,9 @@ def _request_timestamp(request: Request) -> str:
             return amz_date
         http_date = request.headers.get("date")
         if http_date is not None:
-            return parsedate_to_datetime(http_date).astimezone(UTC).strftime(AMZ_DATE_FORMAT)
+            moment = parsedate_to_datetime(http_date)  # zone "-0000" comes back without tzinfo: UTC
+            moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+            return moment.strftime(AMZ_DATE_FORMAT)
     except (ValueError, TypeError):
         raise IncompleteSignatureException(
             "The request time must be an ISO-8601 basic-format X-Amz-Date (yyyyMMdd'T'HHmmss'Z') "
