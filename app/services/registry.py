@@ -14,9 +14,9 @@ ServiceFunction = Callable[..., Any]
 
 def service_modules() -> tuple[ModuleType, ...]:
     """The modules holding service functions, one per resource family."""
-    from app.services import applications, config_options, operations, tags, versions
+    from app.services import applications, config_options, lifecycle, operations, tags, versions
 
-    return (applications, versions, operations, config_options, tags)
+    return (applications, versions, operations, config_options, tags, lifecycle)
 
 
 @lru_cache(maxsize=1)

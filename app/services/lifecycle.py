@@ -1,0 +1,119 @@
+"""StartApplication and StopApplication: check, record the intent and the operation; the control loop acts.
+
+Both calls return with the transient status already set (STARTING, STOPPING or FORCE_STOPPING) and an
+IN_PROGRESS operation that is visible at once; ``app.control`` drives the runtime and ends the
+operation SUCCESSFUL or FAILED (spec §2, §6).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import select
+
+from api_models import errors
+from api_models.models import (
+    ApplicationStatus,
+    OperationStatus,
+    RunConfiguration,
+    StartApplicationRequest,
+    StartApplicationResponse,
+    StopApplicationRequest,
+    StopApplicationResponse,
+)
+from app.db.models import ApplicationRow, ApplicationVersionRow, SnapshotRow
+from app.services import state_machine
+from app.services.common import get_for_change, record_operation
+from app.services.configuration import APP_CONFIG, DEFAULT_RUN_CONFIGURATION, RUN, is_sql, is_zeppelin
+from app.services.context import RequestContext
+
+RESTORE = "ApplicationRestoreConfigurationDescription"
+FLINK_RUN = "FlinkRunConfigurationDescription"
+
+
+def start_application(ctx: RequestContext, request: StartApplicationRequest) -> StartApplicationResponse:
+    """READY → STARTING; the run configuration in force is recorded as ``RunConfigurationDescription``."""
+    application, version = get_for_change(ctx, request.application_name)
+    runtime = application.runtime_environment
+    if is_sql(runtime) or is_zeppelin(runtime):
+        raise errors.UnsupportedOperationException(
+            f"msf-local runs Apache Flink applications; {runtime} applications cannot be started"
+        )
+    state_machine.require(application, state_machine.Action.START)
+    described: dict[str, Any] = version.configuration.get(APP_CONFIG, {})
+    if not described.get("ApplicationCodeConfigurationDescription"):
+        raise errors.InvalidApplicationConfigurationException(
+            f"Application {application.application_name} has no application code configuration"
+        )
+    run = _run_configuration(ctx, application, described.get(RUN), request.run_configuration)
+    _record_run_configuration(version, run)
+    state_machine.transition(application, ApplicationStatus.STARTING)
+    operation_id = record_operation(ctx, application, "StartApplication", OperationStatus.IN_PROGRESS)
+    return StartApplicationResponse(operation_id=operation_id)
+
+
+def stop_application(ctx: RequestContext, request: StopApplicationRequest) -> StopApplicationResponse:
+    """RUNNING → STOPPING (with a system snapshot if enabled); ``Force`` → FORCE_STOPPING, no snapshot."""
+    application, _version = get_for_change(ctx, request.application_name)
+    force = bool(request.force)
+    if force and is_sql(application.runtime_environment):
+        raise errors.InvalidArgumentException("Force is not supported for SQL applications")
+    action = state_machine.Action.FORCE_STOP if force else state_machine.Action.STOP
+    state_machine.require(application, action)
+    target = ApplicationStatus.FORCE_STOPPING if force else ApplicationStatus.STOPPING
+    state_machine.transition(application, target)
+    operation_id = record_operation(ctx, application, "StopApplication", OperationStatus.IN_PROGRESS)
+    return StopApplicationResponse(operation_id=operation_id)
+
+
+def _run_configuration(
+    ctx: RequestContext,
+    application: ApplicationRow,
+    current: dict[str, Any] | None,
+    requested: RunConfiguration | None,
+) -> dict[str, Any]:
+    """The RunConfigurationDescription for this start: each member given wins, else the one in force."""
+    run = copy.deepcopy(current or DEFAULT_RUN_CONFIGURATION)
+    if requested is None:
+        return run
+    if requested.sql_run_configurations:
+        raise errors.InvalidArgumentException("SqlRunConfigurations apply only to SQL applications")
+    restore = requested.application_restore_configuration
+    if restore is not None:
+        kind = restore.application_restore_type.value
+        if kind == "RESTORE_FROM_CUSTOM_SNAPSHOT":
+            if restore.snapshot_arn and not restore.snapshot_name:
+                raise errors.InvalidArgumentException(
+                    "SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS; "
+                    "use SnapshotName for application snapshots"
+                )
+            if not restore.snapshot_name:
+                raise errors.InvalidArgumentException(
+                    "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName"
+                )
+            _require_snapshot(ctx, application, restore.snapshot_name)
+        run[RESTORE] = restore.model_dump(mode="json", by_alias=True, exclude_none=True)
+    flink = requested.flink_run_configuration
+    if flink is not None:
+        run[FLINK_RUN] = {"AllowNonRestoredState": bool(flink.allow_non_restored_state)}
+    return run
+
+
+def _require_snapshot(ctx: RequestContext, application: ApplicationRow, name: str) -> None:
+    snapshot = ctx.session.scalars(
+        select(SnapshotRow).where(
+            SnapshotRow.application_id == application.id, SnapshotRow.snapshot_name == name
+        )
+    ).one_or_none()
+    if snapshot is None or snapshot.status != "READY":
+        raise errors.InvalidArgumentException(
+            f"Snapshot {name} does not exist for application {application.application_name} or is not READY"
+        )
+
+
+def _record_run_configuration(version: ApplicationVersionRow, run: dict[str, Any]) -> None:
+    """Start does not create a version: the run configuration is recorded on the current one."""
+    configuration = copy.deepcopy(version.configuration)
+    configuration.setdefault(APP_CONFIG, {})[RUN] = run
+    version.configuration = configuration
