@@ -1,0 +1,153 @@
+"""From an application version to a ``JobSpec``: code, entry file, properties, checkpoints, parallelism.
+
+Planning is deterministic for a given version and job id (code is content-addressed, the properties
+file is rewritten), so a loop that resumes after a crash can rebuild the same spec and submit it again.
+Problems with the code are outcomes (``PlannedJob.error``) that end the operation as FAILED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from api_models.errors import AwsError, InvalidApplicationConfigurationException
+from app.code.properties import entry_file, write_application_properties
+from app.code.source import S3CodeLocation, fetch_s3_code
+from app.code.store import CodeStore
+from app.db.models import ApplicationRow
+from app.gateway import aws_client, job_aws_environment
+from app.services.inline_code import InlineCodeStore
+from app.settings import Settings
+from runtime_adapter.base import CheckpointSettings, JobSpec, RestorePoint
+
+S3ClientFactory = Callable[[Settings, ApplicationRow], Any]
+
+
+def default_s3_client(settings: Settings, application: ApplicationRow) -> Any:
+    """An S3 client in the application's account and region, on the configured endpoint."""
+    return aws_client(settings, "s3", application.account_id, application.region)
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """A job ready to submit, or why it cannot be."""
+
+    spec: JobSpec | None = None
+    error: str | None = None
+
+
+def application_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The ``ApplicationConfigurationDescription`` of a stored version configuration."""
+    described: dict[str, Any] = configuration.get("ApplicationConfigurationDescription", {})
+    return described
+
+
+def snapshots_enabled(configuration: dict[str, Any]) -> bool:
+    """Whether system snapshots are taken on stop and update (legacy ``SnapshotsEnabled``)."""
+    snapshots = application_configuration(configuration).get(
+        "ApplicationSnapshotConfigurationDescription", {}
+    )
+    return bool(snapshots.get("SnapshotsEnabled", False))
+
+
+def checkpoint_settings(configuration: dict[str, Any]) -> CheckpointSettings:
+    """The effective checkpoint configuration: AWS's defaults for DEFAULT, the given values for CUSTOM."""
+    flink = application_configuration(configuration).get("FlinkApplicationConfigurationDescription", {})
+    checkpoint = flink.get("CheckpointConfigurationDescription", {})
+    if checkpoint.get("ConfigurationType", "DEFAULT") == "DEFAULT":
+        return CheckpointSettings()
+    defaults = CheckpointSettings()
+    return CheckpointSettings(
+        enabled=bool(checkpoint.get("CheckpointingEnabled", defaults.enabled)),
+        interval_ms=int(checkpoint.get("CheckpointInterval", defaults.interval_ms)),
+        min_pause_ms=int(checkpoint.get("MinPauseBetweenCheckpoints", defaults.min_pause_ms)),
+    )
+
+
+def parallelism(configuration: dict[str, Any]) -> int:
+    """The parallelism the job runs with (DEFAULT: 1)."""
+    flink = application_configuration(configuration).get("FlinkApplicationConfigurationDescription", {})
+    described = flink.get("ParallelismConfigurationDescription", {})
+    if described.get("ConfigurationType", "DEFAULT") == "DEFAULT":
+        return 1
+    return int(described.get("Parallelism", 1))
+
+
+def property_groups(configuration: dict[str, Any]) -> list[dict[str, Any]]:
+    """The application's property groups in AWS's shape."""
+    environment = application_configuration(configuration).get("EnvironmentPropertyDescriptions", {})
+    groups: list[dict[str, Any]] = environment.get("PropertyGroupDescriptions", [])
+    return groups
+
+
+def run_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The ``RunConfigurationDescription`` in force (empty before the first start)."""
+    run: dict[str, Any] = application_configuration(configuration).get("RunConfigurationDescription", {})
+    return run
+
+
+class JobPlanner:
+    """Turns a stored version into a ``JobSpec``: fetches and unpacks code, writes the properties file."""
+
+    def __init__(self, settings: Settings, s3_client: S3ClientFactory = default_s3_client) -> None:
+        self.settings = settings
+        self.s3_client = s3_client
+        self.inline = InlineCodeStore(settings.data_dir / "inline-code")
+        self.code = CodeStore(settings.data_dir / "code")
+
+    def application_dir(self, application_id: int) -> str:
+        """Root of an application's checkpoints and savepoints."""
+        return str(self.settings.data_dir / "state" / str(application_id))
+
+    def savepoint_dir(self, application_id: int) -> str:
+        """Where an application's savepoints (snapshots) are written."""
+        return f"{self.application_dir(application_id)}/savepoints"
+
+    def plan(
+        self,
+        application: ApplicationRow,
+        configuration: dict[str, Any],
+        job_id: str,
+        restore: RestorePoint | None,
+    ) -> PlannedJob:
+        """The spec of job ``job_id`` running ``configuration``; an error string if the code is unusable."""
+        try:
+            data = self._code_bytes(application, configuration)
+            groups = property_groups(configuration)
+            code = self.code.prepare(data, entry_file(groups))
+        except AwsError as error:
+            return PlannedJob(error=f"{error.code}: {error.message}")
+        except OSError as error:
+            return PlannedJob(error=f"The application code could not be read: {error}")
+        job_dir = self.settings.data_dir / "jobs" / job_id
+        properties = write_application_properties(groups, job_dir)
+        spec = JobSpec(
+            job_id=job_id,
+            name=application.application_name,
+            code=code,
+            parallelism=parallelism(configuration),
+            checkpoints=checkpoint_settings(configuration),
+            properties_file=properties,
+            restore=restore,
+            checkpoint_dir=f"{self.application_dir(application.id)}/checkpoints",
+            environment=job_aws_environment(self.settings, application.account_id, application.region),
+        )
+        return PlannedJob(spec=spec)
+
+    def _code_bytes(self, application: ApplicationRow, configuration: dict[str, Any]) -> bytes:
+        code = application_configuration(configuration).get("ApplicationCodeConfigurationDescription")
+        if not code:
+            raise InvalidApplicationConfigurationException(
+                "The application has no ApplicationCodeConfiguration"
+            )
+        content = code.get("CodeContentDescription", {})
+        location = content.get("S3ApplicationCodeLocationDescription")
+        if location:
+            s3 = S3CodeLocation(location["BucketARN"], location["FileKey"], location.get("ObjectVersion"))
+            return fetch_s3_code(self.s3_client(self.settings, application), s3)
+        if code.get("CodeContentType") == "ZIPFILE" and content.get("CodeMD5"):
+            return self.inline.get(content["CodeMD5"])
+        raise InvalidApplicationConfigurationException(
+            "The application code is not a zip file (ZipFileContent or S3ContentLocation)"
+        )
