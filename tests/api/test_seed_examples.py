@@ -1,0 +1,178 @@
+"""The four example requests of the AWS checkpointing guide (shared/seeds/000, 001), sent verbatim as
+raw HTTP with ``X-Amz-Target``; the bodies are kept byte-for-byte in ``seed_examples/``.
+
+What the documentation gets wrong, and what msf-local answers (as AWS's model demands):
+* Both CreateApplication examples lack two closing braces → SerializationException naming the line
+  and column where the body ends unexpectedly.
+* With the braces added where the indentation shows they belong, both still omit members the model
+  marks required (``CodeContentType``; the second also ``ConfigurationType``) → ValidationException
+  naming each. With those members added they succeed.
+* The UpdateApplication examples name neither CurrentApplicationVersionId nor ConditionalToken; they
+  are accepted as unconditional updates and DescribeApplication shows their effect.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.api.app_helpers import flink_config
+from tests.conftest import LiveServer
+
+EXAMPLES = Path(__file__).parent / "seed_examples"
+TARGET = "KinesisAnalytics_20180523.{}"
+
+
+def example(name: str) -> str:
+    return (EXAMPLES / name).read_text()
+
+
+def send(live_server: LiveServer, operation: str, body: str) -> httpx.Response:
+    return httpx.post(
+        live_server.url + "/",
+        content=body.encode(),
+        headers={"X-Amz-Target": TARGET.format(operation), "Content-Type": "application/x-amz-json-1.1"},
+        timeout=30,
+    )
+
+
+def with_braces(body: str) -> str:
+    """Close ApplicationCodeConfiguration before FlinkApplicationConfiguration, and the root at the end."""
+    closed = body.replace(
+        '      },\n      "FlinkApplicationConfiguration"',
+        '      }\n      },\n      "FlinkApplicationConfiguration"',
+    )
+    assert closed != body
+    return closed.rstrip() + "\n}\n"
+
+
+def completed(body: str, **extra_members: str) -> str:
+    """The braced example with the required members the documentation left out."""
+    text = with_braces(body).replace(
+        '"ApplicationCodeConfiguration":{', '"ApplicationCodeConfiguration":{ "CodeContentType": "ZIPFILE",'
+    )
+    for member, value in extra_members.items():
+        text = text.replace(
+            '"CheckpointConfiguration": { ', f'"CheckpointConfiguration": {{ "{member}": "{value}",'
+        )
+    json.loads(text)
+    return text
+
+
+def error_of(response: httpx.Response) -> tuple[str, str]:
+    assert response.status_code == 400, response.text
+    document: dict[str, Any] = response.json()
+    return document["__type"], document["message"]
+
+
+def checkpoint(kav2: Any) -> dict[str, Any]:
+    detail = kav2.describe_application(ApplicationName="MyApplication")["ApplicationDetail"]
+    described: dict[str, Any] = flink_config(detail)["CheckpointConfigurationDescription"]
+    return described
+
+
+def test_create_examples_verbatim_are_serialization_errors(live_server: LiveServer) -> None:
+    for name, line in (
+        ("create_configure_checkpointing.json", 23),
+        ("create_disable_checkpointing.json", 20),
+    ):
+        code, message = error_of(send(live_server, "CreateApplication", example(name)))
+        assert code == "SerializationException"
+        assert f"line {line}, column 1" in message
+
+
+def test_create_examples_with_braces_name_the_missing_required_members(live_server: LiveServer) -> None:
+    code, message = error_of(
+        send(live_server, "CreateApplication", with_braces(example("create_configure_checkpointing.json")))
+    )
+    assert code == "ValidationException"
+    assert "applicationConfiguration.applicationCodeConfiguration.codeContentType" in message
+    code, message = error_of(
+        send(live_server, "CreateApplication", with_braces(example("create_disable_checkpointing.json")))
+    )
+    assert code == "ValidationException"
+    assert message.startswith("2 validation errors detected")
+    assert "checkpointConfiguration.configurationType" in message
+
+
+def test_completed_create_example_configures_checkpointing(live_server: LiveServer, kav2: Any) -> None:
+    response = send(
+        live_server, "CreateApplication", completed(example("create_configure_checkpointing.json"))
+    )
+    assert response.status_code == 200, response.text
+    detail = response.json()["ApplicationDetail"]
+    assert detail["ApplicationStatus"] == "READY"
+    assert detail["RuntimeEnvironment"] == "FLINK-1_15"
+    assert checkpoint(kav2) == {
+        "ConfigurationType": "CUSTOM",
+        "CheckpointingEnabled": True,
+        "CheckpointInterval": 20000,
+        "MinPauseBetweenCheckpoints": 10000,
+    }
+    code_location = detail["ApplicationConfigurationDescription"]["ApplicationCodeConfigurationDescription"]
+    assert code_location["CodeContentDescription"]["S3ApplicationCodeLocationDescription"] == {
+        "BucketARN": "arn:aws:s3:::mybucket",
+        "FileKey": "myflink.jar",
+        "ObjectVersion": "AbCdEfGhIjKlMnOpQrStUvWxYz12345",
+    }
+
+
+def test_completed_disable_example_custom_disables_and_default_ignores(
+    live_server: LiveServer, kav2: Any
+) -> None:
+    body = example("create_disable_checkpointing.json")
+    response = send(live_server, "CreateApplication", completed(body, ConfigurationType="DEFAULT"))
+    assert response.status_code == 200, response.text
+    assert checkpoint(kav2) == {
+        "ConfigurationType": "DEFAULT",
+        "CheckpointingEnabled": True,
+        "CheckpointInterval": 60000,
+        "MinPauseBetweenCheckpoints": 5000,
+    }
+    created = kav2.describe_application(ApplicationName="MyApplication")["ApplicationDetail"]
+    kav2.delete_application(ApplicationName="MyApplication", CreateTimestamp=created["CreateTimestamp"])
+    response = send(live_server, "CreateApplication", completed(body, ConfigurationType="CUSTOM"))
+    assert response.status_code == 200, response.text
+    assert checkpoint(kav2) == {
+        "ConfigurationType": "CUSTOM",
+        "CheckpointingEnabled": False,
+        "CheckpointInterval": 60000,
+        "MinPauseBetweenCheckpoints": 5000,
+    }
+
+
+def test_update_examples_verbatim_succeed_and_take_effect(live_server: LiveServer, kav2: Any) -> None:
+    created = send(
+        live_server,
+        "CreateApplication",
+        completed(example("create_disable_checkpointing.json"), ConfigurationType="DEFAULT"),
+    )
+    assert created.status_code == 200, created.text
+    response = send(live_server, "UpdateApplication", example("update_configure_checkpointing.json"))
+    assert response.status_code == 200, response.text
+    assert response.json()["ApplicationDetail"]["ApplicationVersionId"] == 2
+    assert response.json()["OperationId"]
+    assert checkpoint(kav2) == {
+        "ConfigurationType": "CUSTOM",
+        "CheckpointingEnabled": True,
+        "CheckpointInterval": 20000,
+        "MinPauseBetweenCheckpoints": 10000,
+    }
+    response = send(live_server, "UpdateApplication", example("update_disable_checkpointing.json"))
+    assert response.status_code == 200, response.text
+    assert response.json()["ApplicationDetail"]["ApplicationVersionUpdatedFrom"] == 2
+    assert checkpoint(kav2) == {
+        "ConfigurationType": "CUSTOM",
+        "CheckpointingEnabled": False,
+        "CheckpointInterval": 20000,
+        "MinPauseBetweenCheckpoints": 10000,
+    }
+    assert (
+        kav2.describe_application(ApplicationName="MyApplication")["ApplicationDetail"][
+            "ApplicationVersionId"
+        ]
+        == 3
+    )
