@@ -294,13 +294,9 @@ class JobRunner:
     def _checkpoint_tick(self, now: float) -> None:
         coordinator, writer = self.coordinator, self.writer
         assert coordinator is not None and writer is not None
-        while True:
-            try:
-                result = writer.results.get_nowait()
-            except queue.Empty:
-                break
-            self._on_result(result, now)
-        for checkpoint_id in coordinator.expired(now):
+        while not writer.results.empty():
+            self._on_result(writer.results.get_nowait(), now)
+        for checkpoint_id in coordinator.expired(now) if coordinator.pending else ():
             writer.abort(checkpoint_id)
             self._on_result(
                 CheckpointResult(
