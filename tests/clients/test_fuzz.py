@@ -1,0 +1,80 @@
+"""Schemathesis against the OpenAPI document: no input, valid or not, gets a 5xx or a malformed error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis import GenerationMode
+
+from app.clients.openapi import build_document
+from tests.clients.conftest import ServeProcess, start_serve, stop_serve
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+EXAMPLES_PER_OPERATION = 15
+
+schemathesis.serializer.alias(CONTENT_TYPE, "application/json")
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """A server of its own: fuzzing creates applications the other client tests need not see."""
+    served = start_serve(tmp_path_factory.mktemp("fuzz") / "data")
+    yield served
+    stop_serve(served)
+    assert "Traceback" not in served.output(), served.output()
+
+
+def fuzz_schema() -> Any:
+    """The generated document with bounded, deterministic generation of valid and invalid inputs."""
+    loaded = schemathesis.openapi.from_dict(build_document())
+    loaded.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=EXAMPLES_PER_OPERATION,
+        deterministic=True,
+        database="none",
+    )
+    return loaded
+
+
+@schemathesis.check
+def no_server_error(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> None:
+    """No 5xx, except the documented 501 ``NotImplementedException`` of an operation not implemented yet."""
+    if response.status_code >= 500:
+        assert response.status_code == 501, response.content[:2000]
+        assert json.loads(response.content)["__type"] == "NotImplementedException", response.content
+
+
+@schemathesis.check
+def aws_error_is_well_formed(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> None:
+    """Every 4xx is an AWS JSON error: ``__type`` and ``message`` strings, ``X-Amzn-ErrorType`` agreeing.
+
+    Only ``POST`` is an AWS call; any other method on ``/`` is refused by HTTP itself (405, Allow: POST).
+    """
+    if case.method.upper() != "POST":
+        assert response.status_code == 405 and response.headers.get("allow") == ["POST"], response.headers
+        return
+    if not 400 <= response.status_code < 500:
+        return
+    assert response.headers.get("content-type", [""])[0].startswith(CONTENT_TYPE), response.headers
+    body = json.loads(response.content)
+    assert isinstance(body, dict) and set(body) == {"__type", "message"}, body
+    assert isinstance(body["__type"], str) and body["__type"], body
+    assert isinstance(body["message"], str) and body["message"], body
+    assert response.headers.get("x-amzn-errortype") == [body["__type"]], response.headers
+
+
+schema = fuzz_schema()
+
+
+@schema.parametrize()
+def test_no_input_gets_a_server_error_or_a_malformed_aws_error(
+    case: schemathesis.Case, fuzz_server: ServeProcess
+) -> None:
+    case.call_and_validate(
+        base_url=fuzz_server.url,
+        checks=[no_server_error, aws_error_is_well_formed],
+    )
