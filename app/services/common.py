@@ -117,9 +117,9 @@ def change_configuration(
     UPDATING and its operation stays IN_PROGRESS until the control loop has applied it.
     """
     timestamp = now(ctx)
+    current.status = application.status
     if application.status == ApplicationStatus.RUNNING:
         state_machine.transition(application, ApplicationStatus.UPDATING)
-    current.status = application.status
     version = ApplicationVersionRow(
         application_id=application.id,
         version_id=application.current_version_id + 1,
