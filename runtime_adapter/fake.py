@@ -187,6 +187,13 @@ class FakeRuntimeAdapter:
                 self._new_savepoint(job, savepoint, for_stop=mode)
                 job.state, job.pending, job.stop_mode = JobState.STOPPING, _Pending.STOP, mode
                 return StopOutcome(StopResult.ACCEPTED, job_id, trigger_id=savepoint.trigger_id)
+            for pending in job.savepoints.values():
+                if pending.state is SavepointState.IN_PROGRESS:  # cancelling aborts a savepoint in flight
+                    pending.state, pending.error, pending.for_stop = (
+                        SavepointState.FAILED,
+                        "Job was cancelled",
+                        None,
+                    )
             job.state, job.pending, job.stop_mode = JobState.STOPPING, _Pending.STOP, mode
             if mode is StopMode.FORCE:
                 self._settle(job)

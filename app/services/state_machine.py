@@ -68,7 +68,8 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     ),
     S.UPDATING: frozenset({S.RUNNING, S.READY, S.ROLLING_BACK, S.FORCE_STOPPING, S.DELETING}),
     S.AUTOSCALING: frozenset({S.RUNNING, S.ROLLING_BACK, S.FORCE_STOPPING, S.DELETING}),
-    S.STOPPING: frozenset({S.READY, S.FORCE_STOPPING, S.DELETING}),
+    # STOPPING -> RUNNING: the stop's savepoint failed or the runtime refused the stop; the job runs on.
+    S.STOPPING: frozenset({S.READY, S.FORCE_STOPPING, S.DELETING, S.RUNNING}),
     S.FORCE_STOPPING: frozenset({S.READY, S.DELETING}),
     S.ROLLING_BACK: frozenset({S.RUNNING, S.READY, S.DELETING}),
     S.MAINTENANCE: frozenset({S.RUNNING, S.DELETING}),

@@ -1,0 +1,204 @@
+"""StopApplication (with and without snapshots, forced) and a running job's failures, driven by tick()."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime_adapter.base import JobState
+from tests.control.conftest import STOP_TIMEOUT, ControlEnv
+
+
+def running(control: ControlEnv, **configuration: object) -> None:
+    control.create(**configuration)
+    control.start()
+    control.tick()
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "RUNNING"
+
+
+def test_stop_takes_a_system_snapshot_and_ends_ready(control: ControlEnv) -> None:
+    running(control)
+    operation_id = control.stop()
+    assert control.status() == "STOPPING"
+    control.tick()
+    assert control.status() == "STOPPING" and control.job().state is JobState.STOPPING
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    [snapshot] = control.snapshots()
+    assert snapshot.snapshot_name.startswith("SYSTEMSNAPSHOT-")
+    assert snapshot.status == "READY" and snapshot.application_version_id == 1
+    assert snapshot.savepoint_location in control.fake.savepoints
+    assert control.deployments()[0].job_id is None
+
+
+def test_stop_without_snapshots_cancels_the_job(control: ControlEnv) -> None:
+    running(control, ApplicationSnapshotConfiguration={"SnapshotsEnabled": False})
+    operation_id = control.stop()
+    control.tick()
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.snapshots() == []
+    assert control.job().state is JobState.CANCELED
+
+
+def test_failed_savepoint_fails_the_stop_and_the_job_keeps_running(control: ControlEnv) -> None:
+    running(control)
+    control.fake.fail_next_savepoint("Checkpoint Coordinator is suspending.")
+    operation_id = control.stop()
+    control.tick()
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "RUNNING"
+    assert control.job().state is JobState.RUNNING
+    assert control.error_string(operation_id) == (
+        "The snapshot could not be taken: Checkpoint Coordinator is suspending."
+    )
+    assert control.snapshots() == []
+    second = control.stop()  # the application can be stopped again
+    control.tick()
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(second)["OperationStatus"] == "SUCCESSFUL"
+
+
+def test_refused_stop_fails_the_operation_and_the_app_stays_running(control: ControlEnv) -> None:
+    running(control)
+    control.fake.reject_next_stop("JobManager unreachable")
+    operation_id = control.stop()
+    control.tick()
+    assert control.status() == "RUNNING"
+    assert control.error_string(operation_id) == "JobManager unreachable"
+
+
+def test_stop_that_does_not_finish_times_out_and_the_job_is_terminated(control: ControlEnv) -> None:
+    running(control)
+    operation_id = control.stop()
+    control.tick()
+    control.clock.advance(STOP_TIMEOUT.total_seconds() + 1)
+    control.tick()
+    assert control.status() == "READY"
+    assert "did not stop within 60 seconds" in control.error_string(operation_id)
+    assert control.job().state is JobState.CANCELED
+    control.tick()
+    assert control.deployments()[0].job_id is None
+
+
+def test_force_stop_from_running_takes_no_snapshot(control: ControlEnv) -> None:
+    running(control)
+    operation_id = control.stop(force=True)
+    assert control.status() == "FORCE_STOPPING"
+    control.tick()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.snapshots() == [] and not control.fake.savepoints
+    assert ("stop:FORCE", control.job().spec.job_id) in control.fake.calls
+
+
+def test_force_stop_while_starting_cancels_the_start(control: ControlEnv) -> None:
+    control.create()
+    start_id = control.start()
+    control.tick()  # submitted, still starting
+    stop_id = control.stop(force=True)
+    control.tick()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(start_id)["OperationStatus"] == "CANCELLED"
+    assert control.operation(stop_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.job().state is JobState.CANCELED
+
+
+def test_force_stop_before_the_job_was_submitted(control: ControlEnv) -> None:
+    control.create()
+    start_id = control.start()
+    stop_id = control.stop(force=True)
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(start_id)["OperationStatus"] == "CANCELLED"
+    assert control.operation(stop_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.fake.jobs == {}
+
+
+def test_force_stop_while_stopping_with_a_savepoint(control: ControlEnv) -> None:
+    running(control)
+    stop_id = control.stop()
+    control.tick()
+    force_id = control.stop(force=True)
+    control.tick()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(stop_id)["OperationStatus"] == "CANCELLED"
+    assert control.operation(force_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.job().state is JobState.CANCELED
+
+
+def test_force_stop_that_the_runtime_refuses_is_retried(control: ControlEnv) -> None:
+    running(control)
+    control.fake.reject_next_stop("busy")
+    operation_id = control.stop(force=True)
+    control.tick()
+    assert control.status() == "FORCE_STOPPING"
+    control.tick()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+
+
+@pytest.mark.parametrize("ending", ["crash", "finish"])
+def test_job_that_ends_while_running_leaves_the_app_ready(control: ControlEnv, ending: str) -> None:
+    running(control)
+    job_id = control.job().spec.job_id
+    if ending == "crash":
+        control.fake.crash(job_id, "java.lang.OutOfMemoryError: Java heap space")
+    else:
+        control.fake.finish(job_id)
+    control.tick()
+    assert control.status() == "READY"
+    deployment = control.deployments()[0]
+    assert deployment.job_id is None
+    if ending == "crash":
+        assert deployment.last_error == "java.lang.OutOfMemoryError: Java heap space"
+
+
+def test_job_restarting_keeps_the_app_running(control: ControlEnv) -> None:
+    running(control)
+    control.fake.restart(control.job().spec.job_id)
+    control.tick()
+    assert control.status() == "RUNNING"
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "RUNNING" and len(control.fake.jobs) == 1
+
+
+def test_job_lost_by_the_runtime_is_resubmitted_from_its_latest_checkpoint(control: ControlEnv) -> None:
+    running(control)
+    lost = control.job().spec.job_id
+    checkpoint = control.fake.complete_checkpoint(lost)
+    control.tick()  # observed: the latest checkpoint is remembered
+    del control.fake.jobs[lost]  # e.g. the runtime restarted without its jobs
+    control.fake.add_savepoint(checkpoint.location)  # retained checkpoints restore like savepoints
+    control.tick()
+    assert control.status() == "RUNNING"
+    replacement = control.job()
+    assert replacement.spec.job_id != lost
+    assert replacement.spec.restore is not None and replacement.spec.restore.location == checkpoint.location
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "RUNNING"
+    assert control.deployments()[0].phase == "IDLE"
+
+
+def test_deleting_a_running_app_stops_its_job(control: ControlEnv) -> None:
+    running(control)
+    job_id = control.job().spec.job_id
+    control.delete()
+    control.tick()
+    assert control.fake.jobs[job_id].state is JobState.CANCELED
+    control.tick()
+    assert control.deployments() == []
