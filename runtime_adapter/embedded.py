@@ -1,0 +1,211 @@
+"""The default runtime: each job is a ``stream_runtime`` process watched by a ``Supervisor``.
+
+The supervisor restarts a failed job from its latest completed checkpoint per the restart strategy;
+this adapter only translates. Savepoints (trigger, stop-with-savepoint) come with the runtime's
+savepoint support; until then they are answered REJECTED with the reason, so a stop of an application
+with snapshots enabled fails cleanly (Force, or ``SnapshotsEnabled=false``, stop it without one).
+Cancellation waits for the job process, so it runs on a worker thread and ``stop`` returns at once.
+Closing the adapter ends every job it supervises: jobs never outlive their supervisor, and the control
+loop resubmits them from their latest checkpoint after a restart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime_adapter.base import (
+    CheckpointStats,
+    CodeLanguage,
+    CompletedCheckpoint,
+    DisposeOutcome,
+    DisposeResult,
+    JobSpec,
+    JobState,
+    JobStatus,
+    SavepointRequest,
+    SavepointState,
+    SavepointStatus,
+    StartOutcome,
+    StartResult,
+    StopMode,
+    StopOutcome,
+    StopResult,
+    TriggerOutcome,
+    TriggerResult,
+)
+from stream_runtime import supervisor as supervision
+from stream_runtime.config import RuntimeOverrides
+
+SAVEPOINTS_UNAVAILABLE = (
+    "The embedded runtime cannot take savepoints yet; stop the application with Force=true "
+    "or set SnapshotsEnabled=false"
+)
+FORCE_TIMEOUT_S = 0.0
+CLOSE_TIMEOUT_S = 10.0
+
+SupervisorFactory = Callable[[supervision.JobSpec, str], supervision.Supervisor]
+
+
+def _supervisor(spec: supervision.JobSpec, log_dir: str) -> supervision.Supervisor:
+    return supervision.Supervisor(spec, python=sys.executable, log_dir=log_dir)
+
+
+@dataclass
+class _Job:
+    supervisor: supervision.Supervisor
+    restore: str | None
+    stopping: bool = False
+    stoppers: list[threading.Thread] = field(default_factory=list)
+
+
+class EmbeddedRuntimeAdapter:
+    """``RuntimeAdapter`` over ``stream_runtime``'s supervisor: one process per job, on this machine."""
+
+    def __init__(
+        self, root: Path, *, supervisor: SupervisorFactory = _supervisor, cancel_timeout_s: float = 30.0
+    ) -> None:
+        self.root = root
+        self.cancel_timeout_s = cancel_timeout_s
+        self._make_supervisor = supervisor
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+
+    def start(self, spec: JobSpec) -> StartOutcome:
+        with self._lock:
+            if spec.job_id in self._jobs:
+                return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
+            if spec.code.language is not CodeLanguage.PYTHON:
+                return StartOutcome(
+                    StartResult.REJECTED, spec.job_id, "The embedded runtime runs Python jobs only"
+                )
+            if not spec.code.entry_path.is_file():
+                return StartOutcome(
+                    StartResult.REJECTED, spec.job_id, f"Entry file {spec.code.entry} not found"
+                )
+            job_spec = supervision.JobSpec(
+                job_file=str(spec.code.entry_path),
+                job_id=spec.job_id,
+                checkpoint_dir=spec.checkpoint_dir or str(self.root / "checkpoints"),
+                overrides=RuntimeOverrides(
+                    checkpointing_enabled=spec.checkpoints.enabled,
+                    checkpoint_interval_ms=spec.checkpoints.interval_ms,
+                    min_pause_between_checkpoints_ms=spec.checkpoints.min_pause_ms,
+                    parallelism=spec.parallelism,
+                ),
+                restore_path=spec.restore.location if spec.restore else None,
+                allow_non_restored_state=spec.restore.allow_non_restored_state if spec.restore else False,
+                properties_file=str(spec.properties_file) if spec.properties_file else None,
+                env=dict(spec.environment),
+                cwd=str(spec.code.root),
+            )
+            try:
+                supervisor = self._make_supervisor(job_spec, str(self.root / "logs"))
+                supervisor.start()
+            except OSError as error:
+                return StartOutcome(
+                    StartResult.REJECTED, spec.job_id, f"The job could not be launched: {error}"
+                )
+            self._jobs[spec.job_id] = _Job(supervisor, job_spec.restore_path)
+            return StartOutcome(StartResult.STARTED, spec.job_id)
+
+    def stop(self, job_id: str, mode: StopMode, savepoint: SavepointRequest | None = None) -> StopOutcome:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return StopOutcome(StopResult.NOT_FOUND, job_id)
+            if job.supervisor.status.is_terminal:
+                return StopOutcome(StopResult.NOT_RUNNING, job_id)
+            if mode is StopMode.SAVEPOINT:
+                return StopOutcome(StopResult.REJECTED, job_id, error=SAVEPOINTS_UNAVAILABLE)
+            timeout = FORCE_TIMEOUT_S if mode is StopMode.FORCE else self.cancel_timeout_s
+            stopper = threading.Thread(
+                target=job.supervisor.cancel, args=(timeout,), name=f"stop-{job_id}", daemon=True
+            )
+            job.stopping = True
+            job.stoppers.append(stopper)
+            stopper.start()
+            return StopOutcome(StopResult.ACCEPTED, job_id)
+
+    def trigger_savepoint(self, job_id: str, request: SavepointRequest) -> TriggerOutcome:
+        status = self.status(job_id)
+        if status.state is not JobState.RUNNING:
+            return TriggerOutcome(TriggerResult.NOT_RUNNING, request.trigger_id)
+        return TriggerOutcome(TriggerResult.REJECTED, request.trigger_id, SAVEPOINTS_UNAVAILABLE)
+
+    def savepoint_status(self, job_id: str, trigger_id: str) -> SavepointStatus:
+        return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
+
+    def status(self, job_id: str) -> JobStatus:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            return JobStatus(job_id, JobState.NOT_FOUND)
+        supervisor = job.supervisor
+        observed = supervisor.status
+        states = {
+            supervision.JobStatus.CREATED: JobState.STARTING,
+            supervision.JobStatus.RESTARTING: JobState.RESTARTING,
+            supervision.JobStatus.FAILED: JobState.FAILED,
+            supervision.JobStatus.FINISHED: JobState.FINISHED,
+            supervision.JobStatus.CANCELED: JobState.CANCELED,
+        }
+        if observed is supervision.JobStatus.RUNNING:
+            state = JobState.RUNNING if supervisor.processing.is_set() else JobState.STARTING
+        else:
+            state = states[observed]
+        if job.stopping and not state.is_terminal:
+            state = JobState.STOPPING
+        error = supervisor.failure_cause if state is JobState.FAILED else None
+        restored = job.restore if state is JobState.RUNNING else None
+        return JobStatus(job_id, state, error, supervisor.restart_count, restored)
+
+    def checkpoint_stats(self, job_id: str) -> CheckpointStats:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            return CheckpointStats(job_id, found=False)
+        history = job.supervisor.checkpoint_stats()
+        completed = [entry for entry in history if entry.get("status") == "COMPLETED"]
+        latest: CompletedCheckpoint | None = None
+        location = job.supervisor.latest_checkpoint_path()
+        if completed and location is not None:
+            newest = completed[-1]
+            latest = CompletedCheckpoint(
+                checkpoint_id=int(newest["id"]),
+                location=location,
+                completed_at_ms=int(newest["trigger_timestamp_ms"]) + int(newest.get("duration_ms") or 0),
+                is_savepoint=bool(newest.get("is_savepoint", False)),
+                size_bytes=int(newest.get("state_size") or 0),
+            )
+        return CheckpointStats(
+            job_id,
+            completed=len(completed),
+            failed=sum(1 for entry in history if entry.get("status") == "FAILED"),
+            in_progress=sum(1 for entry in history if entry.get("status") == "IN_PROGRESS"),
+            restored=1 if job.restore else 0,
+            latest_completed=latest,
+        )
+
+    def dispose_savepoint(self, location: str) -> DisposeOutcome:
+        path = Path(location.removeprefix("file://"))
+        if not path.is_dir():
+            return DisposeOutcome(DisposeResult.NOT_FOUND, location)
+        if not (path / "_metadata").is_file():
+            return DisposeOutcome(DisposeResult.FAILED, location, f"{location} is not a savepoint directory")
+        shutil.rmtree(path)
+        return DisposeOutcome(DisposeResult.DISPOSED, location)
+
+    def close(self) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            if not job.supervisor.status.is_terminal:
+                job.supervisor.cancel(FORCE_TIMEOUT_S)
+            job.supervisor.wait(CLOSE_TIMEOUT_S)
+            for stopper in job.stoppers:
+                stopper.join(CLOSE_TIMEOUT_S)
