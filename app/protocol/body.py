@@ -72,19 +72,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise errors.SerializationException("Request body holds a number with too many digits") from None
     if type(body) is not dict:
         raise errors.SerializationException("Request body must be a JSON object")
-    if "\\u" in text:
-        _reject_lone_surrogates(body)
     return body
-
-
-def _reject_lone_surrogates(body: dict[str, Any]) -> None:
-    """A ``\\ud800``-style escape decodes to a string no UTF-8 (or database) can hold: refuse it."""
-    try:
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise errors.SerializationException("Request body holds a \\u escape that is not Unicode") from None
-    except RecursionError:
-        raise errors.SerializationException("Request body is nested too deeply") from None
 
 
 def _reject_constant(name: str) -> Any:

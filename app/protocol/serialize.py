@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from api_models.models import AwsModel
@@ -21,25 +21,23 @@ def load_input(spec: OperationSpec, body: dict[str, Any]) -> AwsModel:
     return spec.input_model.model_validate(input_reader(spec.name).read(body))
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _encode(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_encode(item) for item in value]
+def _json_value(value: Any) -> Any:
+    """What json.dumps cannot write itself: timestamps as epoch seconds, blobs as base64."""
     if isinstance(value, datetime):  # a datetime without zone (as SQLite returns them) is UTC
         return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    if isinstance(value, Enum):
-        return value.value
-    return value
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def dump_output(spec: OperationSpec, result: AwsModel) -> dict[str, Any]:
-    """The JSON body of an operation's output: AWS member names, no nulls, epoch timestamps."""
+def dump_output(spec: OperationSpec, result: AwsModel) -> bytes:
+    """The JSON body of an operation's output: AWS member names, no nulls, epoch timestamps, base64 blobs.
+
+    Enum members are ``str`` subclasses and are written as their values by json itself.
+    """
     if not isinstance(result, spec.output_model):
         raise TypeError(
             f"{spec.method} returned {type(result).__name__}, expected {spec.output_model.__name__}"
         )
-    dumped: dict[str, Any] = _encode(result.model_dump(by_alias=True, exclude_none=True))
-    return dumped
+    document = result.model_dump(by_alias=True, exclude_none=True)
+    return json.dumps(document, separators=(",", ":"), default=_json_value).encode()

@@ -173,6 +173,17 @@ def _length_checks(shape: Shape, length: Callable[[Any], int]) -> list[Callable[
     return checks
 
 
+def _check_unicode(text: str, path: str) -> None:
+    """A ``\\ud800``-style JSON escape leaves a lone surrogate, which no encoding (or database) takes."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise errors.SerializationException(
+                f"Value at '{path}' is not valid Unicode: it holds a lone surrogate (\\u escape)"
+            ) from None
+
+
 def _utf16_length(text: str) -> int:
     """Length as Java counts it: characters outside the BMP take two UTF-16 code units."""
     return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
@@ -182,6 +193,7 @@ def _string_reader(checks: tuple[StringCheck, ...]) -> Reader:
     def read(value: Any, path: str, violations: Violations) -> str:
         if type(value) is not str:
             raise _wrong_type(value, path, "a string")
+        _check_unicode(value, path)
         for check in checks:
             broken = check(value)
             if broken is not None:
@@ -298,6 +310,7 @@ def _map_reader(shape: MapShape, key_checks: tuple[StringCheck, ...], element: R
                 violations.append(_violation(value, path, broken))
         result: dict[str, Any] = {}
         for key, item in value.items():
+            _check_unicode(key, path)
             broken_key = [broken for check in key_checks if (broken := check(key)) is not None]
             if broken_key:
                 constraints = ", ".join(broken_key)

@@ -136,6 +136,10 @@ def test_malformed_json_names_line_and_column(live_server: LiveServer) -> None:
         (b"[" * 100_000 + b"]" * 100_000, "Request body is nested too deeply"),
         (b'{"a":' + b"[" * 100_000, "Request body is nested too deeply"),
         (b'{"Limit": ' + b"9" * 10_000 + b"}", "Request body holds a number with too many digits"),
+        (
+            b'{"NextToken": "\\ud800"}',
+            "Value at 'nextToken' is not valid Unicode: it holds a lone surrogate (\\u escape)",
+        ),
         (b'{"Limit": NaN}', "Malformed JSON: NaN is not a JSON value"),
         (b'{"Limit": -Infinity}', "Malformed JSON: -Infinity is not a JSON value"),
         (b'["ApplicationName"]', "Request body must be a JSON object"),

@@ -395,3 +395,24 @@ def test_top_level_must_be_an_object() -> None:
 def test_every_operation_compiles() -> None:
     for name in service_model().operation_names:
         assert input_reader(name) is input_reader(name)
+
+
+def test_lone_surrogates_are_serialization_errors_naming_the_path() -> None:
+    message = expect_error(
+        "DescribeApplication", {"ApplicationName": "a\ud800"}, errors.SerializationException
+    )
+    assert (
+        message == "Value at 'applicationName' is not valid Unicode: it holds a lone surrogate (\\u escape)"
+    )
+    groups = [{"PropertyGroupId": "g", "PropertyMap": {"k\udfff": "v"}}]
+    body = {
+        "ApplicationName": "a",
+        "RuntimeEnvironment": "FLINK-1_20",
+        "ServiceExecutionRole": "arn:x",
+        "ApplicationConfiguration": {"EnvironmentProperties": {"PropertyGroups": groups}},
+    }
+    message = expect_error("CreateApplication", body, errors.SerializationException)
+    assert "'applicationConfiguration.environmentProperties.propertyGroups.1.member.propertyMap'" in message
+    assert read("DescribeApplication", {"ApplicationName": "a", "Unknown": "\ud800"}) == {
+        "ApplicationName": "a"
+    }
