@@ -74,10 +74,8 @@ def test_readme_aws_cli_section(readme_server: ServeProcess, tmp_path: Path) -> 
 
 def test_readme_postman_section(readme_server: ServeProcess, tmp_path: Path) -> None:
     (block,) = section_blocks("Postman", "sh")
-    out = run_shell(block, readme_server, tmp_path)
-    assert re.search(r"assertions\s*│?\s*\|?\s*\d+\s*\S*\s*0\s", out) or "failed |               0" in out, (
-        out
-    )
+    out = run_shell(block, readme_server, tmp_path)  # newman exits non-zero when any test fails
+    assert "DescribeApplication (deleted)" in out and "assertions" in out, out
 
 
 def test_readme_curl_section(readme_server: ServeProcess, tmp_path: Path) -> None:
