@@ -173,8 +173,13 @@ def _length_checks(shape: Shape, length: Callable[[Any], int]) -> list[Callable[
     return checks
 
 
-def _check_unicode(text: str, path: str) -> None:
-    """A ``\\ud800``-style JSON escape leaves a lone surrogate, which no encoding (or database) takes."""
+def _check_text(text: str, path: str) -> None:
+    """Refuse what no database can store: a lone surrogate (left by a ``\\ud800``-style JSON escape), or
+    NUL (PostgreSQL text cannot hold U+0000)."""
+    if "\x00" in text:
+        raise errors.SerializationException(
+            f"Value at '{path}' holds a NUL character (\\u0000), which msf-local cannot store"
+        )
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -193,7 +198,7 @@ def _string_reader(checks: tuple[StringCheck, ...]) -> Reader:
     def read(value: Any, path: str, violations: Violations) -> str:
         if type(value) is not str:
             raise _wrong_type(value, path, "a string")
-        _check_unicode(value, path)
+        _check_text(value, path)
         for check in checks:
             broken = check(value)
             if broken is not None:
@@ -310,7 +315,7 @@ def _map_reader(shape: MapShape, key_checks: tuple[StringCheck, ...], element: R
                 violations.append(_violation(value, path, broken))
         result: dict[str, Any] = {}
         for key, item in value.items():
-            _check_unicode(key, path)
+            _check_text(key, path)
             broken_key = [broken for check in key_checks if (broken := check(key)) is not None]
             if broken_key:
                 constraints = ", ".join(broken_key)

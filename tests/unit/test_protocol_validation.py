@@ -416,3 +416,12 @@ def test_lone_surrogates_are_serialization_errors_naming_the_path() -> None:
     assert read("DescribeApplication", {"ApplicationName": "a", "Unknown": "\ud800"}) == {
         "ApplicationName": "a"
     }
+
+
+def test_nul_characters_are_refused_naming_the_path() -> None:
+    tags = {"ResourceARN": "arn:x", "Tags": [{"Key": "k", "Value": "a\x00b"}]}
+    message = expect_error("TagResource", tags, errors.SerializationException)
+    assert (
+        message
+        == "Value at 'tags.1.member.value' holds a NUL character (\\u0000), which msf-local cannot store"
+    )
