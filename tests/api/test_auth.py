@@ -176,3 +176,21 @@ def test_accept_mode_still_accepts_what_strict_refuses(make_server: Any, calls: 
     client = accepting.client(access_key=NAMED_KEY, secret_key="not-the-secret")
     assert client.list_applications()["ApplicationSummaries"] == []
     assert post(accepting.url, "ListApplications").status_code == 200
+
+
+def test_strict_accounts_from_the_credentials_file_never_see_each_other(strict_server: LiveServer) -> None:
+    named = strict_server.client(access_key=NAMED_KEY, secret_key=NAMED_SECRET)
+    account = strict_server.client(access_key=ACCOUNT_KEY, secret_key=ACCOUNT_SECRET)
+    role = "arn:aws:iam::123456789012:role/r"
+    created = named.create_application(
+        ApplicationName="mine", RuntimeEnvironment="FLINK-1_20", ServiceExecutionRole=role
+    )
+    assert created["ApplicationDetail"]["ApplicationARN"].split(":")[4] == NAMED_ACCOUNT
+    assert account.list_applications()["ApplicationSummaries"] == []
+    response = client_error(lambda: account.describe_application(ApplicationName="mine"))
+    assert response["Error"]["Code"] == "ResourceNotFoundException"
+    theirs = account.create_application(
+        ApplicationName="mine", RuntimeEnvironment="FLINK-1_20", ServiceExecutionRole=role
+    )
+    assert theirs["ApplicationDetail"]["ApplicationARN"].split(":")[4] == ACCOUNT_KEY
+    assert [s["ApplicationName"] for s in named.list_applications()["ApplicationSummaries"]] == ["mine"]
