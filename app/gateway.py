@@ -15,7 +15,7 @@ S3 buckets, streams and log groups per account, as AWS does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -148,7 +148,18 @@ class AwsGatewayMiddleware:
         await self.moto()({**scope, "headers": headers}, receive, send)
 
 
+def route_paths(routes: Iterable[Any], prefix: str = "") -> Iterator[str]:
+    """Every route path, including those of included routers (FastAPI keeps those behind a wrapper)."""
+    for route in routes:
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            yield prefix + path
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from route_paths(included.routes, prefix + route.include_context.prefix)
+
+
 def install_gateway(app: Any, settings: Settings) -> None:
     """Put the gateway in front of ``app`` (a FastAPI application); its own route paths stay its own."""
-    own_paths = {path for route in app.routes if isinstance(path := getattr(route, "path", None), str)}
+    own_paths = set(route_paths(app.routes))
     app.add_middleware(AwsGatewayMiddleware, settings=settings, own_paths=own_paths | {"/"})
