@@ -2,9 +2,8 @@
 
 Every operation is ``POST /`` with an ``X-Amz-Target`` header. OpenAPI keys paths by URL, so each
 operation gets the path ``/#X-Amz-Target=KinesisAnalytics_20180523.<Op>``: the fragment keeps the
-paths apart and is never sent (browsers and HTTP clients drop it), so Swagger UI's "Try it out"
-posts to ``/`` with the header the document requires. Tools that would percent-encode the ``#``
-(schemathesis, for one) are pointed at ``/`` by ``wire_path()`` in their hooks.
+paths apart and is never sent (URL fragments stay on the client), so Swagger UI's "Try it out"
+(fetch) and schemathesis (requests) both post to ``/`` with the header the document requires.
 
 Run ``python -m app.clients.openapi`` (or ``make generate``) to rewrite ``openapi/kinesisanalyticsv2.json``.
 """
@@ -66,11 +65,6 @@ _STATUS_TEXT = {
     501: "Operation not implemented by msf-local yet",
     503: "Service unavailable",
 }
-
-
-def wire_path(path: str) -> str:
-    """The path a request for an OpenAPI path of this document is really sent to: ``/``."""
-    return path.split("#", 1)[0] or "/"
 
 
 def plain_text(doc: str | None) -> str:

@@ -6,7 +6,7 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from swagger_ui_bundle import swagger_ui_path
 
@@ -68,10 +68,14 @@ def docs() -> HTMLResponse:
     return HTMLResponse(DOCS_PAGE)
 
 
-@router.get("/docs/static/{name}", include_in_schema=False)
-def docs_asset(name: str) -> FileResponse:
-    """One of Swagger UI's own files."""
-    media_type = SWAGGER_ASSETS.get(name)
-    if media_type is None:
-        raise HTTPException(status_code=404)
-    return FileResponse(swagger_ui_path / name, media_type=media_type)
+def _asset_route(name: str, media_type: str) -> None:
+    """Serve one of Swagger UI's own files at ``/docs/static/<name>`` (a fixed path per file)."""
+
+    def asset() -> FileResponse:
+        return FileResponse(swagger_ui_path / name, media_type=media_type)
+
+    router.add_api_route(f"/docs/static/{name}", asset, methods=["GET"], include_in_schema=False)
+
+
+for _name, _media_type in SWAGGER_ASSETS.items():
+    _asset_route(_name, _media_type)
