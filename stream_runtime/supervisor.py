@@ -19,7 +19,7 @@ from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import LineChannel, Message
 from stream_runtime.restart import NoRestartStrategy, RestartStrategy, restart_strategy_from_dict
 from stream_runtime.storage.layout import CheckpointLayout
-from stream_runtime.storage.local import LocalCheckpointStorage
+from stream_runtime.storage.locations import open_storage
 
 CHANNEL_DRAIN_TIMEOUT_S = 5.0
 
@@ -42,7 +42,13 @@ class JobStatus(Enum):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What to run: the job file, its identity and checkpoint root, and what the control plane imposes."""
+    """What to run: the job file, its identity and checkpoint root, and what the control plane imposes.
+
+    ``checkpoint_dir``, ``restore_path`` and ``savepoint_dir`` are paths or ``s3://bucket/prefix`` URIs (S3
+    endpoint and credentials from ``env`` over the process environment). ``restore_path`` is a savepoint or
+    checkpoint folder; the parallelism to run (and restore) at is ``overrides.parallelism``.
+    ``savepoint_dir`` is the default target of savepoints (else the checkpoint root).
+    """
 
     job_file: str
     job_id: str
@@ -54,6 +60,32 @@ class JobSpec:
     properties_file: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
+    savepoint_dir: str | None = None
+
+
+class SavepointState(Enum):
+    """Progress of a savepoint request."""
+
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class SavepointOutcome:
+    """One observation of a savepoint request (``location`` once COMPLETED, ``error`` once FAILED)."""
+
+    request_id: str
+    state: SavepointState
+    location: str | None = None
+    error: str | None = None
+    stop: bool = False  # part of a stop-with-savepoint
+    drain: bool = False
+
+    @property
+    def done(self) -> bool:
+        """Whether the request will not change any more."""
+        return self.state is not SavepointState.IN_PROGRESS
 
 
 @dataclass
@@ -64,6 +96,7 @@ class _Attempt:
     error: str | None = None
     finished: bool = False
     canceled: bool = False
+    savepoint: str | None = None
 
 
 def _describe_exit(returncode: int) -> str:
@@ -114,6 +147,10 @@ class Supervisor:
         self._responses: dict[str, Message] = {}
         self._response_ready = threading.Condition(self._lock)
         self._stats: dict[int, dict[str, Any]] = {}
+        self._savepoints: dict[str, SavepointOutcome] = {}
+        self._savepoint_attempts: dict[str, _Attempt] = {}
+        self._savepoint_changed = threading.Condition(self._lock)
+        self.final_savepoint: str | None = None
         self.status = JobStatus.CREATED
         self.failure_cause: str | None = None
         self.restart_count = 0
@@ -121,7 +158,9 @@ class Supervisor:
         self.attempt_number = 0
         self.running_since: float | None = None
         self.processing = threading.Event()
-        self.layout = CheckpointLayout(LocalCheckpointStorage(spec.checkpoint_dir), spec.job_id)
+        self.layout = CheckpointLayout(
+            open_storage(spec.checkpoint_dir, {**os.environ, **spec.env}), spec.job_id
+        )
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -176,6 +215,105 @@ class Supervisor:
                 self._response_ready.wait(remaining)
             return self._responses.pop(request_id)
 
+    def trigger_savepoint(
+        self, target: str | None = None, *, request_id: str | None = None
+    ) -> SavepointOutcome:
+        """Ask the running job for a savepoint under ``target`` (default ``spec.savepoint_dir``).
+
+        The job keeps running and no side effects are committed. Returns at once: IN_PROGRESS (poll
+        :meth:`savepoint`), or FAILED when no job process is running. A known ``request_id`` returns that
+        request's outcome (requests are idempotent per id)."""
+        return self._request_savepoint("trigger_savepoint", target, request_id, stop=False, drain=False)
+
+    def stop_with_savepoint(
+        self, target: str | None = None, *, drain: bool = False, request_id: str | None = None
+    ) -> SavepointOutcome:
+        """Stop the job with a synchronous savepoint that commits pending transactions; the job then ends
+        FINISHED with ``final_savepoint`` set. With ``drain`` the sources end and every timer fires first
+        (for a permanent stop). If the savepoint fails the job keeps running (without drain) or fails over
+        (with drain). Returns at once, like :meth:`trigger_savepoint`."""
+        return self._request_savepoint("stop_with_savepoint", target, request_id, stop=True, drain=drain)
+
+    def savepoint(self, request_id: str) -> SavepointOutcome | None:
+        """The current outcome of a savepoint request (``None`` for an unknown id)."""
+        with self._lock:
+            return self._savepoints.get(request_id)
+
+    def wait_savepoint(self, request_id: str, timeout: float) -> SavepointOutcome:
+        """Block until the request is done or ``timeout`` elapsed; returns the outcome then."""
+        deadline = time.monotonic() + timeout
+        with self._savepoint_changed:
+            while True:
+                outcome = self._savepoints.get(request_id)
+                if outcome is None:
+                    raise KeyError(request_id)
+                remaining = deadline - time.monotonic()
+                if outcome.done or remaining <= 0:
+                    return outcome
+                self._savepoint_changed.wait(remaining)
+
+    def _request_savepoint(
+        self, command: str, target: str | None, request_id: str | None, *, stop: bool, drain: bool
+    ) -> SavepointOutcome:
+        request_id = request_id or uuid.uuid4().hex
+        with self._lock:
+            known = self._savepoints.get(request_id)
+            if known is not None:
+                return known
+            attempt = self._attempt
+            alive = (
+                attempt is not None and attempt.process.poll() is None and self.status is JobStatus.RUNNING
+            )
+            if not alive:
+                outcome = SavepointOutcome(
+                    request_id,
+                    SavepointState.FAILED,
+                    error=f"The job is not running (status {self.status.value}).",
+                    stop=stop,
+                    drain=drain,
+                )
+                self._savepoints[request_id] = outcome
+                return outcome
+            assert attempt is not None
+            outcome = SavepointOutcome(request_id, SavepointState.IN_PROGRESS, stop=stop, drain=drain)
+            self._savepoints[request_id] = outcome
+            self._savepoint_attempts[request_id] = attempt
+        message: dict[str, Any] = {
+            "type": command,
+            "request_id": request_id,
+            "target": target or self.spec.savepoint_dir,
+        }
+        if stop:
+            message["drain"] = drain
+        if not attempt.channel.send(message):
+            self._settle_savepoint(request_id, ok=False, error="The job's control channel is closed.")
+        return self.savepoint(request_id) or outcome
+
+    def _settle_savepoint(
+        self, request_id: str, *, ok: bool, location: str | None = None, error: str | None = None
+    ) -> None:
+        with self._savepoint_changed:
+            current = self._savepoints.get(request_id)
+            if current is None or current.done:
+                return
+            state = SavepointState.COMPLETED if ok else SavepointState.FAILED
+            self._savepoints[request_id] = SavepointOutcome(
+                request_id,
+                state,
+                location if ok else None,
+                None if ok else error,
+                current.stop,
+                current.drain,
+            )
+            self._savepoint_attempts.pop(request_id, None)
+            self._savepoint_changed.notify_all()
+
+    def _fail_open_savepoints(self, attempt: _Attempt, reason: str) -> None:
+        with self._lock:
+            open_ids = [rid for rid, owner in self._savepoint_attempts.items() if owner is attempt]
+        for request_id in open_ids:
+            self._settle_savepoint(request_id, ok=False, error=reason)
+
     def checkpoint_stats(self) -> list[dict[str, Any]]:
         """Statistics of every checkpoint seen across attempts (from the channel, else from storage)."""
         with self._lock:
@@ -205,10 +343,15 @@ class Supervisor:
                 attempt.channel.close()
                 if attempt.log is not None:
                     attempt.log.close()
+                self._fail_open_savepoints(
+                    attempt,
+                    f"The job process ended before the savepoint completed ({_describe_exit(returncode)})",
+                )
                 if self._cancel.is_set() or attempt.canceled:
                     self._set_status(JobStatus.CANCELED)
                     return
                 if attempt.finished and returncode == 0:
+                    self.final_savepoint = attempt.savepoint
                     self._set_status(JobStatus.FINISHED)
                     return
                 self.failure_cause = attempt.error or _describe_exit(returncode)
@@ -310,8 +453,16 @@ class Supervisor:
             attempt.error = message.get("error")
         elif kind == "finished":
             attempt.finished = True
+            attempt.savepoint = message.get("savepoint")
         elif kind == "canceled":
             attempt.canceled = True
+        elif kind == "response" and self.savepoint(message["request_id"]) is not None:
+            self._settle_savepoint(
+                message["request_id"],
+                ok=bool(message.get("ok")),
+                location=message.get("location"),
+                error=message.get("error") or "savepoint failed",
+            )
         elif kind == "response":
             with self._response_ready:
                 self._responses[message["request_id"]] = message

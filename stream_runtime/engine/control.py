@@ -2,8 +2,10 @@
 
 Job → supervisor events: ``job_started``, ``running``, ``checkpoint``, ``finished``, ``canceled``, ``failed``,
 ``response``. Supervisor → job commands carry ``type`` and an optional ``request_id``; the job answers each
-command that has a ``request_id`` with a ``response``. Commands today: ``cancel``, ``ping``; the next ones
-(``trigger_savepoint``, ``stop_with_savepoint``) fit the same shape.
+command that has a ``request_id`` with a ``response``. Commands: ``cancel``, ``ping``,
+``trigger_savepoint`` (``target``: location or null; answered when the savepoint completed or failed,
+with ``location`` or ``error``) and ``stop_with_savepoint`` (``target``, ``drain``; answered the same way,
+after which the job ends FINISHED, or keeps running if the savepoint failed without drain).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import json
 import queue
 import socket
 import threading
+import time
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 Message = dict[str, Any]
 
@@ -66,6 +70,68 @@ class LineChannel:
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
+
+
+class ControlEndpoint(Protocol):
+    """The job's side of a control channel, as the executor uses it."""
+
+    def send(self, event: str, **fields: Any) -> None:
+        """Send an event to the supervisor."""
+
+    def respond(self, command: Message, **fields: Any) -> None:
+        """Answer a command that carried a ``request_id``."""
+
+    def poll_commands(self) -> list[Message]:
+        """Commands received since the last call."""
+
+
+class InProcessControlChannel:
+    """A control channel for a job run inside this process (tests, benchmarks): plain queues, no socket."""
+
+    def __init__(self) -> None:
+        self.commands: queue.Queue[Message] = queue.Queue()
+        self.events: queue.Queue[Message] = queue.Queue()
+
+    def submit(self, command: str, **fields: Any) -> str:
+        """Queue a command for the job; returns its request id."""
+        request_id = uuid.uuid4().hex
+        self.commands.put({"type": command, "request_id": request_id, **fields})
+        return request_id
+
+    def wait_response(self, request_id: str, timeout: float) -> Message:
+        """The job's response to ``request_id`` (events seen meanwhile are kept); raises on timeout."""
+        deadline = time.monotonic() + timeout
+        kept: list[Message] = []
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no response to {request_id} within {timeout} s")
+                try:
+                    event = self.events.get(timeout=remaining)
+                except queue.Empty:
+                    continue
+                if event.get("type") == "response" and event.get("request_id") == request_id:
+                    return event
+                kept.append(event)
+        finally:
+            for event in kept:
+                self.events.put(event)
+
+    def send(self, event: str, **fields: Any) -> None:
+        self.events.put({"type": event, **fields})
+
+    def respond(self, command: Message, **fields: Any) -> None:
+        if "request_id" in command:
+            self.events.put({"type": "response", "request_id": command["request_id"], **fields})
+
+    def poll_commands(self) -> list[Message]:
+        out = []
+        while True:
+            try:
+                out.append(self.commands.get_nowait())
+            except queue.Empty:
+                return out
 
 
 class JobControlChannel:

@@ -121,6 +121,13 @@ class CheckpointCoordinator:
         self.history.append(stats)
         return pending
 
+    def allocate_savepoint(self, wall_ms: int) -> CheckpointStats:
+        """Next id for a savepoint (tracked by the caller: never pending, never a counted failure)."""
+        self.last_checkpoint_id += 1
+        stats = CheckpointStats(self.last_checkpoint_id, wall_ms, is_savepoint=True)
+        self.history.append(stats)
+        return stats
+
     def expired(self, now: float) -> list[int]:
         """Ids of pending checkpoints older than the timeout."""
         timeout = self.config.checkpoint_timeout_ms / 1000

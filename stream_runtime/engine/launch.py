@@ -14,7 +14,7 @@ from stream_runtime.config import RuntimeOverrides
 from stream_runtime.storage.base import CheckpointStorage
 
 if TYPE_CHECKING:
-    from stream_runtime.engine.control import JobControlChannel
+    from stream_runtime.engine.control import ControlEndpoint
 
 
 def _log_to_stderr(message: str) -> None:
@@ -31,13 +31,14 @@ class LaunchOptions:
     restore_storage: CheckpointStorage | None = None
     allow_non_restored_state: bool = False
     overrides: RuntimeOverrides = field(default_factory=RuntimeOverrides)
-    channel: JobControlChannel | None = None
+    channel: ControlEndpoint | None = None
     attempt: int = 0
     source_batch_size: int = 1024
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
     log: Callable[[str], None] = _log_to_stderr
     cancel_requested: threading.Event = field(default_factory=threading.Event)
+    final_savepoint: str | None = None  # set by a completed stop-with-savepoint
 
 
 _current: list[LaunchOptions] = []

@@ -206,13 +206,17 @@ class OperatorInstance:
         if out:
             self._emit(out)
 
-    def snapshot(self, checkpoint_id: int, timestamp_ms: int) -> dict[str, Any]:
-        """Synchronous snapshot: user ``snapshot_state`` then copies of operator and keyed state."""
+    def snapshot(self, checkpoint_id: int, timestamp_ms: int, savepoint: bool = False) -> dict[str, Any]:
+        """Synchronous snapshot: user ``snapshot_state`` then copies of operator and keyed state.
+
+        For a savepoint the keyed backend returns its canonical copy (``copy_for_savepoint``).
+        """
         if isinstance(self.function, CheckpointedFunction):
             self.function.snapshot_state(FunctionSnapshotContext(checkpoint_id, timestamp_ms))
         copied: dict[str, Any] = {"operator": self.operator_state.copy_for_snapshot()}
         if self.keyed_backend is not None:
-            copied["keyed"] = self.keyed_backend.copy_for_snapshot()
+            backend = self.keyed_backend
+            copied["keyed"] = backend.copy_for_savepoint() if savepoint else backend.copy_for_snapshot()
         return copied
 
     def notify_complete(self, checkpoint_id: int) -> None:
@@ -264,6 +268,6 @@ class SourceInstance(OperatorInstance):
             self._emit(batch)
         return len(batch)
 
-    def snapshot(self, checkpoint_id: int, timestamp_ms: int) -> dict[str, Any]:
+    def snapshot(self, checkpoint_id: int, timestamp_ms: int, savepoint: bool = False) -> dict[str, Any]:
         assert self.reader is not None
         return {"operator": {self.SPLITS_STATE: ["split", self.reader.snapshot()]}}

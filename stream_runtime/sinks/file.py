@@ -28,11 +28,13 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
         self._next_seq = 0
         self._handles: dict[int, IO[str]] = {}
 
-    def _final(self, seq: int) -> str:
-        return os.path.join(self.directory, f"{self.prefix}-{self._subtask}-{seq:010d}")
+    def _final(self, transaction: Any) -> str:
+        subtask = transaction.get("subtask", self._subtask)
+        return os.path.join(self.directory, f"{self.prefix}-{subtask}-{transaction['seq']:010d}")
 
-    def _hidden(self, seq: int, stage: str) -> str:
-        return os.path.join(self.directory, f".{self.prefix}-{self._subtask}-{seq:010d}.{stage}")
+    def _hidden(self, transaction: Any, stage: str) -> str:
+        subtask = transaction.get("subtask", self._subtask)
+        return os.path.join(self.directory, f".{self.prefix}-{subtask}-{transaction['seq']:010d}.{stage}")
 
     def initialize_state(self, context: FunctionInitializationContext) -> None:
         self._subtask = context.get_runtime_context().get_index_of_this_subtask()
@@ -51,19 +53,27 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
                 known.append(int(name[len(own) - 1 :]))
         self._next_seq = max(known) + 1
 
+    def _own(self, transaction: Any) -> bool:
+        return transaction.get("subtask", self._subtask) == self._subtask
+
     def recover_and_commit(self, transaction: Any) -> None:
-        self._next_seq = max(self._next_seq, transaction["seq"] + 1)
+        """Commit a restored transaction; after rescaling it may be another (former) subtask's file."""
+        if self._own(transaction):
+            self._next_seq = max(self._next_seq, transaction["seq"] + 1)
         self.commit(transaction)
 
     def recover_and_abort(self, transaction: Any) -> None:
-        self._next_seq = max(self._next_seq, transaction["seq"] + 1)
+        if self._own(transaction):
+            self._next_seq = max(self._next_seq, transaction["seq"] + 1)
         self.abort(transaction)
 
     def begin_transaction(self) -> Any:
-        seq = self._next_seq
+        transaction = {"seq": self._next_seq, "subtask": self._subtask}
         self._next_seq += 1
-        self._handles[seq] = open(self._hidden(seq, "inprogress"), "w", encoding="utf-8")  # noqa: SIM115
-        return {"seq": seq}
+        self._handles[transaction["seq"]] = open(  # noqa: SIM115 - closed at pre-commit or abort
+            self._hidden(transaction, "inprogress"), "w", encoding="utf-8"
+        )
+        return transaction
 
     def invoke_in_transaction(self, transaction: Any, value: Any) -> None:
         self._handles[transaction["seq"]].write(self.encoder(value) + "\n")
@@ -73,28 +83,25 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
         self._handles[self.current_transaction["seq"]].write("".join(encoder(v) + "\n" for v in values))
 
     def pre_commit(self, transaction: Any) -> None:
-        seq = transaction["seq"]
-        handle = self._handles.pop(seq)
+        handle = self._handles.pop(transaction["seq"])
         handle.flush()
         os.fsync(handle.fileno())
         handle.close()
-        os.replace(self._hidden(seq, "inprogress"), self._hidden(seq, "pending"))
+        os.replace(self._hidden(transaction, "inprogress"), self._hidden(transaction, "pending"))
 
     def commit(self, transaction: Any) -> None:
-        seq = transaction["seq"]
-        pending, final = self._hidden(seq, "pending"), self._final(seq)
+        pending, final = self._hidden(transaction, "pending"), self._final(transaction)
         if os.path.exists(pending):
             os.replace(pending, final)
         elif not os.path.exists(final):
             raise FileNotFoundError(f"pre-committed file {pending} is gone and was never committed")
 
     def abort(self, transaction: Any) -> None:
-        seq = transaction["seq"]
-        handle = self._handles.pop(seq, None)
+        handle = self._handles.pop(transaction["seq"], None) if self._own(transaction) else None
         if handle is not None:
             handle.close()
         for stage in ("inprogress", "pending"):
-            path = self._hidden(seq, stage)
+            path = self._hidden(transaction, stage)
             if os.path.exists(path):
                 os.unlink(path)
 

@@ -94,8 +94,13 @@ class TwoPhaseCommitSinkFunction(SinkFunction, CheckpointedFunction, CheckpointL
             self.commit(self.pending_commit.pop(pending_id))
 
     def finish(self) -> None:
-        """Without checkpointing, end of input commits directly (with it, the final checkpoint commits)."""
+        """Without checkpointing, end of input commits directly (with it, the final checkpoint commits).
+
+        Transactions pre-committed by savepoints (which commit nothing themselves) are committed first.
+        """
         if not self._checkpointing:
+            for pending_id in sorted(self.pending_commit):
+                self.commit(self.pending_commit.pop(pending_id))
             self.pre_commit(self.current_transaction)
             self.commit(self.current_transaction)
             self.current_transaction = self.begin_transaction()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from stream_runtime.state.api import (
@@ -70,6 +70,10 @@ class HeapKeyedStateBackend:
         """Delete the current key's timer at ``timestamp``."""
         self._timers.discard((timestamp, self.key_context.current_key))
 
+    def has_timers(self) -> bool:
+        """Whether any timer is registered."""
+        return bool(self._timers)
+
     def pop_due_timers(self, now_ms: int) -> list[tuple[int, Any]]:
         """Remove and return timers with timestamp ≤ ``now_ms``, in time order."""
         due = []
@@ -97,11 +101,16 @@ class HeapKeyedStateBackend:
             "key_group_range": [self.key_group_range.start, self.key_group_range.end],
         }
 
+    def copy_for_savepoint(self) -> dict[str, Any]:
+        """Synchronous part of a savepoint: the same copy; the writer re-encodes it canonically."""
+        return self.copy_for_snapshot()
+
     def restore(self, parts: list[tuple[tuple[int, int], list[dict[str, Any]]]]) -> None:
         """Load this subtask's keys from snapshot parts ``(key-group range of the writer, chunks)``.
 
-        A part written by a subtask whose key groups all belong to this one is taken whole; otherwise the key
-        group of every key is computed and only this subtask's groups are kept (rescaling).
+        A part written by a subtask whose key groups all belong to this one is taken whole; a canonical
+        (savepoint) chunk is taken whole when its key group is ours; otherwise the key group of every key is
+        computed and only this subtask's groups are kept (rescaling a native checkpoint).
         """
         key_range = self.key_group_range
         key_group = self.assigner.key_group
@@ -113,6 +122,12 @@ class HeapKeyedStateBackend:
                         if take_all or key_group(key) in key_range:
                             self.key_context.current_key = key
                             self.register_timer(timestamp)
+                    continue
+                if "kg" in chunk:
+                    if take_all or chunk["kg"] in key_range:
+                        name = chunk["table"]
+                        self.kinds[name] = chunk["kind"]
+                        self.tables.setdefault(name, {}).update(zip(chunk["k"], chunk["v"], strict=True))
                     continue
                 name = chunk["table"]
                 self.kinds[name] = chunk["kind"]
@@ -141,6 +156,39 @@ def encode_keyed_snapshot(copied: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 "k": keys[lo : lo + ENCODE_CHUNK],
                 "v": values[lo : lo + ENCODE_CHUNK],
             }
+    yield {"timers": [[timestamp, key] for timestamp, key in copied["timers"]]}
+
+
+def encode_canonical_snapshot(
+    copied: dict[str, Any], key_group: Callable[[Any], int]
+) -> Iterator[dict[str, Any]]:
+    """Savepoint (canonical) format, independent of the backend that produced ``copied``.
+
+    ``copied`` has the shape of :meth:`HeapKeyedStateBackend.copy_for_snapshot` (``tables``, ``kinds``,
+    ``timers``, ``key_group_range``); any keyed backend's ``copy_for_savepoint`` returns that shape. Chunks
+    are ``{"kg", "table", "kind", "k", "v"}`` in ascending key-group order, so a restoring subtask takes or
+    skips whole chunks by key group without hashing a key, then one ``{"timers": [[timestamp, key], ...]}``.
+    """
+    for name, table in copied["tables"].items():
+        kind = copied["kinds"][name]
+        groups = list(map(key_group, table))
+        buckets: dict[int, tuple[list[Any], list[Any]]] = {}
+        for group, key, value in zip(groups, table, table.values(), strict=True):
+            bucket = buckets.get(group)
+            if bucket is None:
+                bucket = buckets[group] = ([], [])
+            bucket[0].append(key)
+            bucket[1].append(value)
+        for group in sorted(buckets):
+            keys, values = buckets[group]
+            for lo in range(0, len(keys), ENCODE_CHUNK):
+                yield {
+                    "kg": group,
+                    "table": name,
+                    "kind": kind,
+                    "k": keys[lo : lo + ENCODE_CHUNK],
+                    "v": values[lo : lo + ENCODE_CHUNK],
+                }
     yield {"timers": [[timestamp, key] for timestamp, key in copied["timers"]]}
 
 
@@ -202,17 +250,28 @@ class OperatorListState:
 def redistribute_operator_state(
     per_subtask: list[dict[str, list[Any]]], parallelism: int
 ) -> list[dict[str, tuple[str, list[Any]]]]:
-    """Flink's schemes: even-split lists are concatenated and cut into contiguous chunks; unions go to all."""
+    """Flink's schemes for operator list state restored at ``parallelism`` subtasks.
+
+    Union lists go whole to every subtask. Even-split lists stay with their subtask when the parallelism is
+    unchanged; otherwise all subtasks' lists are concatenated in subtask order and cut into contiguous runs
+    whose sizes differ by at most one (as Flink's round-robin repartitioner; it gives the odd elements to the
+    first subtasks, this cut to the last ones).
+    """
     merged: dict[str, tuple[str, list[Any]]] = {}
     for snapshot in per_subtask:
         for name, (mode, items) in snapshot.items():
             merged.setdefault(name, (mode, []))[1].extend(items)
     result: list[dict[str, tuple[str, list[Any]]]] = [{} for _ in range(parallelism)]
+    unchanged = len(per_subtask) == parallelism
     for name, (mode, items) in merged.items():
-        for index in range(parallelism):
-            if mode == "union":
+        if mode == "union":
+            for index in range(parallelism):
                 result[index][name] = (mode, list(items))
-            else:
+        elif unchanged:
+            for index, snapshot in enumerate(per_subtask):
+                result[index][name] = (mode, list(snapshot[name][1]) if name in snapshot else [])
+        else:
+            for index in range(parallelism):
                 lo = index * len(items) // parallelism
                 hi = (index + 1) * len(items) // parallelism
                 result[index][name] = (mode, items[lo:hi])

@@ -1,11 +1,16 @@
-"""Checkpoint storage: the port every checkpoint byte goes through, plus the on-disk layout."""
+"""Checkpoint storage: the port every checkpoint byte goes through, plus the on-disk layout.
 
-from stream_runtime.storage.base import CheckpointStorage, StorageError
+``S3CheckpointStorage`` lives in ``stream_runtime.storage.s3`` (imported on demand: boto3 is slow to import).
+"""
+
+from stream_runtime.storage.base import AlreadyPublishedError, CheckpointStorage, StorageError
 from stream_runtime.storage.layout import CheckpointLayout, CompletedCheckpointRef
 from stream_runtime.storage.local import LocalCheckpointStorage
+from stream_runtime.storage.locations import dispose_savepoint, open_storage
 from stream_runtime.storage.metadata import CheckpointMetadata, MetadataError
 
 __all__ = [
+    "AlreadyPublishedError",
     "CheckpointLayout",
     "CheckpointMetadata",
     "CheckpointStorage",
@@ -13,4 +18,6 @@ __all__ = [
     "LocalCheckpointStorage",
     "MetadataError",
     "StorageError",
+    "dispose_savepoint",
+    "open_storage",
 ]

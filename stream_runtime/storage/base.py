@@ -1,4 +1,4 @@
-"""The small interface a checkpoint store implements (local filesystem now, S3 later)."""
+"""The small interface a checkpoint store implements (local filesystem and S3)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,18 @@ from abc import ABC, abstractmethod
 
 class StorageError(OSError):
     """A checkpoint storage operation failed (counted by the coordinator as an I/O failure)."""
+
+
+class AlreadyPublishedError(StorageError, FileExistsError):
+    """An exclusive publish found the file already there (another writer completed it first)."""
+
+
+WRITE_ONCE_NAMES = frozenset({"_metadata"})
+
+
+def is_write_once(path: str) -> bool:
+    """Whether ``publish`` must create ``path`` exclusively (the commit record of a checkpoint)."""
+    return path.rsplit("/", 1)[-1] in WRITE_ONCE_NAMES
 
 
 class CheckpointStorage(ABC):
@@ -18,7 +30,11 @@ class CheckpointStorage(ABC):
 
     @abstractmethod
     def publish(self, path: str, data: bytes) -> None:
-        """Write a file atomically: readers see either nothing or the whole content."""
+        """Write a file atomically: readers see either nothing or the whole content.
+
+        Write-once names (``_metadata``, see :func:`is_write_once`) are only created if absent, else
+        :class:`AlreadyPublishedError`: a completed checkpoint's metadata is never replaced by a late writer.
+        """
 
     @abstractmethod
     def read(self, path: str) -> bytes:
@@ -39,3 +55,7 @@ class CheckpointStorage(ABC):
     @abstractmethod
     def describe(self, path: str) -> str:
         """A location string for humans and for ``--restore`` (a filesystem path or URL)."""
+
+    @abstractmethod
+    def child(self, prefix: str) -> CheckpointStorage:
+        """The same store rooted at ``prefix`` (e.g. one checkpoint or savepoint folder)."""

@@ -6,11 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
-from stream_runtime.storage.base import CheckpointStorage
+from stream_runtime.storage.base import AlreadyPublishedError, CheckpointStorage, is_write_once
 
 
 class LocalCheckpointStorage(CheckpointStorage):
-    """Stores checkpoints under a directory; ``publish`` is tmp + fsync + rename."""
+    """Checkpoints under a directory; ``publish`` is tmp + fsync + rename (+ link for write-once names)."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -32,7 +32,15 @@ class LocalCheckpointStorage(CheckpointStorage):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        if is_write_once(path):
+            try:
+                os.link(tmp, target)  # atomic create-if-absent
+            except FileExistsError as exc:
+                raise AlreadyPublishedError(f"{target} already exists") from exc
+            finally:
+                os.unlink(tmp)
+        else:
+            os.replace(tmp, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -60,3 +68,6 @@ class LocalCheckpointStorage(CheckpointStorage):
 
     def describe(self, path: str) -> str:
         return str(self._path(path))
+
+    def child(self, prefix: str) -> LocalCheckpointStorage:
+        return LocalCheckpointStorage(self._path(prefix))
