@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.clients.routes import router as clients_router
+from app.control.loop import run_control_loop
 from app.db.migrate import upgrade
 from app.db.session import Database
 from app.gateway import install_gateway
@@ -24,7 +25,8 @@ def create_app(settings: Settings) -> FastAPI:
         upgrade(settings.effective_database_url)
         app.state.database = Database(settings.effective_database_url)
         try:
-            yield
+            async with run_control_loop(app):
+                yield
         finally:
             app.state.database.dispose()
 

@@ -1,0 +1,127 @@
+"""The control loop in production: run from the lifespan of a live ``msf-local serve``, through boto3."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from tests.conftest import LiveServer
+
+ROLE = "arn:aws:iam::123456789012:role/msf"
+JOB = """
+from stream_runtime import DiscardingSink, StreamExecutionEnvironment
+from stream_runtime.properties import get_application_properties
+
+env = StreamExecutionEnvironment.get_execution_environment()
+rate = float(get_application_properties()["Job"]["rate"])
+env.from_sequence(0, None, records_per_second=rate).uid("numbers").add_sink(DiscardingSink())
+env.execute("numbers")
+"""
+
+
+def code_zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def eventually(read: Callable[[], Any], wanted: Any, timeout: float = 60.0) -> Any:
+    """Poll ``read`` until it returns ``wanted`` (bounded); the last value read."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value
+
+
+def status(kav2: Any, name: str) -> str:
+    value: str = kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationStatus"]
+    return value
+
+
+def operation_status(kav2: Any, name: str, operation_id: str) -> str:
+    details = kav2.describe_application_operation(ApplicationName=name, OperationId=operation_id)
+    value: str = details["ApplicationOperationInfoDetails"]["OperationStatus"]
+    return value
+
+
+def create(kav2: Any, name: str, code: dict[str, Any], **configuration: Any) -> None:
+    kav2.create_application(
+        ApplicationName=name,
+        RuntimeEnvironment="FLINK-1_20",
+        ServiceExecutionRole=ROLE,
+        ApplicationConfiguration={
+            "ApplicationCodeConfiguration": {"CodeContent": code, "CodeContentType": "ZIPFILE"},
+            **configuration,
+        },
+    )
+
+
+def test_start_and_stop_through_boto3_with_the_fake_runtime(make_server: Any) -> None:
+    live: LiveServer = make_server(runtime="fake", control_interval=0.05)
+    kav2 = live.client()
+    create(kav2, "app", {"ZipFileContent": code_zip({"main.py": "print('job')\n"})})
+    started = kav2.start_application(ApplicationName="app", RunConfiguration={})
+    assert status(kav2, "app") in ("STARTING", "RUNNING")
+    assert (
+        eventually(lambda: operation_status(kav2, "app", started["OperationId"]), "SUCCESSFUL")
+        == "SUCCESSFUL"
+    )
+    assert status(kav2, "app") == "RUNNING"
+    stopped = kav2.stop_application(ApplicationName="app")
+    assert eventually(lambda: status(kav2, "app"), "READY") == "READY"
+    assert operation_status(kav2, "app", stopped["OperationId"]) == "SUCCESSFUL"
+    operations = kav2.list_application_operations(ApplicationName="app")["ApplicationOperationInfoList"]
+    assert [(o["Operation"], o["OperationStatus"]) for o in operations] == [
+        ("StopApplication", "SUCCESSFUL"),
+        ("StartApplication", "SUCCESSFUL"),
+    ]
+
+
+def test_failing_start_through_boto3_ends_ready_with_the_error(make_server: Any) -> None:
+    live: LiveServer = make_server(runtime="fake", control_interval=0.05)
+    kav2 = live.client()
+    create(kav2, "broken", {"ZipFileContent": code_zip({"app.py": "print('no main')\n"})})
+    started = kav2.start_application(ApplicationName="broken")
+    assert eventually(lambda: operation_status(kav2, "broken", started["OperationId"]), "FAILED") == "FAILED"
+    details = kav2.describe_application_operation(
+        ApplicationName="broken", OperationId=started["OperationId"]
+    )
+    error = details["ApplicationOperationInfoDetails"]["OperationFailureDetails"]["ErrorInfo"]["ErrorString"]
+    assert "The entry file 'main.py'" in error
+    assert status(kav2, "broken") == "READY"
+
+
+def test_code_from_the_embedded_s3_runs_on_the_embedded_runtime(make_server: Any) -> None:
+    live: LiveServer = make_server(control_interval=0.1)
+    account = "210987654321"
+    s3 = live.client("s3", access_key=account)
+    kav2 = live.client(access_key=account)
+    bucket = f"code-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app/job.zip", Body=code_zip({"main.py": JOB}))
+    create(
+        kav2,
+        "numbers",
+        {"S3ContentLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "app/job.zip"}},
+        EnvironmentProperties={
+            "PropertyGroups": [{"PropertyGroupId": "Job", "PropertyMap": {"rate": "200"}}]
+        },
+        ApplicationSnapshotConfiguration={"SnapshotsEnabled": False},
+    )
+    started = kav2.start_application(ApplicationName="numbers")
+    outcome = eventually(lambda: operation_status(kav2, "numbers", started["OperationId"]), "SUCCESSFUL")
+    assert outcome == "SUCCESSFUL", kav2.describe_application_operation(
+        ApplicationName="numbers", OperationId=started["OperationId"]
+    )
+    assert status(kav2, "numbers") == "RUNNING"
+    stopped = kav2.stop_application(ApplicationName="numbers")
+    assert eventually(lambda: status(kav2, "numbers"), "READY") == "READY"
+    assert operation_status(kav2, "numbers", stopped["OperationId"]) == "SUCCESSFUL"
