@@ -1,10 +1,9 @@
 """The default runtime: each job is a ``stream_runtime`` process watched by a ``Supervisor``.
 
-The supervisor restarts a failed job from its latest completed checkpoint per the restart strategy;
-this adapter only translates. Savepoints (trigger, stop-with-savepoint) come with the runtime's
-savepoint support; until then they are answered REJECTED with the reason, so a stop of an application
-with snapshots enabled fails cleanly (Force, or ``SnapshotsEnabled=false``, stop it without one).
-Cancellation waits for the job process, so it runs on a worker thread and ``stop`` returns at once.
+The supervisor restarts a failed job from its latest completed checkpoint per the restart strategy,
+and takes savepoints on request (trigger, stop-with-savepoint; idempotent per request id); this
+adapter only translates. Cancellation waits for the job process, so it runs on a worker thread and
+``stop`` returns at once.
 Closing the adapter ends every job it supervises: jobs never outlive their supervisor, and the control
 loop resubmits them from their latest checkpoint after a restart.
 """
@@ -41,10 +40,6 @@ from runtime_adapter.base import (
 from stream_runtime import supervisor as supervision
 from stream_runtime.config import RuntimeOverrides
 
-SAVEPOINTS_UNAVAILABLE = (
-    "The embedded runtime cannot take savepoints yet; stop the application with Force=true "
-    "or set SnapshotsEnabled=false"
-)
 FORCE_TIMEOUT_S = 0.0
 CLOSE_TIMEOUT_S = 10.0
 
@@ -60,6 +55,7 @@ class _Job:
     supervisor: supervision.Supervisor
     restore: str | None
     stopping: bool = False
+    stop_trigger: str | None = None
     stoppers: list[threading.Thread] = field(default_factory=list)
 
 
@@ -121,7 +117,15 @@ class EmbeddedRuntimeAdapter:
             if job.supervisor.status.is_terminal:
                 return StopOutcome(StopResult.NOT_RUNNING, job_id)
             if mode is StopMode.SAVEPOINT:
-                return StopOutcome(StopResult.REJECTED, job_id, error=SAVEPOINTS_UNAVAILABLE)
+                if savepoint is None:
+                    raise ValueError("stop with StopMode.SAVEPOINT needs a SavepointRequest")
+                outcome = job.supervisor.stop_with_savepoint(
+                    savepoint.target_dir, request_id=savepoint.trigger_id
+                )
+                if outcome.state is supervision.SavepointState.FAILED:
+                    return StopOutcome(StopResult.REJECTED, job_id, error=outcome.error)
+                job.stop_trigger = savepoint.trigger_id
+                return StopOutcome(StopResult.ACCEPTED, job_id, trigger_id=savepoint.trigger_id)
             timeout = FORCE_TIMEOUT_S if mode is StopMode.FORCE else self.cancel_timeout_s
             stopper = threading.Thread(
                 target=job.supervisor.cancel, args=(timeout,), name=f"stop-{job_id}", daemon=True
@@ -132,13 +136,27 @@ class EmbeddedRuntimeAdapter:
             return StopOutcome(StopResult.ACCEPTED, job_id)
 
     def trigger_savepoint(self, job_id: str, request: SavepointRequest) -> TriggerOutcome:
-        status = self.status(job_id)
-        if status.state is not JobState.RUNNING:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
             return TriggerOutcome(TriggerResult.NOT_RUNNING, request.trigger_id)
-        return TriggerOutcome(TriggerResult.REJECTED, request.trigger_id, SAVEPOINTS_UNAVAILABLE)
+        known = job.supervisor.savepoint(request.trigger_id)
+        if known is None and self.status(job_id).state is not JobState.RUNNING:
+            return TriggerOutcome(TriggerResult.NOT_RUNNING, request.trigger_id)
+        outcome = job.supervisor.trigger_savepoint(request.target_dir, request_id=request.trigger_id)
+        if known is None and outcome.state is supervision.SavepointState.FAILED:
+            return TriggerOutcome(TriggerResult.REJECTED, request.trigger_id, outcome.error)
+        return TriggerOutcome(TriggerResult.ACCEPTED, request.trigger_id)
 
     def savepoint_status(self, job_id: str, trigger_id: str) -> SavepointStatus:
-        return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
+        with self._lock:
+            job = self._jobs.get(job_id)
+        outcome = job.supervisor.savepoint(trigger_id) if job is not None else None
+        if outcome is None:
+            return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
+        state = SavepointState(outcome.state.value)
+        location = outcome.location if state is SavepointState.COMPLETED else None
+        return SavepointStatus(trigger_id, state, location, outcome.error)
 
     def status(self, job_id: str) -> JobStatus:
         with self._lock:
@@ -158,11 +176,18 @@ class EmbeddedRuntimeAdapter:
             state = JobState.RUNNING if supervisor.processing.is_set() else JobState.STARTING
         else:
             state = states[observed]
-        if job.stopping and not state.is_terminal:
+        if not state.is_terminal and (job.stopping or self._stopping_with_savepoint(job)):
             state = JobState.STOPPING
         error = supervisor.failure_cause if state is JobState.FAILED else None
         restored = job.restore if state is JobState.RUNNING else None
         return JobStatus(job_id, state, error, supervisor.restart_count, restored)
+
+    @staticmethod
+    def _stopping_with_savepoint(job: _Job) -> bool:
+        if job.stop_trigger is None:
+            return False
+        outcome = job.supervisor.savepoint(job.stop_trigger)
+        return outcome is not None and outcome.state is supervision.SavepointState.IN_PROGRESS
 
     def checkpoint_stats(self, job_id: str) -> CheckpointStats:
         with self._lock:

@@ -125,3 +125,51 @@ def test_code_from_the_embedded_s3_runs_on_the_embedded_runtime(make_server: Any
     stopped = kav2.stop_application(ApplicationName="numbers")
     assert eventually(lambda: status(kav2, "numbers"), "READY") == "READY"
     assert operation_status(kav2, "numbers", stopped["OperationId"]) == "SUCCESSFUL"
+
+
+def test_embedded_runtime_stop_update_and_restart_go_through_savepoints(make_server: Any) -> None:
+    live: LiveServer = make_server(control_interval=0.1)
+    kav2 = live.client()
+    create(
+        kav2,
+        "counted",
+        {"ZipFileContent": code_zip({"main.py": JOB})},
+        EnvironmentProperties={
+            "PropertyGroups": [{"PropertyGroupId": "Job", "PropertyMap": {"rate": "200"}}]
+        },
+    )
+
+    def wait_operation(operation_id: str) -> None:
+        outcome = eventually(lambda: operation_status(kav2, "counted", operation_id), "SUCCESSFUL")
+        details = kav2.describe_application_operation(ApplicationName="counted", OperationId=operation_id)
+        assert outcome == "SUCCESSFUL", details
+
+    wait_operation(kav2.start_application(ApplicationName="counted")["OperationId"])
+    assert status(kav2, "counted") == "RUNNING"
+    version = kav2.describe_application(ApplicationName="counted")["ApplicationDetail"][
+        "ApplicationVersionId"
+    ]
+    updated = kav2.update_application(
+        ApplicationName="counted",
+        CurrentApplicationVersionId=version,
+        ApplicationConfigurationUpdate={
+            "FlinkApplicationConfigurationUpdate": {
+                "ParallelismConfigurationUpdate": {
+                    "ConfigurationTypeUpdate": "CUSTOM",
+                    "ParallelismUpdate": 2,
+                }
+            }
+        },
+    )
+    wait_operation(updated["OperationId"])
+    assert status(kav2, "counted") == "RUNNING"
+    wait_operation(kav2.stop_application(ApplicationName="counted")["OperationId"])
+    assert status(kav2, "counted") == "READY"
+    savepoints = [
+        p for p in (live.settings.data_dir / "state").glob("*/savepoints/*") if (p / "_metadata").is_file()
+    ]
+    assert len(savepoints) == 2  # the update's and the stop's system snapshots are real savepoints
+    wait_operation(kav2.start_application(ApplicationName="counted")["OperationId"])
+    assert status(kav2, "counted") == "RUNNING"
+    wait_operation(kav2.stop_application(ApplicationName="counted", Force=True)["OperationId"])
+    assert status(kav2, "counted") == "READY"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,17 @@ from runtime_adapter.base import (
     JobSpec,
     JobState,
     JobStatus,
+    RestorePoint,
     RuntimeAdapter,
     SavepointRequest,
     SavepointState,
+    SavepointStatus,
     StartResult,
     StopMode,
     StopResult,
     TriggerResult,
 )
-from runtime_adapter.embedded import SAVEPOINTS_UNAVAILABLE, EmbeddedRuntimeAdapter
+from runtime_adapter.embedded import EmbeddedRuntimeAdapter
 
 UNBOUNDED_JOB = """
 from stream_runtime import DiscardingSink, StreamExecutionEnvironment
@@ -92,17 +95,48 @@ def test_a_job_runs_checkpoints_and_is_cancelled(adapter: EmbeddedRuntimeAdapter
     assert adapter.stop("job-1", StopMode.CANCEL).result is StopResult.NOT_RUNNING
 
 
-def test_savepoints_are_refused_with_the_reason(adapter: EmbeddedRuntimeAdapter, tmp_path: Path) -> None:
+def wait_savepoint(adapter: EmbeddedRuntimeAdapter, job_id: str, trigger: str) -> SavepointStatus:
+    deadline = time.monotonic() + 60
+    status = adapter.savepoint_status(job_id, trigger)
+    while status.state is SavepointState.IN_PROGRESS and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = adapter.savepoint_status(job_id, trigger)
+    return status
+
+
+def test_savepoints_stop_with_savepoint_and_restore(adapter: EmbeddedRuntimeAdapter, tmp_path: Path) -> None:
     adapter.start(job(tmp_path, UNBOUNDED_JOB))
     assert wait_for(lambda: adapter.status("job-1"), {JobState.RUNNING}).state is JobState.RUNNING
+    target = str(tmp_path / "savepoints")
+    trigger = adapter.trigger_savepoint("job-1", SavepointRequest("snap-1", target))
+    assert trigger.result is TriggerResult.ACCEPTED
+    assert (
+        adapter.trigger_savepoint("job-1", SavepointRequest("snap-1", target)).result
+        is TriggerResult.ACCEPTED
+    )
+    taken = wait_savepoint(adapter, "job-1", "snap-1")
+    assert taken.state is SavepointState.COMPLETED and taken.location is not None
+    assert adapter.status("job-1").state is JobState.RUNNING  # a triggered savepoint keeps the job running
+    stop = adapter.stop("job-1", StopMode.SAVEPOINT, SavepointRequest("stop-1", target))
+    assert (stop.result, stop.trigger_id) == (StopResult.ACCEPTED, "stop-1")
+    final = wait_savepoint(adapter, "job-1", "stop-1")
+    assert final.state is SavepointState.COMPLETED and final.location is not None
+    assert wait_for(lambda: adapter.status("job-1"), {JobState.FINISHED}).state is JobState.FINISHED
+    assert adapter.savepoint_status("job-1", "unknown").state is SavepointState.UNKNOWN
+    restored = job(tmp_path, UNBOUNDED_JOB, job_id="job-2")
+    adapter.start(replace(restored, parallelism=2, restore=RestorePoint(final.location)))
+    running = wait_for(lambda: adapter.status("job-2"), {JobState.RUNNING, JobState.FAILED})
+    assert (running.state, running.restored_from) == (JobState.RUNNING, final.location), running.error
+    assert adapter.checkpoint_stats("job-2").restored == 1
+
+
+def test_savepoint_of_a_job_that_is_not_running(adapter: EmbeddedRuntimeAdapter, tmp_path: Path) -> None:
     request = SavepointRequest("t", str(tmp_path / "savepoints"))
-    stop = adapter.stop("job-1", StopMode.SAVEPOINT, request)
-    assert (stop.result, stop.error) == (StopResult.REJECTED, SAVEPOINTS_UNAVAILABLE)
-    trigger = adapter.trigger_savepoint("job-1", request)
-    assert trigger.result is TriggerResult.REJECTED
-    assert adapter.savepoint_status("job-1", "t").state is SavepointState.UNKNOWN
-    assert adapter.stop("job-1", StopMode.FORCE).result is StopResult.ACCEPTED
-    assert wait_for(lambda: adapter.status("job-1"), {JobState.CANCELED}).state is JobState.CANCELED
+    assert adapter.trigger_savepoint("nope", request).result is TriggerResult.NOT_RUNNING
+    adapter.start(job(tmp_path, "import no_such_module_anywhere\n"))
+    assert wait_for(lambda: adapter.status("job-1"), {JobState.FAILED}).state is JobState.FAILED
+    assert adapter.trigger_savepoint("job-1", request).result is TriggerResult.NOT_RUNNING
+    assert adapter.stop("job-1", StopMode.SAVEPOINT, request).result is StopResult.NOT_RUNNING
 
 
 def test_a_job_whose_code_fails_reports_the_error(adapter: EmbeddedRuntimeAdapter, tmp_path: Path) -> None:
