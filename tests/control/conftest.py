@@ -3,8 +3,6 @@ a manual clock. Runs on SQLite and PostgreSQL (the ``database_url`` fixture)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,19 +23,12 @@ from app.services import applications, lifecycle, operations
 from app.services.context import RequestContext, Scope
 from app.settings import Settings
 from runtime_adapter.fake import FakeJob, FakeRuntimeAdapter
+from tests.api.app_helpers import python_zip as code_zip
 
 SCOPE = Scope("123456789012", "us-east-1")
 ROLE = "arn:aws:iam::123456789012:role/msf"
 START_TIMEOUT = timedelta(seconds=120)
 STOP_TIMEOUT = timedelta(seconds=60)
-
-
-def code_zip(files: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in (files or {"main.py": "print('job')\n"}).items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 @dataclass
@@ -93,6 +84,15 @@ class ControlEnv:
         }
         response = self.call(applications.create_application, request, models.CreateApplicationRequest)
         return dump(response)["ApplicationDetail"]
+
+    def run(self, **configuration: Any) -> None:
+        """Create the application "app" and drive it to RUNNING."""
+        self.create(**configuration)
+        self.start()
+        self.tick()
+        self.fake.advance()
+        self.tick()
+        assert self.status() == "RUNNING"
 
     def start(self, name: str = "app", **run_configuration: Any) -> str:
         request: dict[str, Any] = {"ApplicationName": name}

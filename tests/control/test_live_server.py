@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from tests.api.app_helpers import python_zip as code_zip
 from tests.conftest import LiveServer
 
 ROLE = "arn:aws:iam::123456789012:role/msf"
@@ -21,14 +20,6 @@ rate = float(get_application_properties()["Job"]["rate"])
 env.from_sequence(0, None, records_per_second=rate).uid("numbers").add_sink(DiscardingSink())
 env.execute("numbers")
 """
-
-
-def code_zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def eventually(read: Callable[[], Any], wanted: Any, timeout: float = 60.0) -> Any:

@@ -8,17 +8,8 @@ from runtime_adapter.base import JobState
 from tests.control.conftest import STOP_TIMEOUT, ControlEnv
 
 
-def running(control: ControlEnv, **configuration: object) -> None:
-    control.create(**configuration)
-    control.start()
-    control.tick()
-    control.fake.advance()
-    control.tick()
-    assert control.status() == "RUNNING"
-
-
 def test_stop_takes_a_system_snapshot_and_ends_ready(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     operation_id = control.stop()
     assert control.status() == "STOPPING"
     control.tick()
@@ -35,7 +26,7 @@ def test_stop_takes_a_system_snapshot_and_ends_ready(control: ControlEnv) -> Non
 
 
 def test_stop_without_snapshots_cancels_the_job(control: ControlEnv) -> None:
-    running(control, ApplicationSnapshotConfiguration={"SnapshotsEnabled": False})
+    control.run(ApplicationSnapshotConfiguration={"SnapshotsEnabled": False})
     operation_id = control.stop()
     control.tick()
     control.fake.advance()
@@ -47,7 +38,7 @@ def test_stop_without_snapshots_cancels_the_job(control: ControlEnv) -> None:
 
 
 def test_failed_savepoint_fails_the_stop_and_the_job_keeps_running(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     control.fake.fail_next_savepoint("Checkpoint Coordinator is suspending.")
     operation_id = control.stop()
     control.tick()
@@ -68,7 +59,7 @@ def test_failed_savepoint_fails_the_stop_and_the_job_keeps_running(control: Cont
 
 
 def test_refused_stop_fails_the_operation_and_the_app_stays_running(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     control.fake.reject_next_stop("JobManager unreachable")
     operation_id = control.stop()
     control.tick()
@@ -77,7 +68,7 @@ def test_refused_stop_fails_the_operation_and_the_app_stays_running(control: Con
 
 
 def test_stop_that_does_not_finish_times_out_and_the_job_is_terminated(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     operation_id = control.stop()
     control.tick()
     control.clock.advance(STOP_TIMEOUT.total_seconds() + 1)
@@ -90,7 +81,7 @@ def test_stop_that_does_not_finish_times_out_and_the_job_is_terminated(control: 
 
 
 def test_force_stop_from_running_takes_no_snapshot(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     operation_id = control.stop(force=True)
     assert control.status() == "FORCE_STOPPING"
     control.tick()
@@ -126,7 +117,7 @@ def test_force_stop_before_the_job_was_submitted(control: ControlEnv) -> None:
 
 
 def test_force_stop_while_stopping_with_a_savepoint(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     stop_id = control.stop()
     control.tick()
     force_id = control.stop(force=True)
@@ -139,7 +130,7 @@ def test_force_stop_while_stopping_with_a_savepoint(control: ControlEnv) -> None
 
 
 def test_force_stop_that_the_runtime_refuses_is_retried(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     control.fake.reject_next_stop("busy")
     operation_id = control.stop(force=True)
     control.tick()
@@ -152,7 +143,7 @@ def test_force_stop_that_the_runtime_refuses_is_retried(control: ControlEnv) -> 
 
 @pytest.mark.parametrize("ending", ["crash", "finish"])
 def test_job_that_ends_while_running_leaves_the_app_ready(control: ControlEnv, ending: str) -> None:
-    running(control)
+    control.run()
     job_id = control.job().spec.job_id
     if ending == "crash":
         control.fake.crash(job_id, "java.lang.OutOfMemoryError: Java heap space")
@@ -167,7 +158,7 @@ def test_job_that_ends_while_running_leaves_the_app_ready(control: ControlEnv, e
 
 
 def test_job_restarting_keeps_the_app_running(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     control.fake.restart(control.job().spec.job_id)
     control.tick()
     assert control.status() == "RUNNING"
@@ -177,7 +168,7 @@ def test_job_restarting_keeps_the_app_running(control: ControlEnv) -> None:
 
 
 def test_job_lost_by_the_runtime_is_resubmitted_from_its_latest_checkpoint(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     lost = control.job().spec.job_id
     checkpoint = control.fake.complete_checkpoint(lost)
     control.tick()  # observed: the latest checkpoint is remembered
@@ -195,7 +186,7 @@ def test_job_lost_by_the_runtime_is_resubmitted_from_its_latest_checkpoint(contr
 
 
 def test_deleting_a_running_app_stops_its_job(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     job_id = control.job().spec.job_id
     control.delete()
     control.tick()

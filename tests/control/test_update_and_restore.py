@@ -11,17 +11,8 @@ from runtime_adapter.base import JobState
 from tests.control.conftest import ControlEnv, code_zip
 
 
-def running(control: ControlEnv, **configuration: object) -> None:
-    control.create(**configuration)
-    control.start()
-    control.tick()
-    control.fake.advance()
-    control.tick()
-    assert control.status() == "RUNNING"
-
-
 def stopped_with_snapshot(control: ControlEnv) -> str:
-    running(control)
+    control.run()
     control.stop()
     control.tick()
     control.fake.advance()
@@ -42,7 +33,7 @@ PARALLELISM_2 = {
 
 
 def test_update_of_a_running_app_rescales_through_a_savepoint(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     old_job = control.job()
     operation_id = control.update(**PARALLELISM_2)
     assert control.status() == "UPDATING"
@@ -69,7 +60,7 @@ def test_update_of_a_running_app_rescales_through_a_savepoint(control: ControlEn
 
 
 def test_update_with_new_code_runs_the_new_code(control: ControlEnv) -> None:
-    running(control, ApplicationSnapshotConfiguration={"SnapshotsEnabled": False})
+    control.run(ApplicationSnapshotConfiguration={"SnapshotsEnabled": False})
     update = {
         "ApplicationConfigurationUpdate": {
             "ApplicationCodeConfigurationUpdate": {
@@ -90,7 +81,7 @@ def test_update_with_new_code_runs_the_new_code(control: ControlEnv) -> None:
 
 
 def test_update_whose_new_version_fails_to_start_leaves_the_app_ready(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     operation_id = control.update(**PARALLELISM_2)
     control.tick()
     control.fake.advance()
@@ -106,7 +97,7 @@ def test_update_whose_new_version_fails_to_start_leaves_the_app_ready(control: C
 
 
 def test_update_whose_savepoint_fails_keeps_the_old_job_running(control: ControlEnv) -> None:
-    running(control)
+    control.run()
     old_job = control.job()
     control.fake.fail_next_savepoint("Checkpoint expired before completing.")
     operation_id = control.update(**PARALLELISM_2)
