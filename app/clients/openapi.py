@@ -36,6 +36,12 @@ account and region.
 
 Generated from botocore's service model by `python -m app.clients.openapi`."""
 
+# JSON Schema's names for the model's min/max of a string's length, a list's items and a map's entries.
+_SIZE_KEYWORDS = {
+    "string": ("minLength", "maxLength"),
+    "list": ("minItems", "maxItems"),
+    "map": ("minProperties", "maxProperties"),
+}
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -93,53 +99,41 @@ class OpenApiBuilder:
             self.add_component(shape_name)
             return {"$ref": f"#/components/schemas/{shape_name}"}
         schema: dict[str, Any] = {}
-        description = first_sentence(documentation or shape.get("documentation"))
+        notes = [first_sentence(documentation or shape.get("documentation"))]
         if kind == "string":
             schema["type"] = "string"
             if "enum" in shape:
                 schema["enum"] = list(shape["enum"])
-            if "min" in shape:
-                schema["minLength"] = shape["min"]
-            if "max" in shape:
-                schema["maxLength"] = shape["max"]
             if "pattern" in shape:
                 # AWS patterns match the whole value; JSON Schema's match anywhere unless anchored.
                 schema["pattern"] = f"^(?:{shape['pattern']})$"
         elif kind in ("integer", "long"):
             low, high = _INT32 if kind == "integer" else _INT64
             schema.update(type="integer", format="int32" if kind == "integer" else "int64")
-            schema["minimum"] = shape.get("min", low)
-            schema["maximum"] = shape.get("max", high)
+            schema.update(minimum=shape.get("min", low), maximum=shape.get("max", high))
         elif kind in ("double", "float"):
             schema["type"] = "number"
         elif kind == "boolean":
             schema["type"] = "boolean"
-            description = (
-                description + " " if description else ""
-            ) + 'The strings "true" and "false" are accepted too.'
+            notes.append('The strings "true" and "false" are accepted too.')
         elif kind == "timestamp":
             schema.update(type="number", minimum=0)
-            description = (description + " " if description else "") + "Epoch seconds."
+            notes.append("Epoch seconds.")
         elif kind == "blob":
             schema.update(type="string", format="byte")
-            if "max" in shape:
-                description = (
-                    description + " " if description else ""
-                ) + f"Base64; at most {shape['max']} bytes."
+            notes.append(f"Base64; at most {shape['max']} bytes." if "max" in shape else "Base64.")
         elif kind == "list":
             schema.update(type="array", items=self.schema_for(shape["member"]["shape"]))
-            if "min" in shape:
-                schema["minItems"] = shape["min"]
-            if "max" in shape:
-                schema["maxItems"] = shape["max"]
         elif kind == "map":
             schema.update(type="object", additionalProperties=self.schema_for(shape["value"]["shape"]))
-            if "min" in shape:
-                schema["minProperties"] = shape["min"]
-            if "max" in shape:
-                schema["maxProperties"] = shape["max"]
         else:
             raise ValueError(f"shape {shape_name} has unsupported type {kind}")
+        low_key, high_key = _SIZE_KEYWORDS.get(kind, (None, None))
+        if low_key and "min" in shape:
+            schema[low_key] = shape["min"]
+        if high_key and "max" in shape:
+            schema[high_key] = shape["max"]
+        description = " ".join(note for note in notes if note)
         if description:
             schema["description"] = description
         return schema

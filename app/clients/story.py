@@ -112,6 +112,24 @@ def names(list_expression: str, member: str) -> str:
     return f"(body.{list_expression} || []).map(function (item) {{ return item.{member}; }})"
 
 
+def change(
+    operation: str,
+    application: str,
+    counter: str,
+    body: dict[str, Any],
+    checks: tuple[Check, ...] = (),
+    captures: dict[str, str] | None = None,
+) -> Step:
+    """A configuration change: it names the version in ``counter`` and must make the next one."""
+    return Step(
+        name=operation,
+        operation=operation,
+        body={"ApplicationName": application, "CurrentApplicationVersionId": Var(counter), **body},
+        checks=(next_version("ApplicationVersionId", counter), *checks),
+        captures={counter: "body.ApplicationVersionId", **(captures or {})},
+    )
+
+
 APP = "{{applicationName}}"
 SQL_APP = "{{applicationName}}-sql"
 ROLE = "arn:aws:iam::{{accountId}}:role/msf-demo-role"
@@ -299,50 +317,35 @@ CONFIGURATION_OPTIONS = Folder(
                 ),
             },
         ),
-        Step(
-            name="DeleteApplicationCloudWatchLoggingOption",
-            operation="DeleteApplicationCloudWatchLoggingOption",
-            body={
-                "ApplicationName": APP,
-                "CurrentApplicationVersionId": Var("applicationVersionId"),
+        change(
+            "DeleteApplicationCloudWatchLoggingOption",
+            APP,
+            "applicationVersionId",
+            {
                 "CloudWatchLoggingOptionId": "{{cloudWatchLoggingOptionId}}",
             },
-            checks=(
-                next_version("ApplicationVersionId", "applicationVersionId"),
-                is_empty("CloudWatchLoggingOptionDescriptions"),
-            ),
-            captures={"applicationVersionId": "body.ApplicationVersionId"},
+            checks=(is_empty("CloudWatchLoggingOptionDescriptions"),),
         ),
-        Step(
-            name="AddApplicationVpcConfiguration",
-            operation="AddApplicationVpcConfiguration",
-            body={
-                "ApplicationName": APP,
-                "CurrentApplicationVersionId": Var("applicationVersionId"),
+        change(
+            "AddApplicationVpcConfiguration",
+            APP,
+            "applicationVersionId",
+            {
                 "VpcConfiguration": {
                     "SubnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
                     "SecurityGroupIds": ["sg-0a1b2c3d4e5f60001"],
                 },
             },
-            checks=(
-                next_version("ApplicationVersionId", "applicationVersionId"),
-                equals("VpcConfigurationDescription.SecurityGroupIds", ["sg-0a1b2c3d4e5f60001"]),
-            ),
-            captures={
-                "applicationVersionId": "body.ApplicationVersionId",
-                "vpcConfigurationId": "body.VpcConfigurationDescription.VpcConfigurationId",
-            },
+            checks=(equals("VpcConfigurationDescription.SecurityGroupIds", ["sg-0a1b2c3d4e5f60001"]),),
+            captures={"vpcConfigurationId": "body.VpcConfigurationDescription.VpcConfigurationId"},
         ),
-        Step(
-            name="DeleteApplicationVpcConfiguration",
-            operation="DeleteApplicationVpcConfiguration",
-            body={
-                "ApplicationName": APP,
-                "CurrentApplicationVersionId": Var("applicationVersionId"),
+        change(
+            "DeleteApplicationVpcConfiguration",
+            APP,
+            "applicationVersionId",
+            {
                 "VpcConfigurationId": "{{vpcConfigurationId}}",
             },
-            checks=(next_version("ApplicationVersionId", "applicationVersionId"),),
-            captures={"applicationVersionId": "body.ApplicationVersionId"},
         ),
     ),
 )
@@ -629,12 +632,11 @@ SQL_APPLICATIONS = Folder(
                 "sqlCreateTimestamp": f"body.{DETAIL}.CreateTimestamp",
             },
         ),
-        Step(
-            name="AddApplicationInput",
-            operation="AddApplicationInput",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "AddApplicationInput",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "Input": {
                     "NamePrefix": "SOURCE_SQL_STREAM",
                     "KinesisStreamsInput": {
@@ -651,21 +653,14 @@ SQL_APPLICATIONS = Folder(
                     },
                 },
             },
-            checks=(
-                next_version("ApplicationVersionId", SQL_VERSION),
-                equals("InputDescriptions[0].InAppStreamNames", ["SOURCE_SQL_STREAM_001"]),
-            ),
-            captures={
-                SQL_VERSION: "body.ApplicationVersionId",
-                "inputId": "body.InputDescriptions[0].InputId",
-            },
+            checks=(equals("InputDescriptions[0].InAppStreamNames", ["SOURCE_SQL_STREAM_001"]),),
+            captures={"inputId": "body.InputDescriptions[0].InputId"},
         ),
-        Step(
-            name="AddApplicationInputProcessingConfiguration",
-            operation="AddApplicationInputProcessingConfiguration",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "AddApplicationInputProcessingConfiguration",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "InputId": "{{inputId}}",
                 "InputProcessingConfiguration": {
                     "InputLambdaProcessor": {
@@ -673,26 +668,21 @@ SQL_APPLICATIONS = Folder(
                     }
                 },
             },
-            checks=(next_version("ApplicationVersionId", SQL_VERSION), equals_var("InputId", "inputId")),
-            captures={SQL_VERSION: "body.ApplicationVersionId"},
+            checks=(equals_var("InputId", "inputId"),),
         ),
-        Step(
-            name="DeleteApplicationInputProcessingConfiguration",
-            operation="DeleteApplicationInputProcessingConfiguration",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "DeleteApplicationInputProcessingConfiguration",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "InputId": "{{inputId}}",
             },
-            checks=(next_version("ApplicationVersionId", SQL_VERSION),),
-            captures={SQL_VERSION: "body.ApplicationVersionId"},
         ),
-        Step(
-            name="AddApplicationOutput",
-            operation="AddApplicationOutput",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "AddApplicationOutput",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "Output": {
                     "Name": "DESTINATION_SQL_STREAM",
                     "KinesisStreamsOutput": {
@@ -701,29 +691,21 @@ SQL_APPLICATIONS = Folder(
                     "DestinationSchema": {"RecordFormatType": "JSON"},
                 },
             },
-            checks=(next_version("ApplicationVersionId", SQL_VERSION),),
-            captures={
-                SQL_VERSION: "body.ApplicationVersionId",
-                "outputId": "body.OutputDescriptions[0].OutputId",
-            },
+            captures={"outputId": "body.OutputDescriptions[0].OutputId"},
         ),
-        Step(
-            name="DeleteApplicationOutput",
-            operation="DeleteApplicationOutput",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "DeleteApplicationOutput",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "OutputId": "{{outputId}}",
             },
-            checks=(next_version("ApplicationVersionId", SQL_VERSION),),
-            captures={SQL_VERSION: "body.ApplicationVersionId"},
         ),
-        Step(
-            name="AddApplicationReferenceDataSource",
-            operation="AddApplicationReferenceDataSource",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "AddApplicationReferenceDataSource",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "ReferenceDataSource": {
                     "TableName": "COMPANY",
                     "S3ReferenceDataSource": {
@@ -747,22 +729,15 @@ SQL_APPLICATIONS = Folder(
                     },
                 },
             },
-            checks=(next_version("ApplicationVersionId", SQL_VERSION),),
-            captures={
-                SQL_VERSION: "body.ApplicationVersionId",
-                "referenceId": "body.ReferenceDataSourceDescriptions[0].ReferenceId",
-            },
+            captures={"referenceId": "body.ReferenceDataSourceDescriptions[0].ReferenceId"},
         ),
-        Step(
-            name="DeleteApplicationReferenceDataSource",
-            operation="DeleteApplicationReferenceDataSource",
-            body={
-                "ApplicationName": SQL_APP,
-                "CurrentApplicationVersionId": Var(SQL_VERSION),
+        change(
+            "DeleteApplicationReferenceDataSource",
+            SQL_APP,
+            SQL_VERSION,
+            {
                 "ReferenceId": "{{referenceId}}",
             },
-            checks=(next_version("ApplicationVersionId", SQL_VERSION),),
-            captures={SQL_VERSION: "body.ApplicationVersionId"},
         ),
         Step(
             name="DiscoverInputSchema (no sample data)",
