@@ -1,4 +1,4 @@
-"""Schemathesis against the OpenAPI document: no input, valid or not, gets a 5xx or a malformed error."""
+"""Schemathesis against the OpenAPI document, every operation: valid and invalid inputs, bounded, seeded."""
 
 from __future__ import annotations
 
@@ -74,7 +74,12 @@ schema = fuzz_schema()
 def test_no_input_gets_a_server_error_or_a_malformed_aws_error(
     case: schemathesis.Case, fuzz_server: ServeProcess
 ) -> None:
+    """Valid and invalid inputs alike: no 5xx, well-formed AWS errors, every answer as documented.
+
+    ``response_schema_conformance`` holds 200 bodies to the operation's output shape and error bodies to
+    the error codes the document lists for the operation (its modeled errors and the common ones).
+    """
     case.call_and_validate(
         base_url=fuzz_server.url,
-        checks=[no_server_error, aws_error_is_well_formed],
+        checks=[no_server_error, aws_error_is_well_formed, schemathesis.checks.response_schema_conformance],
     )
