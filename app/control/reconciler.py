@@ -141,7 +141,7 @@ class Reconciler:
 
     def _starting(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
         if Phase(deployment.phase) is Phase.STARTING_JOB:
-            self._await_start(tx, application, deployment, failed=S.READY)
+            self._await_start(tx, application, deployment)
             return
         deployment.operation_id = self._in_progress_operation_id(tx.session, application)
         self._begin_start(tx, application, deployment)
@@ -149,11 +149,10 @@ class Reconciler:
     def _running(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
         phase = Phase(deployment.phase)
         if phase is Phase.STARTING_JOB:
-            self._await_start(tx, application, deployment, failed=S.READY)
+            self._await_start(tx, application, deployment)
             return
-        if phase is Phase.STOPPING_JOB or deployment.job_id is None:
-            if deployment.job_id is None:
-                state_machine.transition(application, S.READY)
+        if deployment.job_id is None:  # nothing runs for it (e.g. a database older than its deployment)
+            state_machine.transition(application, S.READY)
             return
         state = self._job_state(deployment)
         if state is JobState.NOT_FOUND:
@@ -213,7 +212,7 @@ class Reconciler:
     def _updating(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
         phase = Phase(deployment.phase)
         if phase is Phase.STARTING_JOB:
-            self._await_start(tx, application, deployment, failed=S.READY)
+            self._await_start(tx, application, deployment)
             return
         if phase is Phase.IDLE:
             deployment.operation_id = self._in_progress_operation_id(tx.session, application)
@@ -301,9 +300,7 @@ class Reconciler:
                 tx.session, application, deployment, outcome.error or "The runtime refused the job"
             )
 
-    def _await_start(
-        self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow, *, failed: S
-    ) -> None:
+    def _await_start(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
         state = self._job_state(deployment)
         if state is JobState.RUNNING:
             self._finish(tx.session, application, deployment, OperationStatus.SUCCESSFUL)
@@ -315,12 +312,12 @@ class Reconciler:
             self._resubmit(tx, application, deployment)
         elif state.is_terminal:
             error = deployment.observed_error or f"The job ended {state.value} before it was running"
-            self._start_failed(tx.session, application, deployment, error, failed=failed)
+            self._start_failed(tx.session, application, deployment, error)
         elif self._overdue(deployment, self.start_timeout):
             assert deployment.job_id is not None
             self.adapter.stop(deployment.job_id, StopMode.FORCE)
             error = f"The job did not reach RUNNING within {int(self.start_timeout.total_seconds())} seconds"
-            self._start_failed(tx.session, application, deployment, error, failed=failed, keep_job=True)
+            self._start_failed(tx.session, application, deployment, error, keep_job=True)
 
     def _start_failed(
         self,
@@ -329,14 +326,14 @@ class Reconciler:
         deployment: DeploymentRow,
         error: str,
         *,
-        failed: S = S.READY,
         keep_job: bool = False,
     ) -> None:
+        """The job could not be started: the operation FAILED with ``error``, the application READY."""
         logger.info("start of %s failed: %s", application.application_name, error)
         deployment.last_error = error
         self._finish(session, application, deployment, OperationStatus.FAILED, error)
         if S(application.status) in (S.STARTING, S.UPDATING, S.RUNNING):
-            state_machine.transition(application, failed)
+            state_machine.transition(application, S.READY)
         if keep_job:
             deployment.operation_id = None
             deployment.stop_mode = StopMode.FORCE.value
@@ -481,12 +478,15 @@ class Reconciler:
         self._enter(deployment, Phase.STOPPING_JOB)
 
     def _force_stop(self, tx: Transaction, deployment: DeploymentRow) -> None:
+        """Terminate the job; asked again on later ticks only while the runtime does not show it stopping."""
         assert deployment.job_id is not None
         if deployment.stop_mode != StopMode.FORCE.value or Phase(deployment.phase) is not Phase.STOPPING_JOB:
             deployment.stop_mode = StopMode.FORCE.value
             deployment.trigger_id = None
             self._enter(deployment, Phase.STOPPING_JOB)
             tx.save()
+        elif self._job_state(deployment) is JobState.STOPPING:
+            return
         outcome = self.adapter.stop(deployment.job_id, StopMode.FORCE)
         if outcome.result is StopResult.REJECTED:
             deployment.last_error = outcome.error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.control.loop import ControlLoop
 from runtime_adapter.base import JobState
 from tests.control.conftest import STOP_TIMEOUT, ControlEnv
 
@@ -193,3 +194,16 @@ def test_deleting_a_running_app_stops_its_job(control: ControlEnv) -> None:
     assert control.fake.jobs[job_id].state is JobState.CANCELED
     control.tick()
     assert control.deployments() == []
+
+
+def test_a_restarted_control_plane_resumes_a_stop_in_progress(control: ControlEnv) -> None:
+    control.run()
+    operation_id = control.stop()
+    control.tick()  # stop-with-savepoint requested, then the control plane goes away
+    restarted = ControlLoop(control.database, control.fake, control.settings, clock=control.clock)
+    control.fake.advance()
+    assert not restarted.tick().errors
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    assert len(control.snapshots()) == 1
+    assert [call[0] for call in control.fake.calls].count("stop:SAVEPOINT") == 1
