@@ -156,7 +156,10 @@ async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
 
     async def run() -> None:
         while not stop.is_set():
-            await asyncio.to_thread(loop.tick)
+            try:
+                await asyncio.to_thread(loop.tick)
+            except Exception:  # e.g. the database is unreachable: keep going, try again next interval
+                logger.exception("control loop tick failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=settings.control_interval)
             except TimeoutError:
@@ -168,4 +171,4 @@ async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
     finally:
         stop.set()
         await task
-        adapter.close()
+        await asyncio.to_thread(adapter.close)

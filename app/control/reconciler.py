@@ -257,14 +257,21 @@ class Reconciler:
         restore: RestorePoint | None,
     ) -> None:
         job_id = uuid.uuid4().hex
+        before = (application.status, application.current_version_id)
+        version_id = version.version_id
+        tx.save()  # nobody waits on the database lock while code is fetched from S3 and unpacked
         plan = self.planner.plan(application, version.configuration, job_id, restore)
+        relocked = tx.relock(application.id)
+        if relocked is None or (relocked.status, relocked.current_version_id) != before:
+            return  # the application changed meanwhile: decide again on the next tick
+        application = relocked
         if plan.spec is None:
             self._start_failed(
                 tx.session, application, deployment, plan.error or "The job could not be planned"
             )
             return
         deployment.job_id = job_id
-        deployment.version_id = version.version_id
+        deployment.version_id = version_id
         deployment.restore_location = restore.location if restore else None
         deployment.allow_non_restored_state = restore.allow_non_restored_state if restore else False
         deployment.observed_job_state = JobState.NOT_FOUND.value
