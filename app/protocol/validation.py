@@ -9,14 +9,17 @@ dropped, as AWS ignores them; a JSON ``null`` member counts as absent.
 Two kinds of failure, as on AWS:
 
 * a value of the wrong JSON type at any depth (a string for an integer, an object for a list, a number
-  out of the 32/64-bit range, bad base64, an unreadable timestamp) stops reading at once with a
-  ``SerializationException`` naming the path;
+  out of the 32/64-bit range, bad base64, an unreadable timestamp, a string no database can store:
+  one holding NUL or a lone surrogate) stops reading at once with a ``SerializationException`` naming
+  the path;
 * constraint violations (required, length of strings/lists/maps/blobs, pattern, enum, numeric range)
   are all collected and raised together as one ``ValidationException``::
 
       2 validation errors detected: Value 'bad name!' at 'applicationName' failed to satisfy
       constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value null at
       'runtimeEnvironment' failed to satisfy constraint: Member must not be null
+
+  (at most MAX_LISTED_VIOLATIONS are written out; the message then ends with ``; and N more``).
 
 Paths are the member names in lowerCamelCase joined by ``.``:
 
@@ -53,7 +56,32 @@ from api_models.service_model import service_model
 SHOWN_VALUE_LIMIT = 256
 """Longest rendering of a value inside a validation message; longer ones end with ``...``."""
 
-Violations = list[str]
+MAX_LISTED_VIOLATIONS = 100
+"""Violations written out in one message; any beyond are counted (a hostile body can break millions)."""
+
+
+class Violations:
+    """The constraint violations found while reading one body, in the order they were found."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.listed: list[str] = []
+
+    def add(self, value: Any, path: str, constraint: str) -> None:
+        """Record that ``value`` at ``path`` breaks ``constraint`` (worded as Coral words it)."""
+        self.count += 1
+        if len(self.listed) < MAX_LISTED_VIOLATIONS:
+            shown = "null" if value is None else f"'{_show(value)}'"
+            self.listed.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+
+    def message(self) -> str:
+        """``N validation error(s) detected: v1; v2`` as AWS words it."""
+        noun = "error" if self.count == 1 else "errors"
+        unlisted = self.count - len(self.listed)
+        more = f"; and {unlisted} more" if unlisted else ""
+        return f"{self.count} validation {noun} detected: " + "; ".join(self.listed) + more
+
+
 Reader = Callable[[Any, str, Violations], Any]
 """Reads one wire value at a path: returns the converted value, appends violations, raises on bad types."""
 
@@ -69,10 +97,10 @@ class InputReader:
 
     def read(self, body: dict[str, Any]) -> dict[str, Any]:
         """The modeled members of ``body``, converted; raises Validation/SerializationException."""
-        violations: Violations = []
+        violations = Violations()
         result: dict[str, Any] = self._read(body, "", violations)
-        if violations:
-            raise errors.ValidationException(validation_message(violations))
+        if violations.count:
+            raise errors.ValidationException(violations.message())
         return result
 
     def _compile(self, shape: Shape) -> Reader:
@@ -113,7 +141,7 @@ class InputReader:
                 where = f"{path}.{segment}" if path else segment
                 if item is None:
                     if is_required:
-                        violations.append(_violation(None, where, "Member must not be null"))
+                        violations.add(None, where, "Member must not be null")
                     continue
                 result[name] = reader(item, where, violations)
             return result
@@ -131,13 +159,6 @@ def input_reader(operation_name: str) -> InputReader:
     if shape is None:
         raise TypeError(f"operation {operation_name} has no input shape")
     return InputReader(shape)
-
-
-def validation_message(violations: Violations) -> str:
-    """``N validation error(s) detected: v1; v2`` as AWS words it."""
-    count = len(violations)
-    noun = "error" if count == 1 else "errors"
-    return f"{count} validation {noun} detected: " + "; ".join(violations)
 
 
 # ---------------------------------------------------------------------------------------- scalars
@@ -202,7 +223,7 @@ def _string_reader(checks: tuple[StringCheck, ...]) -> Reader:
         for check in checks:
             broken = check(value)
             if broken is not None:
-                violations.append(_violation(value, path, broken))
+                violations.add(value, path, broken)
         return value
 
     return read
@@ -226,9 +247,9 @@ def _integer_reader(shape: Shape) -> Reader:
         if not -bound <= number < bound:
             raise errors.SerializationException(f"Value at '{path}' is out of range for {expected}")
         if low is not None and number < low:
-            violations.append(_violation(number, path, too_small))
+            violations.add(number, path, too_small)
         if high is not None and number > high:
-            violations.append(_violation(number, path, too_large))
+            violations.add(number, path, too_large)
         return number
 
     return read
@@ -272,7 +293,7 @@ def _blob_reader(shape: Shape) -> Reader:
         for check in checks:
             broken = check(data)
             if broken is not None:
-                violations.append(_violation(data, path, broken))
+                violations.add(data, path, broken)
         return data
 
     return read
@@ -290,12 +311,12 @@ def _list_reader(shape: ListShape, element: Reader) -> Reader:
         for check in checks:
             broken = check(value)
             if broken is not None:
-                violations.append(_violation(value, path, broken))
+                violations.add(value, path, broken)
         result: list[Any] = []
         for index, item in enumerate(value, start=1):
             where = f"{path}.{index}.member"
             if item is None:
-                violations.append(_violation(None, where, "Member must not be null"))
+                violations.add(None, where, "Member must not be null")
                 continue
             result.append(element(item, where, violations))
         return result
@@ -312,17 +333,17 @@ def _map_reader(shape: MapShape, key_checks: tuple[StringCheck, ...], element: R
         for check in checks:
             broken = check(value)
             if broken is not None:
-                violations.append(_violation(value, path, broken))
+                violations.add(value, path, broken)
         result: dict[str, Any] = {}
         for key, item in value.items():
             _check_text(key, path)
             broken_key = [broken for check in key_checks if (broken := check(key)) is not None]
             if broken_key:
                 constraints = ", ".join(broken_key)
-                violations.append(_violation(key, path, f"Map keys must satisfy constraint: [{constraints}]"))
+                violations.add(key, path, f"Map keys must satisfy constraint: [{constraints}]")
             where = f"{path}.{key}"
             if item is None:
-                violations.append(_violation(None, where, "Member must not be null"))
+                violations.add(None, where, "Member must not be null")
                 continue
             result[key] = element(item, where, violations)
         return result
@@ -331,11 +352,6 @@ def _map_reader(shape: MapShape, key_checks: tuple[StringCheck, ...], element: R
 
 
 # -------------------------------------------------------------------------------------- wording
-
-
-def _violation(value: Any, path: str, constraint: str) -> str:
-    shown = "null" if value is None else f"'{_show(value)}'"
-    return f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
 
 
 def _show(value: Any) -> str:

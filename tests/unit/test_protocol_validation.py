@@ -20,7 +20,7 @@ from api_models import errors
 from api_models.operations import OPERATIONS
 from api_models.service_model import service_model
 from app.protocol.serialize import load_input
-from app.protocol.validation import SHOWN_VALUE_LIMIT, input_reader, validation_message
+from app.protocol.validation import MAX_LISTED_VIOLATIONS, SHOWN_VALUE_LIMIT, Violations, input_reader
 
 OPERATION_NAMES = sorted(OPERATIONS)
 
@@ -271,7 +271,22 @@ def test_message_wording_for_one_and_several_violations() -> None:
         "Value null at 'runtimeEnvironment' failed to satisfy constraint: Member must not be null; "
         "Value null at 'serviceExecutionRole' failed to satisfy constraint: Member must not be null"
     )
-    assert validation_message(["x"]) == "1 validation error detected: x"
+    one = Violations()
+    one.add("x", "a.b", "Member must be good")
+    assert (
+        one.message()
+        == "1 validation error detected: Value 'x' at 'a.b' failed to satisfy constraint: Member must be good"
+    )
+
+
+def test_a_flood_of_violations_lists_the_first_hundred_and_counts_the_rest() -> None:
+    body = {"ResourceARN": "arn:x", "TagKeys": [""] * 150}
+    message = expect_error("UntagResource", body, errors.ValidationException)
+    assert message.startswith("150 validation errors detected: Value '' at 'tagKeys.1.member' failed")
+    assert message.count("failed to satisfy constraint") == MAX_LISTED_VIOLATIONS
+    assert f"at 'tagKeys.{MAX_LISTED_VIOLATIONS}.member'" in message
+    assert f"at 'tagKeys.{MAX_LISTED_VIOLATIONS + 1}.member'" not in message
+    assert message.endswith("; and 50 more")
 
 
 def test_range_and_enum_wording() -> None:
