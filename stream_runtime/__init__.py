@@ -38,6 +38,8 @@ from stream_runtime.state.api import (
     ReducingStateDescriptor,
     ValueStateDescriptor,
 )
+from stream_runtime.state.backends import HashMapStateBackend
+from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
 
 __all__ = [
     "AggregateFunction",
@@ -49,6 +51,7 @@ __all__ = [
     "CollectionSource",
     "DataStream",
     "DiscardingSink",
+    "EmbeddedRocksDBStateBackend",
     "ExactlyOnceFileSink",
     "ExternalizedCheckpointCleanup",
     "FileSource",
@@ -56,6 +59,7 @@ __all__ = [
     "FlatMapFunction",
     "FunctionInitializationContext",
     "FunctionSnapshotContext",
+    "HashMapStateBackend",
     "KeyedProcessFunction",
     "KeyedStream",
     "ListStateDescriptor",

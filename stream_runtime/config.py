@@ -141,6 +141,8 @@ class RuntimeOverrides:
     checkpoint_interval_ms: int | None = None
     min_pause_between_checkpoints_ms: int | None = None
     parallelism: int | None = None
+    state_backend: str | None = None  # "hashmap" | "rocksdb" (state.backend.type)
+    incremental_checkpoints: bool | None = None  # state.backend.incremental
 
     def apply(self, config: CheckpointConfig) -> None:
         """Overwrite the job's checkpoint settings."""
@@ -164,6 +166,14 @@ class RuntimeOverrides:
             args += ["--min-pause", str(self.min_pause_between_checkpoints_ms)]
         if self.parallelism is not None:
             args += ["--parallelism", str(self.parallelism)]
+        if self.state_backend is not None:
+            args += ["--state-backend", self.state_backend]
+        if self.incremental_checkpoints is not None:
+            args.append(
+                "--incremental-checkpoints"
+                if self.incremental_checkpoints
+                else "--no-incremental-checkpoints"
+            )
         return args
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from stream_runtime.functions import (
 from stream_runtime.restart import RestartStrategy
 from stream_runtime.sinks.basic import PrintSinkFunction
 from stream_runtime.sources import CollectionSource, NumberSequenceSource, Source
+from stream_runtime.state.backends import StateBackend
 
 if TYPE_CHECKING:
     from stream_runtime.engine.executor import JobExecutionResult
@@ -52,6 +53,7 @@ class StreamExecutionEnvironment:
         self.parallelism = 1
         self.max_parallelism: int | None = None
         self.restart_strategy: RestartStrategy | None = None
+        self.state_backend: StateBackend | None = None
         self.transformations: list[Transformation] = []
 
     @staticmethod
@@ -101,6 +103,15 @@ class StreamExecutionEnvironment:
         """How the supervisor reacts to failures (Flink's defaults when unset)."""
         self.restart_strategy = strategy
         return self
+
+    def set_state_backend(self, backend: StateBackend) -> StreamExecutionEnvironment:
+        """Keyed-state backend of the job (``HashMapStateBackend`` when unset)."""
+        self.state_backend = backend
+        return self
+
+    def get_state_backend(self) -> StateBackend | None:
+        """The configured state backend, if any."""
+        return self.state_backend
 
     def _add(self, kind: str, name: str, function: Any = None, **kwargs: Any) -> Transformation:
         node = Transformation(

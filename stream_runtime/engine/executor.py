@@ -6,32 +6,47 @@ import copy
 import queue
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stream_runtime import serde
+from stream_runtime.engine.control import Message
 from stream_runtime.engine.coordinator import (
     CheckpointCoordinator,
     CheckpointFailureReason,
     CheckpointFailureThresholdExceeded,
     CheckpointStats,
+    CheckpointStatus,
     FailureOutcome,
 )
 from stream_runtime.engine.launch import LaunchOptions
 from stream_runtime.engine.operators import Edge, OperatorInstance, SourceInstance
-from stream_runtime.engine.writer import CheckpointResult, CheckpointTask, CheckpointWriter, OperatorSnapshot
+from stream_runtime.engine.writer import (
+    CheckpointResult,
+    CheckpointTask,
+    CheckpointWriter,
+    OperatorSnapshot,
+    SavepointTarget,
+)
 from stream_runtime.functions import RuntimeContext
 from stream_runtime.restart import default_restart_strategy
-from stream_runtime.state.backend import HeapKeyedStateBackend, redistribute_operator_state
+from stream_runtime.state.backend import redistribute_operator_state
+from stream_runtime.state.backends import KeyedBackendContext, resolve_state_backend
+from stream_runtime.state.incremental import SHARED_DIR, bind_restore_storage, collect_shared_garbage
 from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange, compute_default_max_parallelism
 from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
-from stream_runtime.storage.metadata import CheckpointMetadata
+from stream_runtime.storage.locations import open_storage
+from stream_runtime.storage.metadata import CheckpointMetadata, MetadataError
 
 if TYPE_CHECKING:
     from stream_runtime.datastream import StreamExecutionEnvironment, Transformation
 
 IDLE_WAIT_S = 0.002
+DRAIN_TIMER_ROUNDS = 1000
+SAVEPOINT_PREFIX = "savepoint-"
 
 
 class JobCanceled(Exception):
@@ -50,6 +65,15 @@ class JobExecutionResult:
     job_name: str
     net_runtime_ms: int
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    savepoint_path: str | None = None
+
+
+@dataclass
+class _PendingSavepoint:
+    command: Message
+    stats: CheckpointStats
+    trigger_time: float
+    location: str
 
 
 @dataclass
@@ -78,11 +102,16 @@ class JobRunner:
         if storage is None:
             storage = LocalCheckpointStorage(tempfile.mkdtemp(prefix="stream-runtime-"))
         self.layout = CheckpointLayout(storage, options.job_id)
+        self.state_backend = resolve_state_backend(
+            env.state_backend, options.overrides.state_backend, options.overrides.incremental_checkpoints
+        )
         self.vertices: list[_Vertex] = []
         self.sources: list[SourceInstance] = []
         self.keyed: list[OperatorInstance] = []
         self.writer: CheckpointWriter | None = None
         self.coordinator: CheckpointCoordinator | None = None
+        self.savepoints: dict[int, _PendingSavepoint] = {}
+        self.stop_request: Message | None = None
 
     def _send(self, event: str, **fields: Any) -> None:
         if self.options.channel is not None:
@@ -103,21 +132,31 @@ class JobRunner:
         self._build(restored)
         self._start_checkpointing()
         failed = True
+        savepoint_path = None
         try:
             self._initialize(restored)
             self._send("running")
-            self._loop()
-            if self.options.cancel_requested.is_set():
-                raise JobCanceled("job was cancelled")
-            self._finish()
+            while True:
+                self._loop()
+                if self.options.cancel_requested.is_set():
+                    raise JobCanceled("job was cancelled")
+                if self.stop_request is None:
+                    self._finish()
+                    break
+                savepoint_path = self._stop_with_savepoint(self.stop_request)
+                self.stop_request = None
+                if savepoint_path is not None:
+                    break
             failed = False
         finally:
             self._shutdown(failed)
+        self.options.final_savepoint = savepoint_path
         return JobExecutionResult(
             self.options.job_id,
             self.job_name,
             int((time.monotonic() - started) * 1000),
             self.checkpoint_stats(),
+            savepoint_path,
         )
 
     def checkpoint_stats(self) -> list[dict[str, Any]]:
@@ -128,13 +167,18 @@ class JobRunner:
         storage = self.options.restore_storage
         if storage is None:
             return None
-        metadata = CheckpointMetadata.from_bytes(storage.read(METADATA_FILE))
+        try:
+            metadata = CheckpointMetadata.from_bytes(storage.read(METADATA_FILE))
+        except (FileNotFoundError, MetadataError) as exc:
+            raise StateRestoreError(
+                f"No completed checkpoint or savepoint at {storage.describe('')}: {type(exc).__name__}: {exc}"
+            ) from exc
         states: dict[str, list[dict[str, Any]]] = {}
         for uid, entry in metadata.operators.items():
             parts = []
             for name in entry["files"]:
                 header, *keyed_chunks = serde.loads_stream(storage.read(name))
-                parts.append({**header, "keyed": keyed_chunks})
+                parts.append({**header, "keyed": bind_restore_storage(keyed_chunks, storage)})
             states[uid] = parts
         self.options.log(f"Restoring job {self.options.job_id} from {storage.describe('')}.")
         return metadata, states
@@ -148,18 +192,27 @@ class JobRunner:
                 raise ValueError(f"duplicate operator uid {uid!r}")
             known_uids.add(uid)
             parallelism = node.parallelism or self.parallelism
+            keyed = any(selector is not None for _, selector in node.inputs)
             max_parallelism = node.max_parallelism or self.env.max_parallelism
+            previous = restored[0].operators.get(uid) if restored else None
+            if keyed and previous is not None and previous.get("keyed"):
+                old_max = int(previous["max_parallelism"])
+                if max_parallelism is None:
+                    max_parallelism = old_max  # as Flink: an unset max parallelism is taken from the state
+                elif old_max != max_parallelism:
+                    raise StateRestoreError(
+                        f"Cannot restore operator {uid!r}: its keyed state was written with max parallelism "
+                        f"{old_max}, the job now has max parallelism {max_parallelism}. Key groups cannot be "
+                        "remapped; keep the max parallelism (or drop the operator's state)."
+                    )
+                if parallelism > old_max:
+                    raise StateRestoreError(
+                        f"Cannot restore operator {uid!r} at parallelism {parallelism}: it exceeds the max "
+                        f"parallelism {old_max} of its keyed state."
+                    )
             if max_parallelism is None:
                 max_parallelism = compute_default_max_parallelism(parallelism)
-            keyed = any(selector is not None for _, selector in node.inputs)
             assigner = KeyGroupAssigner(max_parallelism, parallelism) if keyed else None
-            if restored and keyed and uid in restored[0].operators:
-                old_max = restored[0].operators[uid]["max_parallelism"]
-                if old_max != max_parallelism:
-                    raise StateRestoreError(
-                        f"operator {uid!r} was checkpointed with max parallelism {old_max}, "
-                        f"now {max_parallelism}; keyed state cannot be mapped"
-                    )
             instances = [
                 self._instance(node, uid, i, parallelism, max_parallelism, assigner)
                 for i in range(parallelism)
@@ -173,11 +226,20 @@ class JobRunner:
                     forward = selector is None and up.parallelism == parallelism
                     instance.output.edges.append(Edge(instances, index, selector, assigner, forward))
         if restored:
-            unknown = set(restored[0].operators) - known_uids
+            unknown = sorted(
+                uid
+                for uid, entry in restored[0].operators.items()
+                if uid not in known_uids and entry.get("has_state", True)
+            )
             if unknown and not self.options.allow_non_restored_state:
+                where = self.options.restore_storage.describe("") if self.options.restore_storage else "?"
                 raise StateRestoreError(
-                    f"checkpoint has state for operators not in this job: {sorted(unknown)}"
+                    f"Cannot map the state of operator {unknown[0]!r} in {where} to this job: "
+                    f"no operator has that uid (state of operators {unknown} would be lost). Restore with "
+                    "allow_non_restored_state (--allow-non-restored-state) to skip it."
                 )
+            if unknown:
+                self.options.log(f"Skipping state of operators not in this job: {unknown}.")
 
     def _instance(
         self,
@@ -191,7 +253,17 @@ class JobRunner:
         backend = None
         if assigner is not None:
             key_range = KeyGroupRange.for_subtask(max_parallelism, parallelism, index)
-            backend = HeapKeyedStateBackend(assigner, key_range)
+            backend = self.state_backend.create_keyed_backend(
+                assigner,
+                key_range,
+                KeyedBackendContext(
+                    uid,
+                    index,
+                    self.options.job_id,
+                    self.layout.storage,
+                    self.config.is_checkpointing_enabled(),
+                ),
+            )
         context = RuntimeContext(
             node.name,
             index,
@@ -243,13 +315,14 @@ class JobRunner:
                 instance.initialize(restored is not None, None if per_subtask is None else per_subtask[index])
 
     def _start_checkpointing(self) -> None:
-        if not self.config.is_checkpointing_enabled():
-            return
+        """Coordinator and writer always exist (savepoints work without periodic checkpoints)."""
         last_id = self.layout.read_counter()
-        self.layout.write_counter(last_id)
-        torn = self.layout.clean_torn()
-        if torn:
-            self.options.log(f"Removed torn checkpoint directories {torn}.")
+        if self.config.is_checkpointing_enabled():
+            self.layout.write_counter(last_id)
+            torn = self.layout.clean_torn()
+            if torn:
+                self.options.log(f"Removed torn checkpoint directories {torn}.")
+            collect_shared_garbage(self.layout)
         self.coordinator = CheckpointCoordinator(self.config, last_id, self.options.clock())
         self.writer = CheckpointWriter(self.layout, self.config.num_retained_checkpoints)
 
@@ -259,9 +332,8 @@ class JobRunner:
         clock = self.options.clock
         keyed = self.keyed
         channel = self.options.channel
-        coordinator = self.coordinator
         cancel_requested = self.options.cancel_requested
-        while active and not cancel_requested.is_set():
+        while active and not cancel_requested.is_set() and self.stop_request is None:
             produced = 0
             for source in active:
                 produced += source.poll(batch_size)
@@ -271,8 +343,7 @@ class JobRunner:
                 now_ms = int(self._wall_ms())
                 for instance in keyed:
                     instance.fire_timers(now_ms)
-            if coordinator is not None:
-                self._checkpoint_tick(clock())
+            self._checkpoint_tick(clock())
             if channel is not None:
                 self._handle_commands()
             if not produced:
@@ -288,14 +359,67 @@ class JobRunner:
                 channel.respond(command, ok=True)
             elif kind == "ping":
                 channel.respond(command, ok=True, checkpoints=self.checkpoint_stats())
+            elif kind in ("trigger_savepoint", "stop_with_savepoint") and self.stop_request is not None:
+                channel.respond(command, ok=False, error="the job is already stopping with a savepoint")
+            elif kind == "trigger_savepoint":
+                self._trigger_savepoint(command)
+            elif kind == "stop_with_savepoint":
+                self.stop_request = command
             else:
                 channel.respond(command, ok=False, error=f"unsupported command {kind!r}")
 
-    def _checkpoint_tick(self, now: float) -> None:
+    def _savepoint_target(self, command: Message) -> SavepointTarget:
+        """``<target>/savepoint-<job id prefix>-<random>`` (target default: the checkpoint storage root)."""
+        target = command.get("target")
+        storage = open_storage(str(target)) if target else self.layout.storage
+        name = f"{SAVEPOINT_PREFIX}{self.options.job_id[:6]}-{uuid.uuid4().hex[:12]}"
+        return SavepointTarget(storage, name)
+
+    def _trigger_savepoint(self, command: Message) -> _PendingSavepoint | None:
+        """Synchronous part of a savepoint; the writer persists it and the main loop answers ``command``."""
+        coordinator = self.coordinator
+        assert coordinator is not None
+        try:
+            target = self._savepoint_target(command)
+        except (OSError, ValueError) as exc:
+            self._respond(command, ok=False, error=f"invalid savepoint target: {type(exc).__name__}: {exc}")
+            return None
+        now = self.options.clock()
+        wall_ms = int(self._wall_ms())
+        stats = coordinator.allocate_savepoint(wall_ms)
+        pending = _PendingSavepoint(command, stats, now, target.storage.describe(target.directory))
+        self.savepoints[stats.checkpoint_id] = pending
+        self.options.log(
+            f"Triggering savepoint {stats.checkpoint_id} for job {self.options.job_id} to {pending.location}."
+        )
+        self._snapshot(stats, wall_ms, target)
+        return pending
+
+    def _respond(self, command: Message, **fields: Any) -> None:
+        if self.options.channel is not None:
+            self.options.channel.respond(command, **fields)
+
+    def _checkpoint_tick(self, now: float, trigger: bool = True) -> None:
+        """Collect writer results, expire overdue checkpoints and savepoints, maybe trigger a checkpoint."""
         coordinator, writer = self.coordinator, self.writer
         assert coordinator is not None and writer is not None
         while not writer.results.empty():
             self._on_result(writer.results.get_nowait(), now)
+        if self.savepoints:
+            timeout = self.config.checkpoint_timeout_ms / 1000
+            for savepoint_id, pending in list(self.savepoints.items()):
+                if now - pending.trigger_time > timeout:
+                    writer.abort(savepoint_id)
+                    self._on_result(
+                        CheckpointResult(
+                            savepoint_id,
+                            False,
+                            reason=CheckpointFailureReason.CHECKPOINT_EXPIRED,
+                            message="savepoint expired before completing",
+                            is_savepoint=True,
+                        ),
+                        now,
+                    )
         for checkpoint_id in coordinator.expired(now) if coordinator.pending else ():
             writer.abort(checkpoint_id)
             self._on_result(
@@ -307,41 +431,54 @@ class JobRunner:
                 ),
                 now,
             )
-        if coordinator.should_trigger(now):
+        if trigger and coordinator.should_trigger(now):
             self._trigger(now)
 
     def _trigger(self, now: float) -> int:
-        coordinator, writer = self.coordinator, self.writer
-        assert coordinator is not None and writer is not None
+        assert self.coordinator is not None
         wall_ms = int(self._wall_ms())
-        pending = coordinator.trigger(now, wall_ms)
+        pending = self.coordinator.trigger(now, wall_ms)
+        self._snapshot(pending.stats, wall_ms, None)
+        return pending.checkpoint_id
+
+    def _snapshot(self, stats: CheckpointStats, wall_ms: int, savepoint: SavepointTarget | None) -> None:
+        """Synchronous part (user ``snapshot_state`` and state copies), then hand over to the writer."""
+        assert self.writer is not None
+        checkpoint_id = stats.checkpoint_id
         started = time.perf_counter()
         snapshots = [
             OperatorSnapshot(
                 vertex.node.stable_uid(),
                 vertex.parallelism,
                 vertex.max_parallelism,
-                [instance.snapshot(pending.checkpoint_id, wall_ms) for instance in vertex.instances],
+                [
+                    instance.snapshot(checkpoint_id, wall_ms, savepoint=savepoint is not None)
+                    for instance in vertex.instances
+                ],
                 vertex.assigner is not None,
+                None if vertex.assigner is None else vertex.assigner.key_group,
             )
             for vertex in self.vertices
         ]
-        pending.stats.sync_duration_ms = int((time.perf_counter() - started) * 1000)
-        writer.submit(
+        stats.sync_duration_ms = int((time.perf_counter() - started) * 1000)
+        self.writer.submit(
             CheckpointTask(
-                pending.checkpoint_id,
+                checkpoint_id,
                 wall_ms,
                 self.parallelism,
                 max(v.max_parallelism for v in self.vertices),
                 snapshots,
-                {"trigger_timestamp_ms": wall_ms, "sync_duration_ms": pending.stats.sync_duration_ms},
+                {"trigger_timestamp_ms": wall_ms, "sync_duration_ms": stats.sync_duration_ms},
+                savepoint,
             )
         )
-        return pending.checkpoint_id
 
     def _on_result(self, result: CheckpointResult, now: float) -> None:
         coordinator, writer = self.coordinator, self.writer
         assert coordinator is not None and writer is not None
+        if result.is_savepoint:
+            self._on_savepoint_result(result, now)
+            return
         stats: CheckpointStats | None
         if result.ok:
             stats = coordinator.complete(result.checkpoint_id, now, result.state_size)
@@ -370,6 +507,82 @@ class JobRunner:
                 )
         self._report(stats)
 
+    def _on_savepoint_result(self, result: CheckpointResult, now: float) -> None:
+        """Savepoints commit nothing here (no completion notice) and never count as checkpoint failures."""
+        pending = self.savepoints.pop(result.checkpoint_id, None)
+        if pending is None:
+            return  # expired earlier; the late result is discarded
+        stats = pending.stats
+        stats.duration_ms = int((now - pending.trigger_time) * 1000)
+        if result.ok:
+            stats.status = CheckpointStatus.COMPLETED
+            stats.state_size = result.state_size
+            self.options.log(
+                f"Completed savepoint {stats.checkpoint_id} for job {self.options.job_id} at "
+                f"{result.location} ({stats.state_size} bytes, {stats.duration_ms} ms)."
+            )
+            if pending.command.get("type") == "trigger_savepoint":
+                self._respond(
+                    pending.command, ok=True, location=result.location, checkpoint_id=stats.checkpoint_id
+                )
+        else:
+            assert result.reason is not None
+            stats.status = CheckpointStatus.FAILED
+            stats.failure_reason = f"{result.reason.label}: {result.message}"
+            self.options.log(f"Savepoint {stats.checkpoint_id} failed: {stats.failure_reason}.")
+            for instance in self._all_instances():
+                instance.notify_aborted(result.checkpoint_id)
+            self._respond(pending.command, ok=False, error=f"Savepoint failed: {stats.failure_reason}")
+        self._report(stats)
+
+    def _stop_with_savepoint(self, command: Message) -> str | None:
+        """A synchronous savepoint whose completion commits side effects; returns its location, or ``None``
+        when it failed without drain (the job then keeps running). A failure after a drain fails the job."""
+        drain = bool(command.get("drain"))
+        if drain:
+            self._drain()
+        pending = self._trigger_savepoint(command)
+        if pending is None:
+            if drain:
+                raise RuntimeError("stop-with-savepoint with drain failed: invalid savepoint target")
+            return None
+        stats = pending.stats
+        self._await_writer(lambda: stats.status is not CheckpointStatus.IN_PROGRESS)
+        if stats.status is not CheckpointStatus.COMPLETED:
+            if stats.status is CheckpointStatus.IN_PROGRESS:  # the writer never answered
+                self.savepoints.pop(stats.checkpoint_id, None)
+                self._respond(command, ok=False, error="Savepoint did not complete in time")
+            if drain:
+                raise RuntimeError(f"stop-with-savepoint with drain failed: {stats.failure_reason}")
+            return None
+        for instance in self._all_instances():
+            instance.notify_complete(stats.checkpoint_id)
+        self._respond(command, ok=True, location=pending.location, checkpoint_id=stats.checkpoint_id)
+        self.options.log(f"Job {self.options.job_id} stopped with savepoint {pending.location}.")
+        return pending.location
+
+    def _drain(self) -> None:
+        """Sources end: fire every pending timer (our stand-in for MAX_WATERMARK), then ``finish``."""
+        for _ in range(DRAIN_TIMER_ROUNDS):
+            if not any(i.keyed_backend is not None and i.keyed_backend.has_timers() for i in self.keyed):
+                break
+            for instance in self.keyed:
+                instance.fire_timers(2**62)
+        for instance in self._all_instances():
+            instance.finish()
+
+    def _await_writer(self, done: Callable[[], bool]) -> None:
+        """Handle writer results until ``done()`` (bounded by the checkpoint timeout plus expiry handling)."""
+        assert self.writer is not None
+        deadline = time.monotonic() + self.config.checkpoint_timeout_ms / 1000 + 1.0
+        while not done() and time.monotonic() < deadline:
+            try:
+                result = self.writer.results.get(timeout=0.05)
+            except queue.Empty:
+                self._checkpoint_tick(self.options.clock(), trigger=False)
+                continue
+            self._on_result(result, self.options.clock())
+
     def _report(self, stats: CheckpointStats) -> None:
         assert self.coordinator is not None and self.writer is not None
         self._send("checkpoint", stats=stats.to_dict())
@@ -381,19 +594,14 @@ class JobRunner:
     def _finish(self) -> None:
         for instance in self._all_instances():
             instance.finish()
-        if self.coordinator is None or self.writer is None:
+        if self.coordinator is None or not self.config.is_checkpointing_enabled():
             return
         now = self.options.clock()
         self._checkpoint_tick(now)
         final_id = self._trigger(now)
-        deadline = time.monotonic() + self.config.checkpoint_timeout_ms / 1000
-        while self.coordinator.pending and time.monotonic() < deadline:
-            try:
-                result = self.writer.results.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            self._on_result(result, self.options.clock())
-        if self.coordinator.latest_completed_id < final_id:
+        coordinator = self.coordinator
+        self._await_writer(lambda: not coordinator.pending)
+        if coordinator.latest_completed_id < final_id:
             raise RuntimeError(f"final checkpoint {final_id} did not complete")
 
     def _shutdown(self, failed: bool) -> None:
@@ -411,6 +619,7 @@ class JobRunner:
         ):
             for checkpoint_id in self.layout.checkpoint_ids():
                 self.layout.storage.delete_tree(self.layout.checkpoint_dir(checkpoint_id))
+            self.layout.storage.delete_tree(f"{self.options.job_id}/{SHARED_DIR}")
         if errors and not failed:
             raise errors[0]
 

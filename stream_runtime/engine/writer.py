@@ -6,13 +6,16 @@ import contextlib
 import queue
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from stream_runtime import serde
 from stream_runtime.engine import faults
 from stream_runtime.engine.coordinator import CheckpointFailureReason
-from stream_runtime.state.backend import encode_keyed_snapshot
+from stream_runtime.state.backend import encode_canonical_snapshot
+from stream_runtime.state.incremental import collect_shared_garbage, persist_keyed_snapshot
+from stream_runtime.storage.base import CheckpointStorage
 from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
 from stream_runtime.storage.metadata import CheckpointMetadata
 
@@ -26,6 +29,7 @@ class OperatorSnapshot:
     max_parallelism: int
     subtasks: list[dict[str, Any]]
     keyed: bool
+    key_group: Callable[[Any], int] | None = None
 
 
 @dataclass
@@ -38,6 +42,15 @@ class CheckpointTask:
     max_parallelism: int
     operators: list[OperatorSnapshot]
     stats: dict[str, Any] = field(default_factory=dict)
+    savepoint: SavepointTarget | None = None
+
+
+@dataclass(frozen=True)
+class SavepointTarget:
+    """Where a savepoint goes: a storage and the folder in it (``savepoint-<job>-<random>``)."""
+
+    storage: CheckpointStorage
+    directory: str
 
 
 @dataclass
@@ -49,6 +62,8 @@ class CheckpointResult:
     state_size: int = 0
     reason: CheckpointFailureReason | None = None
     message: str = ""
+    is_savepoint: bool = False
+    location: str | None = None
 
 
 class CheckpointWriter:
@@ -95,20 +110,34 @@ class CheckpointWriter:
 
     def _write(self, task: CheckpointTask) -> CheckpointResult:
         cid = task.checkpoint_id
-        directory = self.layout.checkpoint_dir(cid)
-        storage = self.layout.storage
+        savepoint = task.savepoint is not None
+        if task.savepoint is not None:
+            storage, directory = task.savepoint.storage, task.savepoint.directory
+        else:
+            storage, directory = self.layout.storage, self.layout.checkpoint_dir(cid)
         try:
             self.layout.write_counter(cid)
             operators: dict[str, dict[str, Any]] = {}
             size = 0
             for index, op in enumerate(task.operators):
                 files = []
+                shared: set[str] = set()
+                has_state = False
                 for subtask, copied in enumerate(op.subtasks):
                     header: dict[str, Any] = {"operator": copied["operator"]}
+                    has_state = has_state or any(items for _, items in copied["operator"].values())
                     chunks = []
                     if "keyed" in copied:
-                        header["key_group_range"] = copied["keyed"]["key_group_range"]
-                        chunks = [serde.dumps(c) for c in encode_keyed_snapshot(copied["keyed"])]
+                        keyed = copied["keyed"]
+                        header["key_group_range"] = keyed["key_group_range"]
+                        has_state = has_state or any(keyed["tables"].values()) or bool(keyed["timers"])
+                        if savepoint:
+                            assert op.key_group is not None
+                            chunks = [serde.dumps(c) for c in encode_canonical_snapshot(keyed, op.key_group)]
+                        else:
+                            persisted = persist_keyed_snapshot(keyed, storage, self.layout.job_id)
+                            chunks, size = persisted.chunks, size + persisted.uploaded_bytes
+                            shared.update(persisted.shared)
                     chunks.insert(0, serde.dumps(header))
                     data = b"".join(chunks)
                     name = f"op{index}-{subtask}.state"
@@ -119,23 +148,31 @@ class CheckpointWriter:
                     "parallelism": op.parallelism,
                     "max_parallelism": op.max_parallelism,
                     "keyed": op.keyed,
+                    "has_state": has_state,
+                    "format": "canonical" if savepoint else "native",
                     "files": files,
+                    "shared": sorted(shared),
                 }
         except Exception as exc:
-            storage.delete_tree(directory)
+            _delete_quietly(storage, directory)
             return CheckpointResult(
-                cid, False, reason=CheckpointFailureReason.CHECKPOINT_ASYNC_EXCEPTION, message=_describe(exc)
+                cid,
+                False,
+                reason=CheckpointFailureReason.CHECKPOINT_ASYNC_EXCEPTION,
+                message=_describe(exc),
+                is_savepoint=savepoint,
             )
         faults.maybe_crash(faults.BEFORE_METADATA, cid)
         with self._lock:
             aborted = cid in self._aborted
         if aborted:
-            storage.delete_tree(directory)
+            _delete_quietly(storage, directory)
             return CheckpointResult(
                 cid,
                 False,
                 reason=CheckpointFailureReason.CHECKPOINT_EXPIRED,
                 message="expired before completing",
+                is_savepoint=savepoint,
             )
         metadata = CheckpointMetadata(
             checkpoint_id=cid,
@@ -144,26 +181,42 @@ class CheckpointWriter:
             parallelism=task.parallelism,
             max_parallelism=task.max_parallelism,
             operators=operators,
+            is_savepoint=savepoint,
             stats={**task.stats, "state_size": size},
         )
         try:
             storage.publish(f"{directory}/{METADATA_FILE}", metadata.to_bytes())
         except Exception as exc:
-            storage.delete_tree(directory)
+            _delete_quietly(storage, directory)
             return CheckpointResult(
-                cid, False, reason=CheckpointFailureReason.IO_EXCEPTION, message=_describe(exc)
+                cid,
+                False,
+                reason=CheckpointFailureReason.IO_EXCEPTION,
+                message=_describe(exc),
+                is_savepoint=savepoint,
             )
         faults.maybe_crash(faults.AFTER_METADATA, cid)
-        self._apply_retention()
-        return CheckpointResult(cid, True, state_size=size)
+        if not savepoint:
+            self._apply_retention()
+        return CheckpointResult(
+            cid, True, state_size=size, is_savepoint=savepoint, location=storage.describe(directory)
+        )
 
     def _apply_retention(self) -> None:
         try:
             completed = self.layout.completed()
             for ref in completed[: max(0, len(completed) - self.num_retained)]:
                 self.layout.storage.delete_tree(ref.directory)
+            collect_shared_garbage(self.layout)
         except OSError:
             traceback.print_exc()
+
+
+def _delete_quietly(storage: CheckpointStorage, directory: str) -> None:
+    try:
+        storage.delete_tree(directory)
+    except OSError:
+        traceback.print_exc()
 
 
 def _describe(exc: BaseException) -> str:

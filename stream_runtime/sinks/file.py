@@ -25,6 +25,7 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
         self.prefix = prefix
         self.encoder = encoder
         self._subtask = 0
+        self._parallelism = 1
         self._next_seq = 0
         self._handles: dict[int, IO[str]] = {}
 
@@ -37,20 +38,39 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
         return os.path.join(self.directory, f".{self.prefix}-{subtask}-{transaction['seq']:010d}.{stage}")
 
     def initialize_state(self, context: FunctionInitializationContext) -> None:
-        self._subtask = context.get_runtime_context().get_index_of_this_subtask()
+        runtime = context.get_runtime_context()
+        self._subtask = runtime.get_index_of_this_subtask()
+        self._parallelism = runtime.get_number_of_parallel_subtasks()
         os.makedirs(self.directory, exist_ok=True)
         super().initialize_state(context)
 
+    def _parse(self, name: str) -> tuple[bool, int, int] | None:
+        """``(hidden, subtask, seq)`` of one of this sink's file names, else ``None``."""
+        hidden = name.startswith(".") and name.endswith((".inprogress", ".pending"))
+        body = name[1:].rsplit(".", 1)[0] if hidden else name
+        if not body.startswith(f"{self.prefix}-"):
+            return None
+        subtask, _, seq = body[len(self.prefix) + 1 :].partition("-")
+        if not (subtask.isdigit() and seq.isdigit()):
+            return None
+        return hidden, int(subtask), int(seq)
+
     def finish_recovering_transactions(self, restored: bool) -> None:
-        """Remove in-progress/pending files of this subtask left by a run that died (never committed)."""
-        own = f".{self.prefix}-{self._subtask}-"
+        """Remove in-progress/pending files left by a run that died (never committed).
+
+        This subtask cleans the files of every former subtask whose transactions it recovered (former index
+        modulo the parallelism), so after rescaling no file is cleaned while another subtask still needs it.
+        """
         known = [self._next_seq - 1]
         for name in os.listdir(self.directory):
-            if name.startswith(own) and name.endswith((".inprogress", ".pending")):
+            parsed = self._parse(name)
+            if parsed is None:
+                continue
+            hidden, subtask, seq = parsed
+            if hidden and subtask % self._parallelism == self._subtask:
                 os.unlink(os.path.join(self.directory, name))
-                known.append(int(name[len(own) :].split(".")[0]))
-            elif name.startswith(own[1:]):
-                known.append(int(name[len(own) - 1 :]))
+            if subtask == self._subtask:
+                known.append(seq)
         self._next_seq = max(known) + 1
 
     def _own(self, transaction: Any) -> bool:

@@ -20,9 +20,11 @@ class TwoPhaseCommitSinkFunction(SinkFunction, CheckpointedFunction, CheckpointL
     """Writes into a transaction per checkpoint interval.
 
     At a checkpoint the current transaction is pre-committed and remembered with the checkpoint id; when the
-    checkpoint completes every transaction up to that id is committed. On restore, the pre-committed
-    transactions in the restored state are committed again (``commit`` must be idempotent) and the
-    transaction that was open is aborted. Transactions must be msgpack/pickle-serialisable values.
+    checkpoint completes every transaction up to that id is committed (a savepoint sends no completion
+    notice, so its transaction waits for the next checkpoint, or is committed at once by a
+    stop-with-savepoint). On restore, the pre-committed transactions in the restored state are committed
+    again (``commit`` must be idempotent) and the transaction that was open is aborted. Transactions must be
+    msgpack/pickle-serialisable values.
     """
 
     _STATE = ListStateDescriptor("two-phase-commit-state")
@@ -31,6 +33,7 @@ class TwoPhaseCommitSinkFunction(SinkFunction, CheckpointedFunction, CheckpointL
         self.current_transaction: Any = None
         self.pending_commit: dict[int, Any] = {}
         self._checkpointing = True
+        self._index = 0
         self._state: Any = None
 
     @abstractmethod
@@ -65,10 +68,21 @@ class TwoPhaseCommitSinkFunction(SinkFunction, CheckpointedFunction, CheckpointL
         """Hook after restored transactions were handled (e.g. to delete orphans)."""
 
     def initialize_state(self, context: FunctionInitializationContext) -> None:
-        self._checkpointing = context.get_runtime_context().is_checkpointing_enabled()
-        self._state = context.get_operator_state_store().get_list_state(self._STATE)
+        """Recover the transactions of the former subtasks this subtask now owns, then begin a new one.
+
+        The state is union list state with one entry per former subtask, so after rescaling every former
+        subtask's transactions are handled by exactly one subtask: former index ``i`` by ``i % parallelism``
+        (entries written without an index, by earlier versions, by whoever received them).
+        """
+        runtime = context.get_runtime_context()
+        self._checkpointing = runtime.is_checkpointing_enabled()
+        self._index = runtime.get_index_of_this_subtask()
+        parallelism = runtime.get_number_of_parallel_subtasks()
+        self._state = context.get_operator_state_store().get_union_list_state(self._STATE)
         if context.is_restored():
             for entry in self._state.get():
+                if entry.get("subtask", self._index) % parallelism != self._index:
+                    continue
                 for _, transaction in entry["pending"]:
                     self.recover_and_commit(transaction)
                 if entry["current"] is not None:
@@ -84,7 +98,11 @@ class TwoPhaseCommitSinkFunction(SinkFunction, CheckpointedFunction, CheckpointL
         self.pre_commit(self.current_transaction)
         self.pending_commit[context.get_checkpoint_id()] = self.current_transaction
         self.current_transaction = self.begin_transaction()
-        entry = {"current": self.current_transaction, "pending": list(self.pending_commit.items())}
+        entry = {
+            "subtask": self._index,
+            "current": self.current_transaction,
+            "pending": list(self.pending_commit.items()),
+        }
         self._state.update([entry])
 
     def notify_checkpoint_complete(self, checkpoint_id: int) -> None:

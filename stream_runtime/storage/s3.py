@@ -13,7 +13,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from stream_runtime.storage.base import AlreadyPublishedError, CheckpointStorage, StorageError, is_write_once
 from stream_runtime.storage.locations import S3_SCHEME
 
-_DELETE_BATCH = 1000
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 
 
@@ -57,10 +56,11 @@ class S3CheckpointStorage(CheckpointStorage):
     without ``_metadata``, which the layout treats as torn and deletes.
     """
 
-    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None, page_size: int = 1000) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client = client if client is not None else make_s3_client()
+        self.page_size = page_size  # keys per LIST page and per DELETE batch (at most 1000)
 
     @classmethod
     def from_uri(cls, uri: str, env: Mapping[str, str] | None = None) -> S3CheckpointStorage:
@@ -117,7 +117,9 @@ class S3CheckpointStorage(CheckpointStorage):
 
     def _pages(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         try:
-            yield from self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kwargs)
+            paginator = self.client.get_paginator("list_objects_v2")
+            config = {"PageSize": self.page_size}
+            yield from paginator.paginate(Bucket=self.bucket, PaginationConfig=config, **kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"LIST s3://{self.bucket}/{kwargs.get('Prefix', '')} failed: {exc}") from exc
 
@@ -137,8 +139,8 @@ class S3CheckpointStorage(CheckpointStorage):
         keys = [item["Key"] for page in self._pages(Prefix=folder) for item in page.get("Contents", [])]
         if prefix.strip("/") and self.exists(prefix):
             keys.append(self._key(prefix))
-        for lo in range(0, len(keys), _DELETE_BATCH):
-            batch = [{"Key": key} for key in keys[lo : lo + _DELETE_BATCH]]
+        for lo in range(0, len(keys), self.page_size):
+            batch = [{"Key": key} for key in keys[lo : lo + self.page_size]]
             try:
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             except (ClientError, BotoCoreError) as exc:
@@ -149,4 +151,6 @@ class S3CheckpointStorage(CheckpointStorage):
         return f"{S3_SCHEME}{self.bucket}/{key}" if key else f"{S3_SCHEME}{self.bucket}"
 
     def child(self, prefix: str) -> S3CheckpointStorage:
-        return S3CheckpointStorage(self.bucket, self._key(prefix), client=self.client)
+        return S3CheckpointStorage(
+            self.bucket, self._key(prefix), client=self.client, page_size=self.page_size
+        )

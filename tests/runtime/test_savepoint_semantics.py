@@ -1,0 +1,170 @@
+"""Savepoint semantics, in process (fast): drain, allow_non_restored_state, failures, format, relocation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from stream_runtime import (
+    CheckpointedFunction,
+    KeyedProcessFunction,
+    ListStateDescriptor,
+    MapFunction,
+    SinkFunction,
+    StreamExecutionEnvironment,
+    ValueStateDescriptor,
+)
+from stream_runtime.engine.executor import StateRestoreError
+from stream_runtime.engine.launch import LaunchOptions
+from stream_runtime.storage import CheckpointLayout, CheckpointMetadata, LocalCheckpointStorage
+from tests.runtime.conftest import InProcessJob
+from tests.runtime.test_rescaling import ListThenIdleSource
+
+KEYS = 5
+
+
+class Collect(SinkFunction):
+    """Collects into a class-level list."""
+
+    SEEN: ClassVar[list[Any]] = []
+
+    def invoke(self, value: Any, context: Any = None) -> None:
+        Collect.SEEN.append(value)
+
+
+class CountWithReminder(KeyedProcessFunction):
+    """Counts per key and registers a timer an hour ahead; the timer emits ``("timer", key, count)``."""
+
+    def open(self, runtime_context: Any) -> None:
+        self.count = runtime_context.get_state(ValueStateDescriptor("count"))
+
+    def process_element(self, value: Any, ctx: Any) -> Any:
+        self.count.update((self.count.value() or 0) + 1)
+        service = ctx.timer_service()
+        service.register_processing_time_timer(service.current_processing_time() + 3_600_000)
+        return None
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Any:
+        yield ("timer", ctx.get_current_key(), self.count.value())
+
+
+class Tagged(MapFunction, CheckpointedFunction):
+    """A stateful non-keyed operator (list state) that a newer job version may drop."""
+
+    def initialize_state(self, context: Any) -> None:
+        self.state = context.get_operator_state_store().get_list_state(ListStateDescriptor("seen"))
+        if not context.is_restored():
+            self.state.add("marker")
+
+    def snapshot_state(self, context: Any) -> None:
+        return None
+
+    def map(self, value: Any) -> Any:
+        return value
+
+
+def _env(*, tagged: bool = False, stateless_map: bool = False) -> StreamExecutionEnvironment:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    stream = env.from_source(ListThenIdleSource(), "list").uid("source")
+    if tagged:
+        stream = stream.map(Tagged()).uid("tagged")
+    if stateless_map:
+        stream = stream.map(lambda value: value).uid("stateless")
+    stream.key_by(lambda value: value % KEYS).process(CountWithReminder()).uid("count").add_sink(
+        Collect()
+    ).uid("collect")
+    return env
+
+
+def _options(tmp_path: Path, restore: str | None = None, allow: bool = False) -> LaunchOptions:
+    return LaunchOptions(
+        job_id="semantics",
+        storage=LocalCheckpointStorage(tmp_path / "checkpoints"),
+        restore_storage=LocalCheckpointStorage(restore) if restore else None,
+        allow_non_restored_state=allow,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _input() -> None:
+    ListThenIdleSource.ELEMENTS = list(range(20))
+    Collect.SEEN = []
+
+
+@pytest.mark.parametrize("drain", [False, True])
+def test_drain_fires_timers_and_plain_stop_keeps_them(tmp_path: Path, drain: bool) -> None:
+    job = InProcessJob(_env(), _options(tmp_path)).start()
+    response = job.command("stop_with_savepoint", target=str(tmp_path / "sp"), drain=drain)
+    assert response["ok"], response
+    job.join()
+    fired = sorted(Collect.SEEN)
+    if drain:
+        assert fired == [("timer", key, 20 // KEYS) for key in range(KEYS)]
+    else:
+        assert fired == []
+        # the timers are in the savepoint: a restore still has them pending (a drain would have fired them)
+        Collect.SEEN = []
+        restored = InProcessJob(_env(), _options(tmp_path, response["location"])).start()
+        assert restored.command("stop_with_savepoint", target=str(tmp_path / "sp2"), drain=True)["ok"]
+        restored.join()
+        assert sorted(Collect.SEEN) == [("timer", key, 20 // KEYS) for key in range(KEYS)]
+
+
+def test_savepoint_while_running_keeps_the_job_running(tmp_path: Path) -> None:
+    job = InProcessJob(_env(), _options(tmp_path)).start()
+    first = job.command("trigger_savepoint", target=str(tmp_path / "sp"))
+    second = job.command("trigger_savepoint", target=None)  # default target: the checkpoint root
+    assert first["ok"] and second["ok"], (first, second)
+    assert second["checkpoint_id"] > first["checkpoint_id"]
+    assert str(second["location"]).startswith(str(tmp_path / "checkpoints" / "savepoint-semant-"))
+    metadata = CheckpointMetadata.from_bytes(LocalCheckpointStorage(first["location"]).read("_metadata"))
+    assert metadata.is_savepoint
+    assert {uid: entry["format"] for uid, entry in metadata.operators.items()} == dict.fromkeys(
+        ("source", "count", "collect"), "canonical"
+    )
+    assert not CheckpointLayout(LocalCheckpointStorage(tmp_path / "checkpoints"), "semantics").completed()
+    stop = job.command("stop_with_savepoint", target=str(tmp_path / "sp"))
+    assert stop["ok"] and stop["checkpoint_id"] > second["checkpoint_id"]
+    assert job.join().savepoint_path == stop["location"]
+
+
+def test_failed_savepoint_without_drain_keeps_the_job_running(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    job = InProcessJob(_env(), _options(tmp_path)).start()
+    failed = job.command("stop_with_savepoint", target=str(blocker))
+    assert not failed["ok"] and "Savepoint failed" in failed["error"]
+    ok = job.command("stop_with_savepoint", target=str(tmp_path / "sp"))
+    assert ok["ok"], ok
+    assert job.join().savepoint_path == ok["location"]
+    assert list((tmp_path / "sp").iterdir())  # only the successful savepoint was written
+
+
+def test_allow_non_restored_state_both_ways(tmp_path: Path) -> None:
+    job = InProcessJob(_env(tagged=True, stateless_map=True), _options(tmp_path)).start()
+    location = job.command("stop_with_savepoint", target=str(tmp_path / "sp"))["location"]
+    job.join()
+    moved = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(location, moved)
+    shutil.rmtree(location)  # relocatable: the copy is all there is
+
+    with pytest.raises(StateRestoreError, match=r"operator 'tagged'.*allow_non_restored_state"):
+        InProcessJob(_env(stateless_map=True), _options(tmp_path, str(moved))).start().join()
+
+    # a removed stateless operator needs no flag; a removed stateful one is skipped with the flag
+    for env, allow in ((_env(tagged=True), False), (_env(), True)):
+        Collect.SEEN = []
+        job = InProcessJob(env, _options(tmp_path, str(moved), allow=allow)).start()
+        assert job.command("stop_with_savepoint", target=str(tmp_path / "sp"), drain=True)["ok"]
+        job.join()
+        assert sorted(Collect.SEEN) == [("timer", key, 20 // KEYS) for key in range(KEYS)]
+    assert any("Skipping state of operators not in this job: ['tagged']" in line for line in job.logs)
+
+
+def test_restore_from_a_location_without_metadata_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StateRestoreError, match="No completed checkpoint or savepoint at"):
+        InProcessJob(_env(), _options(tmp_path, str(tmp_path / "empty"))).start().join()

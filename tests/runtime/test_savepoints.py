@@ -1,0 +1,155 @@
+"""Savepoints through the supervisor's control API, in job processes.
+
+* Stop-with-savepoint at parallelism 2, then a restore at parallelism 3, commits exactly the output of an
+  uninterrupted run (exactly-once file sink), with local and S3 storage and every available state backend.
+* An intermediate savepoint commits nothing (its transaction stays pre-committed); a restore from it
+  commits that transaction and the output is exact.
+* Requests are idempotent per request id and fail cleanly when the job is not running.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from stream_runtime.config import RuntimeOverrides
+from stream_runtime.restart import NoRestartStrategy
+from stream_runtime.sinks import read_committed_lines
+from stream_runtime.storage import CheckpointMetadata, open_storage
+from stream_runtime.supervisor import JobSpec, JobStatus, SavepointState, Supervisor
+from tests.runtime.conftest import JOBS, read_logs, wait_until
+
+KEYS = 7
+WAIT_S = 60
+
+
+def _backends() -> list[str]:
+    names = ["hashmap"]
+    if "state_backend" in RuntimeOverrides.__dataclass_fields__ and importlib.util.find_spec(
+        "stream_runtime.state.rocksdb"
+    ):
+        names.append("rocksdb")
+    return names
+
+
+def _expected(n: int) -> list[str]:
+    sums = [0] * KEYS
+    counts = [0] * KEYS
+    lines = []
+    for value in range(n):
+        key = value % KEYS
+        sums[key] += value
+        counts[key] += 1
+        lines.append(f"{key},{sums[key]},{counts[key]}")
+    return sorted(lines)
+
+
+def _committed(out: Path) -> list[str]:
+    assert not [name for name in os.listdir(out) if name.startswith(".")], "uncommitted files left"
+    return sorted(line for lines in read_committed_lines(str(out)).values() for line in lines)
+
+
+def _supervisor(
+    tmp_path: Path,
+    job_id: str,
+    checkpoint_dir: str,
+    env: dict[str, str],
+    *,
+    parallelism: int,
+    backend: str = "hashmap",
+    restore: str | None = None,
+) -> Supervisor:
+    overrides = RuntimeOverrides(parallelism=parallelism)
+    if backend != "hashmap":
+        overrides = RuntimeOverrides(parallelism=parallelism, state_backend=backend)  # type: ignore[call-arg]
+    spec = JobSpec(
+        str(JOBS / "savepoint_job.py"),
+        job_id,
+        checkpoint_dir,
+        overrides=overrides,
+        restore_path=restore,
+        env={"OUT_DIR": str(tmp_path / "out"), "KEYS": str(KEYS), **env},
+    )
+    return Supervisor(spec, restart_strategy=NoRestartStrategy(), log_dir=str(tmp_path / "logs"))
+
+
+@pytest.mark.parametrize("backend", _backends())
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_stop_with_savepoint_then_rescaled_restore_equals_uninterrupted_run(
+    tmp_path: Path, storage: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    n = 6000
+    env = {"N": str(n), "RATE": "3000"}
+    if storage == "s3":  # each checkpoint is a few HTTP requests to moto: checkpoint less often
+        env.update(request.getfixturevalue("s3_env"), CHECKPOINT_MS="300")
+        root = f"s3://{request.getfixturevalue('s3_bucket')}"
+        checkpoints, savepoints = f"{root}/checkpoints", f"{root}/savepoints"
+    else:
+        checkpoints, savepoints = str(tmp_path / "checkpoints"), str(tmp_path / "savepoints")
+
+    first = _supervisor(tmp_path, "first", checkpoints, env, parallelism=2, backend=backend)
+    first.start()
+    wait_until(
+        lambda: any(s["status"] == "COMPLETED" for s in first.checkpoint_stats()) or first.status.is_terminal,
+        WAIT_S,
+        "a completed checkpoint",
+    )
+    requested = first.stop_with_savepoint(savepoints)
+    assert requested.state is SavepointState.IN_PROGRESS and requested.stop
+    outcome = first.wait_savepoint(requested.request_id, WAIT_S)
+    assert outcome.state is SavepointState.COMPLETED, (outcome, read_logs(tmp_path))
+    assert first.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert outcome.location is not None and first.final_savepoint == outcome.location
+    assert outcome.location.startswith(f"{savepoints}/savepoint-first-")
+    stopped_at = _committed(tmp_path / "out")
+    assert 0 < len(stopped_at) < n, "the stop happened mid-stream and committed what the savepoint holds"
+    metadata = CheckpointMetadata.from_bytes(open_storage(outcome.location, env).read("_metadata"))
+    assert metadata.is_savepoint and metadata.parallelism == 2
+
+    second = _supervisor(
+        tmp_path, "second", checkpoints, env, parallelism=3, backend=backend, restore=outcome.location
+    )
+    second.start()
+    assert second.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert _committed(tmp_path / "out") == _expected(n)
+
+
+def test_intermediate_savepoint_commits_nothing_and_restores_exactly(tmp_path: Path) -> None:
+    n = 3000
+    env = {"N": str(n), "RATE": "1500", "CHECKPOINT_MS": "0"}  # no checkpoints: only the savepoint
+    out = tmp_path / "out"
+    first = _supervisor(tmp_path, "running", str(tmp_path / "checkpoints"), env, parallelism=2)
+    first.start()
+    wait_until(first.processing.is_set, WAIT_S, "the job to process records")
+    outcome = first.wait_savepoint(first.trigger_savepoint(str(tmp_path / "sp")).request_id, WAIT_S)
+    assert outcome.state is SavepointState.COMPLETED and not outcome.stop, outcome
+    assert first.status is JobStatus.RUNNING  # the job keeps running
+    pending = [name for name in os.listdir(out) if name.endswith(".pending")]
+    assert pending, "the savepoint pre-committed the sink's transactions"
+    assert read_committed_lines(str(out)) == {}, "a savepoint commits no side effects"
+    assert first.cancel(WAIT_S) is JobStatus.CANCELED
+    assert read_committed_lines(str(out)) == {}
+
+    assert outcome.location is not None
+    second = _supervisor(
+        tmp_path, "restored", str(tmp_path / "checkpoints"), env, parallelism=2, restore=outcome.location
+    )
+    second.start()
+    assert second.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert _committed(out) == _expected(n)
+
+
+def test_requests_are_idempotent_and_refused_when_not_running(tmp_path: Path) -> None:
+    env = {"N": "200", "RATE": "100000"}
+    supervisor = _supervisor(tmp_path, "short", str(tmp_path / "checkpoints"), env, parallelism=1)
+    refused = supervisor.trigger_savepoint(request_id="early")
+    assert refused.state is SavepointState.FAILED and "not running" in (refused.error or "")
+    supervisor.start()
+    assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    late = supervisor.stop_with_savepoint(request_id="late")
+    assert late.state is SavepointState.FAILED and "FINISHED" in (late.error or "")
+    assert supervisor.stop_with_savepoint(request_id="late") == late
+    assert supervisor.savepoint("unknown") is None
