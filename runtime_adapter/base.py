@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+
 class CodeLanguage(StrEnum):
     """How the application code is launched."""
 
