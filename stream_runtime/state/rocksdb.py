@@ -24,6 +24,7 @@ import os
 import shutil
 import struct
 import tempfile
+import threading
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import mmh3
-from rocksdict import BlockBasedOptions, IngestExternalFileOptions, Options, Rdict, SstFileWriter
+from rocksdict import BlockBasedOptions, Checkpoint, IngestExternalFileOptions, Options, Rdict, SstFileWriter
 
 from stream_runtime import serde
 from stream_runtime.state.backend import HeapKeyedStateBackend
@@ -182,21 +183,54 @@ class RocksTable:
             self[key] = value
 
 
-class _SnapshotTable:
-    """One state's entries in a DB snapshot, in key-group order (what canonical encoders iterate)."""
+class _DbView:
+    """A read-only copy of the DB at the cut: a RocksDB checkpoint (hard links), opened on first use by
+    whichever thread reads it and deleted when the copy is garbage-collected.
 
-    def __init__(self, snapshot: Any, sid: bytes, key_groups: range) -> None:
-        self._snapshot = snapshot
+    (A ``db.snapshot()`` held across later file ingestions made background compactions drop entries in the
+    rocksdict build used here, so consistent reads go through checkpoints.)
+    """
+
+    def __init__(self, db: Rdict, folder: Path, options: Options) -> None:
+        Checkpoint(db).create_checkpoint(str(folder))
+        self._folder = folder
+        self._options = options
+        self._opened: list[Rdict] = []
+        self._lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, _dispose_view, self._opened, str(folder))
+
+    def db(self) -> Rdict:
+        """The opened copy."""
+        with self._lock:
+            if not self._opened:
+                self._opened.append(Rdict(str(self._folder), self._options))
+            return self._opened[0]
+
+
+def _dispose_view(opened: list[Rdict], folder: str) -> None:
+    for db in opened:
+        with contextlib.suppress(Exception):
+            db.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class _ViewTable:
+    """One state's entries in a :class:`_DbView`, in key-group order (what canonical encoders iterate)."""
+
+    def __init__(self, view: _DbView, sid: bytes, key_groups: range) -> None:
+        self._view = view
         self._sid = sid
         self._key_groups = key_groups
 
     def _raw(self) -> Iterator[tuple[bytes, bytes]]:
+        db = self._view.db()
         for group in self._key_groups:
             prefix = KEY_GROUP_PREFIX[group] + self._sid
-            for key, value in self._snapshot.items(from_key=prefix):
-                if not key.startswith(prefix):
+            for key, value in db.items(from_key=prefix):
+                raw = cast(bytes, key)
+                if not raw.startswith(prefix):
                     break
-                yield key, value
+                yield raw, cast(bytes, value)
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         """``(key, value)`` pairs."""
@@ -219,6 +253,16 @@ class _SnapshotTable:
 
     def __bool__(self) -> bool:
         return next(self._raw(), None) is not None
+
+
+class _Presence:
+    """Stands in for a table in incremental snapshots, where only "has this state entries?" is asked."""
+
+    def __init__(self, present: bool) -> None:
+        self._present = present
+
+    def __bool__(self) -> bool:
+        return self._present
 
 
 def _pid_alive(pid: int) -> bool:
@@ -400,11 +444,9 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
     # -- snapshots ----------------------------------------------------------------------------------------
 
     def _canonical_copy(self) -> dict[str, Any]:
-        snapshot = self.db.snapshot()
+        view = _DbView(self.db, self.folder / f"view-{uuid.uuid4().hex[:12]}", self.options)
         groups = range(self.key_group_range.start, self.key_group_range.end + 1)
-        tables = {
-            name: _SnapshotTable(snapshot, table.sid, groups) for name, table in self.rocks_tables.items()
-        }
+        tables = {name: _ViewTable(view, table.sid, groups) for name, table in self.rocks_tables.items()}
         return {
             "tables": tables,
             "kinds": dict(self.kinds),
@@ -416,9 +458,8 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         """Synchronous part: flush the cache into runs; then a DB snapshot, and for incremental checkpoints
         the chains of runs to reference (new ones are uploaded by the writer thread)."""
         self.flush_dirty()
-        copied = self._canonical_copy()
         if not self.incremental:
-            return copied
+            return self._canonical_copy()
         before = {name for chain in self.chains + self.pending for name in chain}
         for bucket, pending in enumerate(self.pending):
             self.chains[bucket].extend(pending)
@@ -432,17 +473,24 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
             if candidate is not None:
                 self._rewrite_bucket(candidate)
         live = {name for chain in self.chains for name in chain}
-        copied["incremental"] = IncrementalSnapshot(
-            format=RUNS_FORMAT,
-            states={name: [int.from_bytes(t.sid, "big"), t.kind] for name, t in self.rocks_tables.items()},
-            buckets=[
-                [lo, hi, list(chain)] for (lo, hi), chain in zip(self.buckets, self.chains, strict=True)
-            ],
-            sizes={name: self.files.sizes[name] for name in live},
-            obsolete=before - live,
-            files=self.files,
-        )
-        return copied
+        return {
+            "tables": {name: _Presence(bool(live)) for name in self.rocks_tables},
+            "kinds": dict(self.kinds),
+            "timers": list(self._timers),
+            "key_group_range": [self.key_group_range.start, self.key_group_range.end],
+            "incremental": IncrementalSnapshot(
+                format=RUNS_FORMAT,
+                states={
+                    name: [int.from_bytes(t.sid, "big"), t.kind] for name, t in self.rocks_tables.items()
+                },
+                buckets=[
+                    [lo, hi, list(chain)] for (lo, hi), chain in zip(self.buckets, self.chains, strict=True)
+                ],
+                sizes={name: self.files.sizes[name] for name in live},
+                obsolete=before - live,
+                files=self.files,
+            ),
+        }
 
     def copy_for_savepoint(self) -> dict[str, Any]:
         """Canonical copy (read from a DB snapshot) for the backend-independent savepoint format."""
