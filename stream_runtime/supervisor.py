@@ -234,6 +234,12 @@ class Supervisor:
         (with drain). Returns at once, like :meth:`trigger_savepoint`."""
         return self._request_savepoint("stop_with_savepoint", target, request_id, stop=True, drain=drain)
 
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop-with-savepoint is in progress (the job may still end FINISHED or keep running)."""
+        with self._lock:
+            return any(o.stop and not o.done for o in self._savepoints.values())
+
     def savepoint(self, request_id: str) -> SavepointOutcome | None:
         """The current outcome of a savepoint request (``None`` for an unknown id)."""
         with self._lock:

@@ -171,23 +171,24 @@ def encode_canonical_snapshot(
     """
     for name, table in copied["tables"].items():
         kind = copied["kinds"][name]
-        groups = list(map(key_group, table))
+        keys = list(table)
         buckets: dict[int, tuple[list[Any], list[Any]]] = {}
-        for group, key, value in zip(groups, table, table.values(), strict=True):
+        for group, key, value in zip(map(key_group, keys), keys, table.values(), strict=True):
             bucket = buckets.get(group)
             if bucket is None:
                 bucket = buckets[group] = ([], [])
             bucket[0].append(key)
             bucket[1].append(value)
         for group in sorted(buckets):
-            keys, values = buckets[group]
-            for lo in range(0, len(keys), ENCODE_CHUNK):
+            group_keys, group_values = buckets[group]
+            for lo in range(0, len(group_keys), ENCODE_CHUNK):
+                hi = lo + ENCODE_CHUNK
                 yield {
                     "kg": group,
                     "table": name,
                     "kind": kind,
-                    "k": keys[lo : lo + ENCODE_CHUNK],
-                    "v": values[lo : lo + ENCODE_CHUNK],
+                    "k": group_keys[lo:hi],
+                    "v": group_values[lo:hi],
                 }
     yield {"timers": [[timestamp, key] for timestamp, key in copied["timers"]]}
 

@@ -99,13 +99,17 @@ def test_stop_with_savepoint_then_rescaled_restore_equals_uninterrupted_run(
     )
     requested = first.stop_with_savepoint(savepoints)
     assert requested.state is SavepointState.IN_PROGRESS and requested.stop
+    again = first.stop_with_savepoint(savepoints, request_id=requested.request_id)  # idempotent per id
+    assert again.request_id == requested.request_id and again.stop
     outcome = first.wait_savepoint(requested.request_id, WAIT_S)
     assert outcome.state is SavepointState.COMPLETED, (outcome, read_logs(tmp_path))
     assert first.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert not first.stopping
     assert outcome.location is not None and first.final_savepoint == outcome.location
     assert outcome.location.startswith(f"{savepoints}/savepoint-first-")
     stopped_at = _committed(tmp_path / "out")
     assert 0 < len(stopped_at) < n, "the stop happened mid-stream and committed what the savepoint holds"
+    assert len(open_storage(savepoints, env).list_dir("")) == 1, "one savepoint for the repeated request"
     metadata = CheckpointMetadata.from_bytes(open_storage(outcome.location, env).read("_metadata"))
     assert metadata.is_savepoint and metadata.parallelism == 2
 
