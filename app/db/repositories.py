@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, TagRow
@@ -22,6 +24,58 @@ def lock_for_write(session: Session) -> None:
         session.execute(
             update(ApplicationRow).where(ApplicationRow.id == -1).values(status=ApplicationRow.status)
         )
+
+
+class CurrentVersionRow(NamedTuple):
+    """The columns DescribeApplication needs besides the configuration (see ``_CURRENT_VERSION``)."""
+
+    application_arn: str
+    application_name: str
+    status: str
+    create_timestamp: datetime
+    last_update_timestamp: datetime
+    maintenance_window_start: str
+    maintenance_window_end: str
+    version_pk: int
+    version_id: int
+    conditional_token: str
+    version_create_timestamp: datetime
+    updated_from: int | None
+    rolled_back_from: int | None
+    rolled_back_to: int | None
+
+
+_CURRENT_VERSION = (
+    select(
+        ApplicationRow.application_arn,
+        ApplicationRow.application_name,
+        ApplicationRow.status,
+        ApplicationRow.create_timestamp,
+        ApplicationRow.last_update_timestamp,
+        ApplicationRow.maintenance_window_start,
+        ApplicationRow.maintenance_window_end,
+        ApplicationVersionRow.id,
+        ApplicationVersionRow.version_id,
+        ApplicationVersionRow.conditional_token,
+        ApplicationVersionRow.create_timestamp,
+        ApplicationVersionRow.updated_from,
+        ApplicationVersionRow.rolled_back_from,
+        ApplicationVersionRow.rolled_back_to,
+    )
+    .join(
+        ApplicationVersionRow,
+        (ApplicationVersionRow.application_id == ApplicationRow.id)
+        & (ApplicationVersionRow.version_id == ApplicationRow.current_version_id),
+    )
+    .where(
+        ApplicationRow.account_id == bindparam("account"),
+        ApplicationRow.region == bindparam("region"),
+        ApplicationRow.application_name == bindparam("name"),
+    )
+)
+_CONFIGURATION = select(ApplicationVersionRow.configuration).where(
+    ApplicationVersionRow.id == bindparam("pk")
+)
 
 
 class ApplicationRepository:
@@ -43,19 +97,18 @@ class ApplicationRepository:
             query = query.with_for_update()
         return self.session.scalars(query).one_or_none()
 
-    def find_with_current_version(self, name: str) -> tuple[ApplicationRow, ApplicationVersionRow] | None:
-        """The application and its current version in one query (the DescribeApplication read path)."""
-        query = (
-            select(ApplicationRow, ApplicationVersionRow)
-            .join(
-                ApplicationVersionRow,
-                (ApplicationVersionRow.application_id == ApplicationRow.id)
-                & (ApplicationVersionRow.version_id == ApplicationRow.current_version_id),
-            )
-            .where(*self._in_scope(), ApplicationRow.application_name == name)
+    def current_version(self, name: str) -> CurrentVersionRow | None:
+        """The application and its current version's metadata in one prepared query (the read path)."""
+        parameters = {"account": self.scope.account_id, "region": self.scope.region, "name": name}
+        row = self.session.connection().execute(_CURRENT_VERSION, parameters).one_or_none()
+        return None if row is None else CurrentVersionRow._make(row)
+
+    def configuration(self, version_pk: int) -> dict[str, Any]:
+        """The stored configuration of one version row."""
+        configuration: dict[str, Any] = (
+            self.session.connection().execute(_CONFIGURATION, {"pk": version_pk}).scalar_one()
         )
-        row = self.session.execute(query).one_or_none()
-        return None if row is None else (row[0], row[1])
+        return configuration
 
     def find_by_arn(self, arn: str) -> ApplicationRow | None:
         query = select(ApplicationRow).where(*self._in_scope(), ApplicationRow.application_arn == arn)

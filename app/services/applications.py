@@ -29,6 +29,8 @@ from app.db.repositories import lock_for_write
 from app.services import state_machine
 from app.services.common import (
     DEFAULT_PAGE_SIZE,
+    DETAILS,
+    DetailKey,
     application_detail,
     change_configuration,
     check_condition,
@@ -104,10 +106,12 @@ def describe_application(
 ) -> DescribeApplicationResponse:
     """The current version of an application (one query). ``IncludeAdditionalDetails`` adds the
     job plan once a runtime reports one; without a running job there is nothing more to add."""
-    found = repository(ctx).find_with_current_version(request.application_name)
+    repo = repository(ctx)
+    found = repo.current_version(request.application_name)
     if found is None:
         raise not_found(request.application_name)
-    return DescribeApplicationResponse(application_detail=application_detail(*found))
+    detail = DETAILS.get(DetailKey.of_current(found), lambda: repo.configuration(found.version_pk))
+    return DescribeApplicationResponse(application_detail=detail)
 
 
 def list_applications(ctx: RequestContext, request: ListApplicationsRequest) -> ListApplicationsResponse:

@@ -1,0 +1,234 @@
+"""DescribeApplication throughput and latency: msf-local (SQLite) against moto's server, side by side.
+
+Both servers are started here as real subprocesses on loopback (``msf-local serve`` and
+``moto_server``), each gets one application created through boto3, and then each is driven by the
+same closed-loop load: ``--connections`` keep-alive HTTP/1.1 connections, each sending the next
+signed DescribeApplication as soon as the previous answer arrives. Every run is bounded by
+``--seconds`` and ``--max-requests``. Prints requests/s, p50 and p99 latency, and the ratio.
+
+    .venv/bin/python bench/control_plane.py [--connections 16] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+BIN = Path(sys.executable).parent
+APPLICATION = "bench-app"
+ROLE = "arn:aws:iam::123456789012:role/bench"
+TARGET = "KinesisAnalytics_20180523.DescribeApplication"
+
+
+@dataclass
+class Result:
+    """One server's measurements."""
+
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<10} {self.rate:>10.0f} req/s   p50 {self.percentile(0.50):7.2f} ms   "
+            f"p99 {self.percentile(0.99):7.2f} ms   mean {statistics.fmean(self.latencies) * 1000:7.2f} ms   "
+            f"requests {self.requests} errors {self.errors}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+
+
+def create_application(url: str) -> None:
+    client = boto3.client(
+        "kinesisanalyticsv2",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    client.create_application(
+        ApplicationName=APPLICATION, RuntimeEnvironment="FLINK-1_20", ServiceExecutionRole=ROLE
+    )
+    client.describe_application(ApplicationName=APPLICATION)
+
+
+def signed_request(port: int) -> bytes:
+    """One SigV4-signed DescribeApplication as raw HTTP/1.1 bytes (reused: neither server checks replay)."""
+    body = b'{"ApplicationName": "%s"}' % APPLICATION.encode()
+    request = AWSRequest(
+        method="POST",
+        url=f"http://127.0.0.1:{port}/",
+        data=body,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET},
+    )
+    SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "kinesisanalytics", "us-east-1").add_auth(request)
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{key}: {value}" for key, value in request.headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def connection_loop(
+    port: int, payload: bytes, deadline: float, budget: list[int], latencies: list[float], errors: list[int]
+) -> None:
+    """Send requests back to back on one connection, reconnecting when the server closes it
+    (moto's server speaks HTTP/1.0 and closes after every answer; reconnecting is part of its latency)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            began = time.perf_counter()
+            if reader.at_eof():
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(payload)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            fields = dict(line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:] if b":" in line)
+            if b"content-length" in fields:
+                await reader.readexactly(int(fields[b"content-length"]))
+            else:
+                await reader.read()
+            if head.startswith(b"HTTP/1.0") or fields.get(b"connection", b"").strip() == b"close":
+                await reader.read()
+            latencies.append(time.perf_counter() - began)
+            if status != 200:
+                errors[0] += 1
+    finally:
+        writer.close()
+
+
+async def drive(
+    port: int, connections: int, seconds: float, max_requests: int
+) -> tuple[list[float], int, float]:
+    payload = signed_request(port)
+    latencies: list[float] = []
+    errors = [0]
+    budget = [max_requests]
+    began = time.perf_counter()
+    deadline = began + seconds
+    await asyncio.gather(
+        *(connection_loop(port, payload, deadline, budget, latencies, errors) for _ in range(connections))
+    )
+    return latencies, errors[0], time.perf_counter() - began
+
+
+def measure(name: str, port: int, arguments: argparse.Namespace) -> Result:
+    asyncio.run(
+        drive(port, arguments.connections, min(2.0, arguments.seconds), arguments.max_requests)
+    )  # warm-up
+    latencies, errors, elapsed = asyncio.run(
+        drive(port, arguments.connections, arguments.seconds, arguments.max_requests)
+    )
+    return Result(name=name, requests=len(latencies), errors=errors, seconds=elapsed, latencies=latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="measured time per server (after a warm-up)"
+    )
+    parser.add_argument("--max-requests", type=int, default=500_000, help="upper bound of requests per run")
+    arguments = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="msf-bench-"))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+    local_port, moto_port = free_port(), free_port()
+    local_command = [str(BIN / "msf-local"), "serve", "--port", str(local_port), "--data-dir", str(scratch)]
+    processes: list[subprocess.Popen[bytes]] = []
+    results: list[Result] = []
+    try:
+        processes.append(start(local_command, local_port, env))
+        processes.append(
+            start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, env)
+        )
+        for name, port in (("msf-local", local_port), ("moto", moto_port)):
+            create_application(f"http://127.0.0.1:{port}")
+            results.append(measure(name, port, arguments))
+    finally:
+        for process in processes:
+            stop(process)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    local, moto = results
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (client and both servers share them)")
+    print(
+        f"DescribeApplication, {arguments.connections} connections, "
+        f"{arguments.seconds:.0f} s per server, loopback"
+    )
+    for result in results:
+        print(result.line())
+    print(
+        f"ratio      {local.rate / moto.rate:.1f}x moto's requests/s (target >= 10x); "
+        f"msf-local p99 {local.percentile(0.99):.2f} ms (target <= 20 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
