@@ -385,7 +385,7 @@ class Reconciler:
         if snapshots_enabled(running_version.configuration):
             deployment.stop_mode = StopMode.SAVEPOINT.value
             deployment.trigger_id = uuid.uuid4().hex
-            deployment.snapshot_name = f"{SYSTEM_SNAPSHOT_PREFIX}{int(self.clock().timestamp() * 1000)}"
+            deployment.snapshot_name = self._system_snapshot_name(tx.session, application)
             savepoint = SavepointRequest(deployment.trigger_id, self.planner.savepoint_dir(application.id))
         else:
             deployment.stop_mode = StopMode.CANCEL.value
@@ -423,6 +423,18 @@ class Reconciler:
             self.adapter.stop(deployment.job_id, StopMode.FORCE)
             return _StopProgress.TIMED_OUT
         return _StopProgress.WAITING
+
+    def _system_snapshot_name(self, session: Session, application: ApplicationRow) -> str:
+        """``SYSTEMSNAPSHOT-<epoch ms>``, unique within the application (decided once, with the intent)."""
+        taken = set(
+            session.scalars(
+                select(SnapshotRow.snapshot_name).where(SnapshotRow.application_id == application.id)
+            )
+        )
+        millis = int(self.clock().timestamp() * 1000)
+        while f"{SYSTEM_SNAPSHOT_PREFIX}{millis}" in taken:
+            millis += 1
+        return f"{SYSTEM_SNAPSHOT_PREFIX}{millis}"
 
     def _record_system_snapshot(
         self, session: Session, application: ApplicationRow, deployment: DeploymentRow
