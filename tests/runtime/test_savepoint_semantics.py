@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,6 +17,7 @@ from stream_runtime import (
     SinkFunction,
     StreamExecutionEnvironment,
     ValueStateDescriptor,
+    cli,
 )
 from stream_runtime.engine.executor import StateRestoreError
 from stream_runtime.engine.launch import LaunchOptions
@@ -168,3 +170,16 @@ def test_restore_from_a_location_without_metadata_is_a_clear_error(tmp_path: Pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(StateRestoreError, match="No completed checkpoint or savepoint at"):
         InProcessJob(_env(), _options(tmp_path, str(tmp_path / "empty"))).start().join()
+
+
+def test_cli_describes_and_disposes_a_savepoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job = InProcessJob(_env(), _options(tmp_path)).start()
+    location = job.command("stop_with_savepoint", target=str(tmp_path / "sp"))["location"]
+    job.join()
+    assert cli.main(["savepoint", "info", location]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["is_savepoint"] and info["operators"]["count"]["format"] == "canonical"
+    assert info["operators"]["count"]["max_parallelism"] == 128
+    assert cli.main(["savepoint", "dispose", location]) == 0
+    assert not Path(location).exists()
+    assert cli.main(["savepoint", "dispose", location]) == 1
