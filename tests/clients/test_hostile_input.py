@@ -62,7 +62,7 @@ def raw_exchange(server: ServeProcess, head: bytes, chunks: Iterable[bytes]) -> 
                 break
             try:
                 sock.sendall(chunk)
-            except (BrokenPipeError, ConnectionResetError):
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):  # it stopped reading: it answered
                 break
         answer = b""
         while True:  # each recv waits at most the socket's 30 s timeout
