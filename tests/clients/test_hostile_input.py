@@ -94,13 +94,21 @@ def request_head(server: ServeProcess, operation: str, **extra: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def ten_mb_of_json() -> Iterator[bytes]:
-    """A 10 MB JSON body in 64 kB pieces."""
+def json_body_of(size: int) -> Iterator[bytes]:
+    """A JSON body of about ``size`` bytes in 64 kB pieces."""
     piece = b" " * 65536
     yield b'{"ApplicationName": "big", "ApplicationDescription": "'
-    for _ in range(TEN_MB // len(piece)):
+    for _ in range(size // len(piece)):
         yield piece
     yield b'"}'
+
+
+def chunked(pieces: Iterable[bytes], sent: list[int]) -> Iterator[bytes]:
+    """``pieces`` in HTTP/1.1 chunked encoding, counting the bytes handed to the socket in ``sent``."""
+    for piece in pieces:
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        sent[0] += len(chunk)
+        yield chunk
 
 
 def test_ten_mb_body_is_refused_with_413_before_it_is_read(small_limit_server: ServeProcess) -> None:
@@ -113,9 +121,18 @@ def test_ten_mb_body_is_refused_with_413_before_it_is_read(small_limit_server: S
 
 def test_ten_mb_chunked_body_is_refused_with_413_while_streaming(small_limit_server: ServeProcess) -> None:
     head = request_head(small_limit_server, "CreateApplication", **{"Transfer-Encoding": "chunked"})
-    chunks = (b"%x\r\n%s\r\n" % (len(piece), piece) for piece in ten_mb_of_json())
-    status, body = parse_raw(raw_exchange(small_limit_server, head, chunks))
+    status, body = parse_raw(raw_exchange(small_limit_server, head, chunked(json_body_of(TEN_MB), [0])))
     assert status == 413 and body["__type"] == "RequestEntityTooLargeException", body
+
+
+def test_an_endless_chunked_body_is_answered_long_before_its_end(small_limit_server: ServeProcess) -> None:
+    sent = [0]
+    head = request_head(small_limit_server, "CreateApplication", **{"Transfer-Encoding": "chunked"})
+    status, _ = parse_raw(
+        raw_exchange(small_limit_server, head, chunked(json_body_of(64 * 1024 * 1024), sent))
+    )
+    assert status == 413
+    assert sent[0] < 32 * 1024 * 1024, f"the server let {sent[0]} bytes be sent before answering"
 
 
 def test_a_declared_100_gb_body_is_refused_with_413_at_the_default_limit(serve: ServeProcess) -> None:
