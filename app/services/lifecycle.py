@@ -24,7 +24,7 @@ from api_models.models import (
 )
 from app.db.models import ApplicationRow, ApplicationVersionRow, SnapshotRow
 from app.services import state_machine
-from app.services.common import get_for_change, record_operation
+from app.services.common import get_for_change, new_token, record_operation
 from app.services.configuration import APP_CONFIG, DEFAULT_RUN_CONFIGURATION, RUN, is_sql, is_zeppelin
 from app.services.context import RequestContext
 
@@ -113,7 +113,14 @@ def _require_snapshot(ctx: RequestContext, application: ApplicationRow, name: st
 
 
 def _record_run_configuration(version: ApplicationVersionRow, run: dict[str, Any]) -> None:
-    """Start does not create a version: the run configuration is recorded on the current one."""
+    """Start does not create a version: the run configuration is recorded on the current one.
+
+    When it changes, so does the version's ConditionalToken: the token names the configuration a
+    caller saw (and keys the DescribeApplication cache, whose entries must never go stale).
+    """
+    if version.configuration.get(APP_CONFIG, {}).get(RUN) == run:
+        return
     configuration = copy.deepcopy(version.configuration)
     configuration.setdefault(APP_CONFIG, {})[RUN] = run
     version.configuration = configuration
+    version.conditional_token = new_token()

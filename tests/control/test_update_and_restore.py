@@ -224,3 +224,18 @@ def test_start_without_code_is_an_invalid_configuration(control: ControlEnv) -> 
     with pytest.raises(errors.InvalidApplicationConfigurationException):
         control.start("bare")
     assert control.status("bare") == "READY"
+
+
+def test_a_changed_run_configuration_is_described_at_once(control: ControlEnv) -> None:
+    control.create()
+    token = control.describe()["ConditionalToken"]
+    control.start(FlinkRunConfiguration={"AllowNonRestoredState": True})
+    detail = control.describe()
+    run = detail["ApplicationConfigurationDescription"]["RunConfigurationDescription"]
+    assert run["FlinkRunConfigurationDescription"] == {"AllowNonRestoredState": True}
+    assert detail["ConditionalToken"] != token and detail["ApplicationVersionId"] == 1
+    control.stop(force=True)
+    control.tick(2)
+    control.start(FlinkRunConfiguration={"AllowNonRestoredState": False})
+    run = control.describe()["ApplicationConfigurationDescription"]["RunConfigurationDescription"]
+    assert run["FlinkRunConfigurationDescription"] == {"AllowNonRestoredState": False}
