@@ -83,7 +83,7 @@ class Violations:
 
 
 Reader = Callable[[Any, str, Violations], Any]
-"""Reads one wire value at a path: returns the converted value, appends violations, raises on bad types."""
+"""Reads one wire value at a path: returns it converted, records violations, raises on a wrong type."""
 
 _INTEGER_BITS = {"integer": 32, "long": 64}
 

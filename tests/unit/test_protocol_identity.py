@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -236,3 +237,16 @@ def test_non_ascii_signatures_are_mismatches_not_crashes(tmp_path: Path) -> None
     headers["Authorization"] = headers["Authorization"].rsplit("=", 1)[0] + "=\u00e9\u00e9"
     with pytest.raises(errors.InvalidSignatureException):
         verify_signature(make_request(settings, headers), b"{}", settings.access_keys, NOW)
+
+
+def test_a_declared_payload_hash_is_used_and_checked(tmp_path: Path) -> None:
+    settings = strict_settings(tmp_path, {"AKIDA": {"secret_access_key": "s"}})
+    unsigned = botocore_signed("AKIDA", "s", extra={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    parsed, _ = verify_signature(make_request(settings, unsigned), b"{}", settings.access_keys, NOW)
+    assert parsed.access_key == "AKIDA"
+    declared = botocore_signed(
+        "AKIDA", "s", extra={"X-Amz-Content-SHA256": hashlib.sha256(b"{}").hexdigest()}
+    )
+    verify_signature(make_request(settings, declared), b"{}", settings.access_keys, NOW)
+    with pytest.raises(errors.InvalidSignatureException, match="X-Amz-Content-SHA256"):
+        verify_signature(make_request(settings, declared), b"{ }", settings.access_keys, NOW)
