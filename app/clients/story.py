@@ -460,14 +460,12 @@ LIFECYCLE = Folder(
                 },
             },
             error="ResourceNotFoundException",
-            pending=True,
         ),
         Step(
             name="StopApplication (application not running)",
             operation="StopApplication",
             body={"ApplicationName": APP, "Force": False},
             error="ResourceInUseException",
-            pending=True,
         ),
         Step(
             name="RollbackApplication (application not running)",
