@@ -431,14 +431,12 @@ VERSIONS = Folder(
                     '.to.include("UpdateApplication")',
                 ),
             ),
-            pending=True,
         ),
         Step(
             name="DescribeApplicationOperation",
             operation="DescribeApplicationOperation",
             body={"ApplicationName": APP, "OperationId": "{{operationId}}"},
             checks=(equals("ApplicationOperationInfoDetails.Operation", "UpdateApplication"),),
-            pending=True,
         ),
     ),
 )
