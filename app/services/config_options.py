@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from api_models import errors
 from api_models.models import (
@@ -106,6 +106,24 @@ def _apply(
     mutate(configuration, application.current_version_id + 1)
     change = change_configuration(ctx, application, current, configuration, operation)
     return Changed(application, configuration, change)
+
+
+class _SqlRequest(Protocol):
+    application_name: str
+    current_application_version_id: int
+
+
+def _apply_sql(ctx: RequestContext, request: _SqlRequest, operation: str, mutate: Mutation) -> Changed:
+    """``_apply`` for the SQL-1_0 calls, which name the application version (no conditional token)."""
+    return _apply(
+        ctx,
+        request.application_name,
+        operation,
+        mutate,
+        current_version_id=request.current_application_version_id,
+        conditional_token=None,
+        sql_only=True,
+    )
 
 
 def _sql_section(configuration: Configuration) -> dict[str, Any]:
@@ -246,15 +264,7 @@ def add_application_input(
         section = _sql_section(configuration)
         section["InputDescriptions"] = add_input(section["InputDescriptions"], given, version_id)
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "AddApplicationInput",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "AddApplicationInput", mutate)
     return AddApplicationInputResponse(
         application_arn=done.application.application_arn,
         application_version_id=done.version_id,
@@ -280,15 +290,7 @@ def add_application_input_processing_configuration(
             )
         target["InputProcessingConfigurationDescription"] = described
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "AddApplicationInputProcessingConfiguration",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "AddApplicationInputProcessingConfiguration", mutate)
     return AddApplicationInputProcessingConfigurationResponse(
         application_arn=done.application.application_arn,
         application_version_id=done.version_id,
@@ -311,15 +313,7 @@ def delete_application_input_processing_configuration(
                 f"Input {request.input_id} has no input processing configuration"
             )
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "DeleteApplicationInputProcessingConfiguration",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "DeleteApplicationInputProcessingConfiguration", mutate)
     return DeleteApplicationInputProcessingConfigurationResponse(
         application_arn=done.application.application_arn, application_version_id=done.version_id
     )
@@ -337,15 +331,7 @@ def add_application_output(
         section = _sql_section(configuration)
         section["OutputDescriptions"] = add_output(section["OutputDescriptions"], given, version_id)
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "AddApplicationOutput",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "AddApplicationOutput", mutate)
     return AddApplicationOutputResponse(
         application_arn=done.application.application_arn,
         application_version_id=done.version_id,
@@ -364,15 +350,7 @@ def delete_application_output(
             section["OutputDescriptions"], "OutputId", request.output_id, "Output"
         )
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "DeleteApplicationOutput",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "DeleteApplicationOutput", mutate)
     return DeleteApplicationOutputResponse(
         application_arn=done.application.application_arn, application_version_id=done.version_id
     )
@@ -392,15 +370,7 @@ def add_application_reference_data_source(
             section["ReferenceDataSourceDescriptions"], given, version_id
         )
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "AddApplicationReferenceDataSource",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "AddApplicationReferenceDataSource", mutate)
     return AddApplicationReferenceDataSourceResponse(
         application_arn=done.application.application_arn,
         application_version_id=done.version_id,
@@ -423,15 +393,7 @@ def delete_application_reference_data_source(
             "Reference data source",
         )
 
-    done = _apply(
-        ctx,
-        request.application_name,
-        "DeleteApplicationReferenceDataSource",
-        mutate,
-        current_version_id=request.current_application_version_id,
-        conditional_token=None,
-        sql_only=True,
-    )
+    done = _apply_sql(ctx, request, "DeleteApplicationReferenceDataSource", mutate)
     return DeleteApplicationReferenceDataSourceResponse(
         application_arn=done.application.application_arn, application_version_id=done.version_id
     )
