@@ -74,6 +74,13 @@ class Violations:
             shown = "null" if value is None else f"'{_show(value)}'"
             self.listed.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
 
+    def check(self, value: Any, path: str, checks: Iterable[Check]) -> None:
+        """Record every constraint among ``checks`` that ``value`` breaks."""
+        for check in checks:
+            broken = check(value)
+            if broken is not None:
+                self.add(value, path, broken)
+
     def message(self) -> str:
         """``N validation error(s) detected: v1; v2`` as AWS words it."""
         noun = "error" if self.count == 1 else "errors"
@@ -81,6 +88,9 @@ class Violations:
         more = f"; and {unlisted} more" if unlisted else ""
         return f"{self.count} validation {noun} detected: " + "; ".join(self.listed) + more
 
+
+Check = Callable[[Any], str | None]
+"""One constraint: returns its wording when the value breaks it, else None."""
 
 Reader = Callable[[Any, str, Violations], Any]
 """Reads one wire value at a path: returns it converted, records violations, raises on a wrong type."""
@@ -163,12 +173,9 @@ def input_reader(operation_name: str) -> InputReader:
 
 # ---------------------------------------------------------------------------------------- scalars
 
-StringCheck = Callable[[str], str | None]
-"""Returns the broken constraint's wording, or None when the string satisfies it."""
 
-
-def _string_checks(shape: Shape) -> tuple[StringCheck, ...]:
-    checks: list[StringCheck] = []
+def _string_checks(shape: Shape) -> tuple[Check, ...]:
+    checks: list[Check] = []
     pattern_text = shape.metadata.get("pattern")
     if pattern_text is not None:
         pattern = re.compile(pattern_text, re.ASCII)
@@ -182,8 +189,8 @@ def _string_checks(shape: Shape) -> tuple[StringCheck, ...]:
     return tuple(checks)
 
 
-def _length_checks(shape: Shape, length: Callable[[Any], int]) -> list[Callable[[Any], str | None]]:
-    checks: list[Callable[[Any], str | None]] = []
+def _length_checks(shape: Shape, length: Callable[[Any], int]) -> list[Check]:
+    checks: list[Check] = []
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low:
         too_short = f"Member must have length greater than or equal to {low}"
@@ -215,15 +222,12 @@ def _utf16_length(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
-def _string_reader(checks: tuple[StringCheck, ...]) -> Reader:
+def _string_reader(checks: tuple[Check, ...]) -> Reader:
     def read(value: Any, path: str, violations: Violations) -> str:
         if type(value) is not str:
             raise _wrong_type(value, path, "a string")
         _check_text(value, path)
-        for check in checks:
-            broken = check(value)
-            if broken is not None:
-                violations.add(value, path, broken)
+        violations.check(value, path, checks)
         return value
 
     return read
@@ -290,10 +294,7 @@ def _blob_reader(shape: Shape) -> Reader:
             data = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise errors.SerializationException(f"Value at '{path}' is not valid base64") from None
-        for check in checks:
-            broken = check(data)
-            if broken is not None:
-                violations.add(data, path, broken)
+        violations.check(data, path, checks)
         return data
 
     return read
@@ -308,10 +309,7 @@ def _list_reader(shape: ListShape, element: Reader) -> Reader:
     def read(value: Any, path: str, violations: Violations) -> list[Any]:
         if type(value) is not list:
             raise _wrong_type(value, path, "a list")
-        for check in checks:
-            broken = check(value)
-            if broken is not None:
-                violations.add(value, path, broken)
+        violations.check(value, path, checks)
         result: list[Any] = []
         for index, item in enumerate(value, start=1):
             where = f"{path}.{index}.member"
@@ -324,16 +322,13 @@ def _list_reader(shape: ListShape, element: Reader) -> Reader:
     return read
 
 
-def _map_reader(shape: MapShape, key_checks: tuple[StringCheck, ...], element: Reader) -> Reader:
+def _map_reader(shape: MapShape, key_checks: tuple[Check, ...], element: Reader) -> Reader:
     checks = _length_checks(shape, len)
 
     def read(value: Any, path: str, violations: Violations) -> dict[str, Any]:
         if type(value) is not dict:
             raise _wrong_type(value, path, "an object (map)")
-        for check in checks:
-            broken = check(value)
-            if broken is not None:
-                violations.add(value, path, broken)
+        violations.check(value, path, checks)
         result: dict[str, Any] = {}
         for key, item in value.items():
             _check_text(key, path)

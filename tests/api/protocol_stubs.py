@@ -20,6 +20,19 @@ from app.protocol import router
 from app.services.context import RequestContext
 
 JSON_1_1 = "application/x-amz-json-1.1"
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+def create_body(configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A CreateApplication body: valid required members, ``configuration`` as ApplicationConfiguration."""
+    body: dict[str, Any] = {
+        "ApplicationName": "a",
+        "RuntimeEnvironment": "FLINK-1_20",
+        "ServiceExecutionRole": ROLE,
+    }
+    if configuration is not None:
+        body["ApplicationConfiguration"] = configuration
+    return body
 
 
 class StubCalls:

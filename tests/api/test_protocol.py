@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from api_models import errors, models
-from tests.api.protocol_stubs import JSON_1_1, assert_aws_error, post, stub_operations, target
+from tests.api.protocol_stubs import JSON_1_1, assert_aws_error, create_body, post, stub_operations, target
 from tests.conftest import LiveServer
 
 EMPTY_LIST = models.ListApplicationsResponse(ApplicationSummaries=[])
@@ -170,16 +170,13 @@ def test_wrong_types_and_huge_numbers(live_server: LiveServer, body: dict[str, A
 
 
 def test_wrong_types_deep_inside_the_input(live_server: LiveServer) -> None:
-    body = {
-        "ApplicationName": "a",
-        "RuntimeEnvironment": "FLINK-1_20",
-        "ServiceExecutionRole": "arn:aws:iam::123456789012:role/r",
-        "ApplicationConfiguration": {
+    body = create_body(
+        {
             "FlinkApplicationConfiguration": {
                 "ParallelismConfiguration": {"ConfigurationType": "CUSTOM", "Parallelism": "4"}
             }
-        },
-    }
+        }
+    )
     response = post(live_server.url, "CreateApplication", body)
     assert_aws_error(
         response,
@@ -408,12 +405,7 @@ def test_string_booleans_timestamps_blobs_and_unknown_members_are_accepted(
         "CodeContentType": "ZIPFILE",
         "CodeContent": {"ZipFileContent": base64.b64encode(b"PK\x03\x04").decode()},
     }
-    create = {
-        "ApplicationName": "a",
-        "RuntimeEnvironment": "FLINK-1_20",
-        "ServiceExecutionRole": "arn:aws:iam::123456789012:role/r",
-        "ApplicationConfiguration": {"ApplicationCodeConfiguration": code},
-    }
+    create = create_body({"ApplicationCodeConfiguration": code})
     assert_aws_error(
         post(live_server.url, "CreateApplication", create), 400, "ResourceInUseException", "stop here"
     )

@@ -21,6 +21,7 @@ from api_models.operations import OPERATIONS
 from api_models.service_model import service_model
 from app.protocol.serialize import load_input
 from app.protocol.validation import MAX_LISTED_VIOLATIONS, SHOWN_VALUE_LIMIT, Violations, input_reader
+from tests.api.protocol_stubs import create_body
 
 OPERATION_NAMES = sorted(OPERATIONS)
 
@@ -316,12 +317,7 @@ def test_list_and_map_values_are_shown_like_coral() -> None:
 
 def test_map_keys_and_values() -> None:
     groups = [{"PropertyGroupId": "g", "PropertyMap": {"": "", "long": "x" * 2049, "nothing": None}}]
-    body = {
-        "ApplicationName": "a",
-        "RuntimeEnvironment": "FLINK-1_20",
-        "ServiceExecutionRole": "arn:x",
-        "ApplicationConfiguration": {"EnvironmentProperties": {"PropertyGroups": groups}},
-    }
+    body = create_body({"EnvironmentProperties": {"PropertyGroups": groups}})
     message = expect_error("CreateApplication", body, errors.ValidationException)
     where = "applicationConfiguration.environmentProperties.propertyGroups.1.member.propertyMap"
     assert message.startswith("4 validation errors detected: ")
@@ -367,12 +363,7 @@ def test_conversions_to_model_types() -> None:
         "CodeContentType": "ZIPFILE",
         "CodeContent": {"ZipFileContent": base64.b64encode(b"zip").decode()},
     }
-    create = {
-        "ApplicationName": "a",
-        "RuntimeEnvironment": "FLINK-1_20",
-        "ServiceExecutionRole": "arn:x",
-        "ApplicationConfiguration": {"ApplicationCodeConfiguration": code},
-    }
+    create = create_body({"ApplicationCodeConfiguration": code})
     read_code = read("CreateApplication", create)["ApplicationConfiguration"]["ApplicationCodeConfiguration"]
     assert read_code["CodeContent"]["ZipFileContent"] == b"zip"
 
@@ -420,12 +411,7 @@ def test_lone_surrogates_are_serialization_errors_naming_the_path() -> None:
         message == "Value at 'applicationName' is not valid Unicode: it holds a lone surrogate (\\u escape)"
     )
     groups = [{"PropertyGroupId": "g", "PropertyMap": {"k\udfff": "v"}}]
-    body = {
-        "ApplicationName": "a",
-        "RuntimeEnvironment": "FLINK-1_20",
-        "ServiceExecutionRole": "arn:x",
-        "ApplicationConfiguration": {"EnvironmentProperties": {"PropertyGroups": groups}},
-    }
+    body = create_body({"EnvironmentProperties": {"PropertyGroups": groups}})
     message = expect_error("CreateApplication", body, errors.SerializationException)
     assert "'applicationConfiguration.environmentProperties.propertyGroups.1.member.propertyMap'" in message
     assert read("DescribeApplication", {"ApplicationName": "a", "Unknown": "\ud800"}) == {
