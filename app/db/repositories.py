@@ -110,8 +110,10 @@ class ApplicationRepository:
         )
         return configuration
 
-    def find_by_arn(self, arn: str) -> ApplicationRow | None:
+    def find_by_arn(self, arn: str, *, for_update: bool = False) -> ApplicationRow | None:
         query = select(ApplicationRow).where(*self._in_scope(), ApplicationRow.application_arn == arn)
+        if for_update:
+            query = query.with_for_update()
         return self.session.scalars(query).one_or_none()
 
     def count(self) -> int:

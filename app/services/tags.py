@@ -34,8 +34,11 @@ def too_many_tags() -> errors.TooManyTagsException:
     )
 
 
-def _resource(ctx: RequestContext, arn: str) -> ApplicationRow:
-    application = repository(ctx).find_by_arn(arn)
+def _resource(ctx: RequestContext, arn: str, *, for_change: bool = False) -> ApplicationRow:
+    """The application named by ``arn``; for a change, locked (see ``lock_for_write``)."""
+    if for_change:
+        lock_for_write(ctx.session)
+    application = repository(ctx).find_by_arn(arn, for_update=for_change)
     if application is None:
         raise errors.ResourceNotFoundException(f"Resource {arn} is not found")
     return application
@@ -43,8 +46,7 @@ def _resource(ctx: RequestContext, arn: str) -> ApplicationRow:
 
 def tag_resource(ctx: RequestContext, request: TagResourceRequest) -> TagResourceResponse:
     """Add or overwrite tags; more than 50 user tags in total → TooManyTagsException."""
-    lock_for_write(ctx.session)
-    application = _resource(ctx, request.resource_arn)
+    application = _resource(ctx, request.resource_arn, for_change=True)
     repo = repository(ctx)
     wanted = unique_tags(request.tags)
     existing = {row.tag_key for row in repo.tags(application)}
@@ -56,8 +58,7 @@ def tag_resource(ctx: RequestContext, request: TagResourceRequest) -> TagResourc
 
 def untag_resource(ctx: RequestContext, request: UntagResourceRequest) -> UntagResourceResponse:
     """Remove the named tag keys; keys that are not set are ignored."""
-    lock_for_write(ctx.session)
-    application = _resource(ctx, request.resource_arn)
+    application = _resource(ctx, request.resource_arn, for_change=True)
     repository(ctx).delete_tags(application, request.tag_keys)
     return UntagResourceResponse()
 

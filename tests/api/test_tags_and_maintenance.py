@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from tests.api.app_helpers import aws_error, create_flink, create_sql, describe
+from tests.conftest import LiveServer
 
 
 def test_tag_untag_and_list(kav2: Any) -> None:
@@ -74,3 +76,24 @@ def test_maintenance_window_errors(kav2: Any) -> None:
                 "ApplicationMaintenanceWindowStartTimeUpdate": "01:00"
             },
         )
+
+
+def test_concurrent_tagging_of_one_key(live_server: LiveServer) -> None:
+    clients = [live_server.client() for _ in range(6)]
+    arn = create_flink(clients[0], "app")["ApplicationARN"]
+    failures: list[Exception] = []
+
+    def tag(client: Any, value: str) -> None:
+        try:
+            client.tag_resource(ResourceARN=arn, Tags=[{"Key": "owner", "Value": value}])
+        except Exception as error:  # collected and asserted below
+            failures.append(error)
+
+    threads = [threading.Thread(target=tag, args=(client, str(n))) for n, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    [only] = clients[0].list_tags_for_resource(ResourceARN=arn)["Tags"]
+    assert only["Key"] == "owner"
