@@ -550,6 +550,8 @@ class JobRunner:
         self._await_writer(lambda: stats.status is not CheckpointStatus.IN_PROGRESS)
         if stats.status is not CheckpointStatus.COMPLETED:
             if stats.status is CheckpointStatus.IN_PROGRESS:  # the writer never answered
+                assert self.writer is not None
+                self.writer.abort(stats.checkpoint_id)  # it must never publish this savepoint now
                 self.savepoints.pop(stats.checkpoint_id, None)
                 self._respond(command, ok=False, error="Savepoint did not complete in time")
             if drain:
