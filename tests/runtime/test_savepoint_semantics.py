@@ -183,3 +183,13 @@ def test_cli_describes_and_disposes_a_savepoint(tmp_path: Path, capsys: pytest.C
     assert cli.main(["savepoint", "dispose", location]) == 0
     assert not Path(location).exists()
     assert cli.main(["savepoint", "dispose", location]) == 1
+
+
+def test_failed_savepoint_after_a_drain_fails_the_job(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    job = InProcessJob(_env(), _options(tmp_path)).start()
+    response = job.command("stop_with_savepoint", target=str(blocker), drain=True)
+    assert not response["ok"]
+    with pytest.raises(RuntimeError, match="stop-with-savepoint with drain failed"):
+        job.join()

@@ -5,6 +5,8 @@
 * An intermediate savepoint commits nothing (its transaction stays pre-committed); a restore from it
   commits that transaction and the output is exact.
 * Requests are idempotent per request id and fail cleanly when the job is not running.
+* A process that dies while writing a savepoint (locally or on S3) leaves no complete-looking savepoint; the
+  request fails with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.engine.faults import FAULT_ENV
 from stream_runtime.restart import NoRestartStrategy
 from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import CheckpointMetadata, open_storage
@@ -157,3 +160,32 @@ def test_requests_are_idempotent_and_refused_when_not_running(tmp_path: Path) ->
     assert late.state is SavepointState.FAILED and "FINISHED" in (late.error or "")
     assert supervisor.stop_with_savepoint(request_id="late") == late
     assert supervisor.savepoint("unknown") is None
+
+
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_crash_while_writing_a_savepoint_never_leaves_a_complete_looking_one(
+    tmp_path: Path, storage: str, request: pytest.FixtureRequest
+) -> None:
+    # checkpointing off, so the savepoint gets id 1; the process dies after its data, before its _metadata
+    env = {"N": "3000", "RATE": "1500", "CHECKPOINT_MS": "0", FAULT_ENV: "before_metadata@1"}
+    if storage == "s3":
+        env.update(request.getfixturevalue("s3_env"))
+        target = f"s3://{request.getfixturevalue('s3_bucket')}/savepoints"
+    else:
+        target = str(tmp_path / "savepoints")
+    supervisor = _supervisor(tmp_path, "crashing", str(tmp_path / "checkpoints"), env, parallelism=2)
+    supervisor.start()
+    wait_until(supervisor.processing.is_set, WAIT_S, "the job to process records")
+    outcome = supervisor.wait_savepoint(supervisor.stop_with_savepoint(target).request_id, WAIT_S)
+    assert outcome.state is SavepointState.FAILED
+    assert (
+        outcome.error
+        == "The job process ended before the savepoint completed (Job process exited with code 137.)"
+    )
+    assert supervisor.wait(WAIT_S) is JobStatus.FAILED  # no restart strategy: the failure ends the job
+    assert supervisor.final_savepoint is None
+    storage_root = open_storage(target, env)
+    (folder,) = storage_root.list_dir("")
+    files = storage_root.list_dir(folder)
+    assert files and "_metadata" not in files, "data objects were written, the commit record never was"
+    assert read_committed_lines(str(tmp_path / "out")) == {}, "nothing was committed"
