@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_REGION = re.compile(r"[a-z0-9-]{1,64}")  # a region becomes part of ARNs: no ':' or other separators
 
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -74,6 +76,10 @@ def parse_authorization(header: str) -> SigV4Authorization:
             "Credential must have the form <access key id>/<yyyyMMdd>/<region>/<service>/aws4_request"
         )
     access_key, date, region, service, _ = scope
+    if not _REGION.fullmatch(region):
+        raise IncompleteSignatureException(
+            f"Credential should be scoped to a valid region, not '{region[:64]}'."
+        )
     return SigV4Authorization(
         access_key=access_key,
         date=date,

@@ -17,7 +17,7 @@ from app.protocol.auth import verify_signature
 from app.services.context import Scope
 from app.settings import AuthMode, Settings
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]{1,64})/([^/,\s]+)/aws4_request")
 _ACCOUNT_KEY = re.compile(r"\d{12}")
 
 

@@ -82,7 +82,15 @@ def test_accept_mode_scope_from_the_credential(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "Basic abc", "AWS4-HMAC-SHA256 Credential=broken", "x" * 10_000]
+    "header",
+    [
+        None,
+        "",
+        "Basic abc",
+        "AWS4-HMAC-SHA256 Credential=broken",
+        "x" * 10_000,
+        authorization("AKID", "us:east"),
+    ],
 )
 def test_accept_mode_without_a_usable_credential_uses_the_defaults(
     settings: Settings, header: str | None
@@ -200,6 +208,7 @@ def test_parse_authorization_reads_every_part() -> None:
         "AWS4-HMAC-SHA256 Credential=AKID/20240102/us-east-1/svc/aws4, SignedHeaders=h, Signature=a",
         "AWS4-HMAC-SHA256 Credential=AKID/20240102/us-east-1/kinesisanalytics/aws4_request, SignedHeaders=h",
         "AWS4-HMAC-SHA512 Credential=AKID/20240102/us-east-1/kinesisanalytics/aws4_request",
+        "AWS4-HMAC-SHA256 Credential=AKID/20240102/us:east/svc/aws4_request, SignedHeaders=h, Signature=a",
     ],
 )
 def test_parse_authorization_refuses_incomplete_headers(header: str) -> None:
