@@ -56,6 +56,7 @@ class CheckpointStats:
     state_size: int = 0
     failure_reason: str | None = None
     is_savepoint: bool = False
+    external_path: str | None = None  # location of a completed checkpoint or savepoint (Flink's name)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (used in ``_checkpoint_stats.json`` and on the control channel)."""
@@ -68,6 +69,7 @@ class CheckpointStats:
             "state_size": self.state_size,
             "failure_reason": self.failure_reason,
             "is_savepoint": self.is_savepoint,
+            "external_path": self.external_path,
         }
 
 

@@ -484,6 +484,7 @@ class JobRunner:
             stats = coordinator.complete(result.checkpoint_id, now, result.state_size)
             if stats is None:
                 return
+            stats.external_path = result.location
             self.options.log(
                 f"Completed checkpoint {stats.checkpoint_id} for job {self.options.job_id} "
                 f"({stats.state_size} bytes, {stats.duration_ms} ms, sync part {stats.sync_duration_ms} ms)."
@@ -517,6 +518,7 @@ class JobRunner:
         if result.ok:
             stats.status = CheckpointStatus.COMPLETED
             stats.state_size = result.state_size
+            stats.external_path = result.location
             self.options.log(
                 f"Completed savepoint {stats.checkpoint_id} for job {self.options.job_id} at "
                 f"{result.location} ({stats.state_size} bytes, {stats.duration_ms} ms)."

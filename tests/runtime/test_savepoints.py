@@ -113,6 +113,10 @@ def test_stop_with_savepoint_then_rescaled_restore_equals_uninterrupted_run(
     stopped_at = _committed(tmp_path / "out")
     assert 0 < len(stopped_at) < n, "the stop happened mid-stream and committed what the savepoint holds"
     assert len(open_storage(savepoints, env).list_dir("")) == 1, "one savepoint for the repeated request"
+    stats = first.checkpoint_stats()
+    assert stats[-1]["is_savepoint"] and stats[-1]["external_path"] == outcome.location
+    completed = [s for s in stats[:-1] if s["status"] == "COMPLETED"]
+    assert completed and all(s["external_path"].startswith(f"{checkpoints}/first/chk-") for s in completed)
     metadata = CheckpointMetadata.from_bytes(open_storage(outcome.location, env).read("_metadata"))
     assert metadata.is_savepoint and metadata.parallelism == 2
 
