@@ -8,14 +8,17 @@ the service function in one transaction → output. Every failure is an AWS erro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from api_models import errors
 from api_models.operations import OPERATIONS, OperationSpec
@@ -30,8 +33,26 @@ logger = logging.getLogger("msf_local.protocol")
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _SHOWN_TARGET_LIMIT = 256
+SERVICE_THREADS = 32
+"""Threads running service calls (which block on the database) off the event loop."""
 
-router = APIRouter()
+
+@asynccontextmanager
+async def service_threads(app: FastAPI) -> AsyncIterator[None]:
+    """The app's pool of service threads, for as long as it runs.
+
+    A plain executor costs a fraction of anyio's ``run_in_threadpool`` per call under concurrent load,
+    which is most of the protocol layer's own overhead on a DescribeApplication.
+    """
+    executor = ThreadPoolExecutor(max_workers=SERVICE_THREADS, thread_name_prefix="msf-service")
+    app.state.service_executor = executor
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+router = APIRouter(lifespan=service_threads)
 
 
 def error_response(error: errors.AwsError, request_id: str) -> Response:
@@ -81,7 +102,10 @@ async def aws_json_endpoint(request: Request) -> Response:
         spec = operation_for(request.headers.get("x-amz-target"))
         check_content_type(request.headers.get("content-type"))
         body = parse_json_object(raw)
-        output = await run_in_threadpool(invoke, request, spec, scope, body, request_id)
+        executor = request.app.state.service_executor
+        output = await asyncio.get_running_loop().run_in_executor(
+            executor, invoke, request, spec, scope, body, request_id
+        )
     except errors.AwsError as error:
         return error_response(error, request_id)
     except Exception:
