@@ -171,9 +171,10 @@ def encode_canonical_snapshot(
     """
     for name, table in copied["tables"].items():
         kind = copied["kinds"][name]
-        keys = list(table)
+        pairs = list(table.items())  # one pass: consistent pairs from any backend's table view
         buckets: dict[int, tuple[list[Any], list[Any]]] = {}
-        for group, key, value in zip(map(key_group, keys), keys, table.values(), strict=True):
+        groups = map(key_group, [pair[0] for pair in pairs])
+        for group, (key, value) in zip(groups, pairs, strict=True):
             bucket = buckets.get(group)
             if bucket is None:
                 bucket = buckets[group] = ([], [])
