@@ -16,12 +16,9 @@ checkpoints are either re-referenced by a later checkpoint or collected.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from stream_runtime import serde
@@ -48,21 +45,18 @@ class RunFiles:
     """
 
     def __init__(self) -> None:
-        self.local: dict[str, str] = {}
+        self.local: dict[str, bytes] = {}
         self.sizes: dict[str, int] = {}
         self.uploaded: set[str] = set()
 
-    def add_local(self, name: str, path: str, size: int) -> None:
-        """Register a freshly written (or downloaded) run."""
-        self.local[name] = path
-        self.sizes[name] = size
+    def add_local(self, name: str, data: bytes) -> None:
+        """Register a freshly written run (held in memory until it is uploaded)."""
+        self.local[name] = data
+        self.sizes[name] = len(data)
 
     def drop_local(self, name: str) -> None:
-        """Delete the local copy of a run."""
-        path = self.local.pop(name, None)
-        if path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+        """Forget the local copy of a run."""
+        self.local.pop(name, None)
 
     def discard(self, names: set[str]) -> None:
         """Forget runs no later checkpoint references."""
@@ -77,10 +71,9 @@ class RunFiles:
         for name in names:
             if name in self.uploaded:
                 continue
-            path = self.local.get(name)
-            if path is None:
+            data = self.local.get(name)
+            if data is None:
                 raise StorageError(f"run file {name} is neither in the checkpoint storage nor local")
-            data = Path(path).read_bytes()
             storage.write(f"{job_id}/{shared_path(name)}", data)
             written += len(data)
             self.uploaded.add(name)

@@ -5,16 +5,19 @@ Live state of one operator subtask is a local RocksDB. Every key is laid out as
 groups are one contiguous key range (rescaling clips or copies whole ranges). Values are msgpack (see
 ``serde``); list and map state are stored as one value per key.
 
-Writes go to a small write-back cache per state (RocksDB's memtable role, in Python objects). The cache is
-flushed into the DB as immutable sorted *run files* (SST files written with ``SstFileWriter``, then ingested),
-one per *bucket*: the subtask's key-group range is cut into up to 32 contiguous buckets. Each bucket has a
-chain of runs ``[base, delta, delta, ...]``; replaying a chain in order gives the bucket's state.
+Writes go to a write-back cache per state (the memtable's role, in Python objects; a bounded cache of values
+read serves repeated reads). The cache is flushed into the DB with a write batch (no WAL: a crashed process's
+DB is never reused, restores start from a checkpoint) and, for incremental checkpoints, also as immutable *run
+files*, one per *bucket*: the subtask's key-group range is cut into up to 32 contiguous buckets. A run is a
+msgpack ``[keys, values]`` of DB entries (``None`` = deleted). Each bucket has a chain of runs ``[base, delta,
+delta, ...]``; replaying a chain in order gives the bucket's entries.
 
 An incremental checkpoint references the chains of every bucket and uploads only runs that are not in the
 checkpoint storage yet (``<job>/shared/``, see :mod:`stream_runtime.state.incremental`): the deltas written
-since the previous checkpoint, plus at most one bucket whose chain got long, rewritten as a new base from the
-DB. So a checkpoint writes about (changed entries + 1/32 of the state) bytes. Without ``incremental`` a
-checkpoint is a full canonical snapshot read from a DB snapshot, like a savepoint.
+since the previous checkpoint, plus at most one bucket whose chain got long or heavy, rewritten as a new base
+read from the DB. So a checkpoint writes about (changed entries + 1/32 of the state) bytes. Without
+``incremental`` a checkpoint is a full canonical snapshot read from a RocksDB checkpoint of the DB, like a
+savepoint.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ import tempfile
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import mmh3
-from rocksdict import BlockBasedOptions, Checkpoint, IngestExternalFileOptions, Options, Rdict, SstFileWriter
+import msgpack
+from rocksdict import BlockBasedOptions, Checkpoint, Options, Rdict, WriteBatch, WriteOptions
 
 from stream_runtime import serde
 from stream_runtime.state.backend import HeapKeyedStateBackend
@@ -307,8 +311,9 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         root = Path(config.local_dir or tempfile.gettempdir()) / _LOCAL_ROOT_NAME
         _remove_stale_dirs(root)
         self.folder = root / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self.staging = self.folder / "runs"
-        self.staging.mkdir(parents=True)
+        self.folder.mkdir(parents=True)
+        self._write_options = WriteOptions()
+        self._write_options.disable_wal = True  # type: ignore[method-assign,assignment]  # a property, stubbed as a method
         self.options = Options(raw_mode=True)
         self.options.create_if_missing(True)
         table_options = BlockBasedOptions()
@@ -356,32 +361,27 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
     # -- writing runs -------------------------------------------------------------------------------------
 
     def _write_run(self, entries: list[tuple[bytes, bytes | None]]) -> str:
-        """A sorted run file (``None`` values are deletions) in the staging folder; returns its name."""
-        name = f"{uuid.uuid4().hex}.sst"
-        path = str(self.staging / name)
-        writer = SstFileWriter(self.options)
-        writer.open(path)
-        for key, value in entries:
-            if value is None:
-                del writer[key]
-            else:
-                writer[key] = value
-        writer.finish()
-        self.files.add_local(name, path, os.path.getsize(path))
+        """An immutable run (``None`` = deleted), kept in memory until it is uploaded; returns its name."""
+        name = f"{uuid.uuid4().hex}.run"
+        keys = [key for key, _ in entries]
+        values = [value for _, value in entries]
+        self.files.add_local(name, msgpack.packb([keys, values], use_bin_type=True))
         return name
 
-    def _ingest(self, names: list[str], keep: bool) -> None:
-        if not names:
-            return
-        options = IngestExternalFileOptions()
-        options.set_move_files(not keep)
-        self.db.ingest_external_file([self.files.local[name] for name in names], options)
-        if not keep:
-            for name in names:
-                self.files.drop_local(name)
+    def _apply(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        """Write entries into the live DB (no WAL: a crashed process's DB is never reused)."""
+        batch = WriteBatch(raw_mode=True)
+        put, delete = batch.put, batch.delete
+        for key, value in entries:
+            if value is None:
+                delete(key)
+            else:
+                put(key, value)
+        self.db.write(batch, self._write_options)
 
     def flush_dirty(self) -> None:
-        """Write every cached change as one run per touched bucket and ingest them into the DB."""
+        """Write every cached change into the DB and, for incremental checkpoints, as one run per touched
+        bucket."""
         key_group, dumps, prefixes = self.assigner.key_group, serde.dumps, KEY_GROUP_PREFIX
         start, bucket_of = self.key_group_range.start, self._bucket_of
         per_bucket: dict[int, list[tuple[bytes, bytes | None]]] = {}
@@ -402,17 +402,11 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
                     per_bucket[bucket] = [entry]
                 else:
                     entries.append(entry)
-        names = []
-        for bucket, entries in sorted(per_bucket.items()):
-            entries.sort(key=_first)
-            name = self._write_run(entries)
-            names.append(name)
-            self.pending[bucket].append(name)
-        keep = self.incremental and self.context.checkpointing_enabled
-        self._ingest(names, keep)
-        if not keep:
-            for pending in self.pending:
-                pending.clear()
+        for entries in per_bucket.values():
+            self._apply(entries)
+        if self.incremental and self.context.checkpointing_enabled:
+            for bucket, entries in per_bucket.items():
+                self.pending[bucket].append(self._write_run(entries))
 
     def _rewrite_bucket(self, bucket: int) -> None:
         """Replace a bucket's chain by one base run read from the DB (nothing when the bucket is empty)."""
@@ -541,13 +535,10 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         wanted = [
             chain for lo, hi, chain in manifest["buckets"] if lo <= key_range.end and hi >= key_range.start
         ]
-        for level in range(max((len(chain) for chain in wanted), default=0)):
-            names = [chain[level] for chain in wanted if len(chain) > level]
-            for name in names:
-                path = str(self.staging / name)
-                Path(path).write_bytes(manifest.read(shared_path(name)))
-                self.files.add_local(name, path, manifest["sizes"].get(name, 0))
-            self._ingest(names, keep=False)
+        for chain in wanted:
+            for name in chain:
+                keys, values = msgpack.unpackb(manifest.read(shared_path(name)), raw=False)
+                self._apply(zip(keys, values, strict=True))
         storage, job_id = self.context.storage, self.context.job_id
         if same_layout and writer_range == (key_range.start, key_range.end):
             for bucket, (_, _, chain) in enumerate(manifest["buckets"]):
@@ -567,7 +558,3 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
     def dispose(self) -> None:
         """Close the DB and delete its working folder."""
         self._finalizer()
-
-
-def _first(entry: tuple[bytes, bytes | None]) -> bytes:
-    return entry[0]
