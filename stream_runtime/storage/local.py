@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
 
 from stream_runtime.storage.base import AlreadyPublishedError, CheckpointStorage, is_write_once
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}
 
 
 class LocalCheckpointStorage(CheckpointStorage):
@@ -37,8 +41,15 @@ class LocalCheckpointStorage(CheckpointStorage):
                 os.link(tmp, target)  # atomic create-if-absent
             except FileExistsError as exc:
                 raise AlreadyPublishedError(f"{target} already exists") from exc
+            except OSError as exc:
+                if exc.errno not in _NO_HARD_LINKS:
+                    raise
+                if target.exists():  # a filesystem without hard links: check, then rename
+                    raise AlreadyPublishedError(f"{target} already exists") from exc
+                os.replace(tmp, target)
             finally:
-                os.unlink(tmp)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
         else:
             os.replace(tmp, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)

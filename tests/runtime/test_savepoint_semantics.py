@@ -1,8 +1,11 @@
-"""Savepoint semantics, in process (fast): drain, allow_non_restored_state, failures, format, relocation."""
+"""Savepoint semantics, in process (fast): drain, allow_non_restored_state, failures, format, relocation,
+the savepoint CLI, and the write-once ``_metadata`` of local storage."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +24,12 @@ from stream_runtime import (
 )
 from stream_runtime.engine.executor import StateRestoreError
 from stream_runtime.engine.launch import LaunchOptions
-from stream_runtime.storage import CheckpointLayout, CheckpointMetadata, LocalCheckpointStorage
+from stream_runtime.storage import (
+    AlreadyPublishedError,
+    CheckpointLayout,
+    CheckpointMetadata,
+    LocalCheckpointStorage,
+)
 from tests.runtime.conftest import InProcessJob
 from tests.runtime.test_rescaling import ListThenIdleSource
 
@@ -193,3 +201,23 @@ def test_failed_savepoint_after_a_drain_fails_the_job(tmp_path: Path) -> None:
     assert not response["ok"]
     with pytest.raises(RuntimeError, match="stop-with-savepoint with drain failed"):
         job.join()
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_local_metadata_is_write_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hard_links: bool
+) -> None:
+    if not hard_links:
+
+        def no_link(source: object, target: object) -> None:
+            raise PermissionError(errno.EPERM, "hard links not supported")
+
+        monkeypatch.setattr(os, "link", no_link)
+    storage = LocalCheckpointStorage(tmp_path)
+    storage.publish("sp/_metadata", b"first")
+    with pytest.raises(AlreadyPublishedError):
+        storage.publish("sp/_metadata", b"second")
+    storage.publish("sp/_checkpoint_counter", b"1")
+    storage.publish("sp/_checkpoint_counter", b"2")  # ordinary files are replaced
+    assert storage.read("sp/_metadata") == b"first" and storage.read("sp/_checkpoint_counter") == b"2"
+    assert sorted(os.listdir(tmp_path / "sp")) == ["_checkpoint_counter", "_metadata"]  # no temporary files
