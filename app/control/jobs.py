@@ -7,6 +7,7 @@ Problems with the code are outcomes (``PlannedJob.error``) that end the operatio
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,10 @@ class JobPlanner:
     def application_dir(self, application_id: int) -> str:
         """Root of an application's checkpoints and savepoints."""
         return str(self.settings.data_dir / "state" / str(application_id))
+
+    def discard_state(self, application_id: int) -> None:
+        """Delete an application's checkpoints and savepoints (after the application was deleted)."""
+        shutil.rmtree(self.application_dir(application_id), ignore_errors=True)
 
     def savepoint_dir(self, application_id: int) -> str:
         """Where an application's savepoints (snapshots) are written."""

@@ -24,7 +24,7 @@ from app.control.jobs import JobPlanner
 from app.control.observer import Observer
 from app.control.reconciler import Reconciler, Transaction
 from app.control.records import DeploymentRow, Phase
-from app.db.models import ApplicationRow
+from app.db.models import ApplicationRow, SnapshotRow
 from app.db.repositories import lock_for_write
 from app.db.session import Database
 from app.services.context import utc_now
@@ -105,9 +105,19 @@ class ControlLoop:
                 ApplicationRow.status != ApplicationStatus.READY.value
             )
             busy = select(DeploymentRow.application_id).where(
-                or_(DeploymentRow.job_id.is_not(None), DeploymentRow.phase != Phase.IDLE.value)
+                or_(
+                    DeploymentRow.job_id.is_not(None),
+                    DeploymentRow.phase != Phase.IDLE.value,
+                    DeploymentRow.application_id.not_in(select(ApplicationRow.id)),  # deleted
+                )
             )
-            return sorted(set(session.scalars(unsettled)) | set(session.scalars(busy)))
+            snapshots = select(SnapshotRow.application_id).where(
+                SnapshotRow.status.in_(("CREATING", "DELETING"))
+            )
+            pending = (
+                set(session.scalars(unsettled)) | set(session.scalars(busy)) | set(session.scalars(snapshots))
+            )
+            return sorted(pending)
 
     def _deployment(self, session: Session, application_id: int) -> DeploymentRow | None:
         """The application's deployment, created on first need (None: neither exists any more)."""

@@ -41,6 +41,7 @@ from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, S
 from app.db.repositories import lock_for_write
 from app.services import state_machine
 from runtime_adapter.base import (
+    DisposeResult,
     JobState,
     RestorePoint,
     RuntimeAdapter,
@@ -49,6 +50,7 @@ from runtime_adapter.base import (
     StartResult,
     StopMode,
     StopResult,
+    TriggerResult,
 )
 
 logger = logging.getLogger("msf_local.control")
@@ -129,6 +131,7 @@ class Reconciler:
         handler = handlers.get(S(application.status))
         if handler is not None:
             handler(tx, application, deployment)
+        self._snapshots(tx.session, application, deployment)
 
     # ---- per status --------------------------------------------------------------------------
 
@@ -234,6 +237,7 @@ class Reconciler:
 
     def _orphaned(self, tx: Transaction, deployment: DeploymentRow) -> None:
         if self._job_gone(deployment):
+            self.planner.discard_state(deployment.application_id)  # its checkpoints and snapshots
             tx.session.delete(deployment)
             return
         self._force_stop(tx, deployment)
@@ -516,6 +520,66 @@ class Reconciler:
         deployment.snapshot_name = None
         deployment.operation_id = None
         self._enter(deployment, Phase.IDLE)
+
+    # ---- application snapshots -------------------------------------------------------------
+
+    def _snapshots(self, session: Session, application: ApplicationRow, deployment: DeploymentRow) -> None:
+        """Snapshot rows the API left CREATING or DELETING: take or dispose of their savepoints.
+
+        The row is the intent: its trigger id ``snapshot-<row id>`` is derived from it, and both
+        ``trigger_savepoint`` and ``dispose_savepoint`` are idempotent, so no other state is needed.
+        """
+        rows = session.scalars(
+            select(SnapshotRow)
+            .where(
+                SnapshotRow.application_id == application.id, SnapshotRow.status.in_(("CREATING", "DELETING"))
+            )
+            .order_by(SnapshotRow.id)
+        )
+        for row in rows:
+            if row.status == "CREATING":
+                self._take_snapshot(application, deployment, row)
+            else:
+                self._delete_snapshot(session, row)
+
+    def _take_snapshot(
+        self, application: ApplicationRow, deployment: DeploymentRow, row: SnapshotRow
+    ) -> None:
+        trigger = f"snapshot-{row.id}"
+        state = self._job_state(deployment)
+        if deployment.job_id is None or state is None or state.is_terminal or state is JobState.NOT_FOUND:
+            logger.info(
+                "snapshot %s of %s failed: no job runs", row.snapshot_name, application.application_name
+            )
+            row.status = "FAILED"
+            return
+        savepoint = self.adapter.savepoint_status(deployment.job_id, trigger)
+        if savepoint.state is SavepointState.UNKNOWN:
+            if state is not JobState.RUNNING:
+                return  # starting, restarting or stopping: ask once it runs again
+            request = SavepointRequest(trigger, self.planner.savepoint_dir(application.id))
+            outcome = self.adapter.trigger_savepoint(deployment.job_id, request)
+            if outcome.result is not TriggerResult.ACCEPTED:
+                logger.info(
+                    "snapshot %s refused: %s", row.snapshot_name, outcome.error or outcome.result.value
+                )
+                row.status = "FAILED"
+        elif savepoint.state is SavepointState.COMPLETED:
+            row.savepoint_location = savepoint.location
+            row.status = "READY"
+        elif savepoint.state is SavepointState.FAILED:
+            logger.info("snapshot %s failed: %s", row.snapshot_name, savepoint.error)
+            row.status = "FAILED"
+
+    def _delete_snapshot(self, session: Session, row: SnapshotRow) -> None:
+        if row.savepoint_location is not None:
+            outcome = self.adapter.dispose_savepoint(row.savepoint_location)
+            if outcome.result is DisposeResult.FAILED:
+                logger.warning(
+                    "savepoint %s not disposed (retrying): %s", row.savepoint_location, outcome.error
+                )
+                return
+        session.delete(row)
 
     # ---- helpers -----------------------------------------------------------------------------
 
