@@ -14,6 +14,7 @@ import pytest
 
 from stream_runtime import (
     CheckpointedFunction,
+    ExactlyOnceFileSink,
     KeyedProcessFunction,
     ListStateDescriptor,
     MapFunction,
@@ -24,6 +25,7 @@ from stream_runtime import (
 )
 from stream_runtime.engine.executor import StateRestoreError
 from stream_runtime.engine.launch import LaunchOptions
+from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import (
     AlreadyPublishedError,
     CheckpointLayout,
@@ -221,3 +223,22 @@ def test_local_metadata_is_write_once(
     storage.publish("sp/_checkpoint_counter", b"2")  # ordinary files are replaced
     assert storage.read("sp/_metadata") == b"first" and storage.read("sp/_checkpoint_counter") == b"2"
     assert sorted(os.listdir(tmp_path / "sp")) == ["_checkpoint_counter", "_metadata"]  # no temporary files
+
+
+def test_savepoint_transactions_are_committed_by_the_next_checkpoint(tmp_path: Path) -> None:
+    n = 3000
+    out = tmp_path / "out"
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.enable_checkpointing(50)
+    env.from_sequence(0, n - 1, records_per_second=6000).uid("numbers").add_sink(
+        ExactlyOnceFileSink(str(out))
+    ).uid("sink")
+    job = InProcessJob(env, _options(tmp_path)).start()
+    locations = [job.command("trigger_savepoint", target=str(tmp_path / "sp"))["location"] for _ in range(3)]
+    result = job.join()
+    assert len(set(locations)) == 3
+    savepoints = [s for s in result.checkpoints if s["is_savepoint"]]
+    assert [s["status"] for s in savepoints] == ["COMPLETED"] * 3
+    assert result.checkpoints[-1]["id"] > savepoints[-1]["id"]  # a checkpoint completed after them
+    assert [int(line) for line in read_committed_lines(str(out))[0]] == list(range(n))
+    assert not [name for name in os.listdir(out) if name.startswith(".")]
