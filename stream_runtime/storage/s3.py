@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -70,9 +71,10 @@ class S3CheckpointStorage(CheckpointStorage):
 
     def _key(self, path: str) -> str:
         path = path.strip("/")
-        if not self.prefix:
-            return path
-        return f"{self.prefix}/{path}" if path else self.prefix
+        key = path if not self.prefix else (f"{self.prefix}/{path}" if path else self.prefix)
+        if ".." in key.split("/"):  # ``../shared/<run>`` from a checkpoint folder (incremental RocksDB state)
+            key = posixpath.normpath(key)
+        return key
 
     def _folder(self, prefix: str) -> str:
         key = self._key(prefix)

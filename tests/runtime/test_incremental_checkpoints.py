@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from stream_runtime import KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor
 from stream_runtime.engine.launch import LaunchOptions, launch_options
 from stream_runtime.sources import Source, SourceReader
@@ -23,19 +25,19 @@ from stream_runtime.state.incremental import RUNS_KEY, shared_reference_counts
 from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
 from stream_runtime.storage.layout import CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
+from stream_runtime.storage.locations import open_storage
 from tests.runtime.conftest import load_keyed_state
 
 KEYS = 2_000_000
-UPDATED = KEYS // 100
 ROUNDS = 12
 RETAINED = 3
 
 
-def round_keys(round_no: int) -> list[int]:
-    """Keys updated in a round (round 0 writes every key)."""
+def round_keys(round_no: int, keys: int = KEYS) -> list[int]:
+    """Keys updated in a round (round 0 writes every key, later rounds 1 % of them)."""
     if round_no == 0:
-        return list(range(KEYS))
-    return random.Random(round_no).sample(range(KEYS), UPDATED)
+        return list(range(keys))
+    return random.Random(round_no).sample(range(keys), keys // 100)
 
 
 class RoundsSource(Source):
@@ -47,25 +49,29 @@ class RoundsSource(Source):
 
     default_parallelism = 1
 
-    def __init__(self, cuts: list[list[int]]) -> None:
+    def __init__(self, cuts: list[list[int]], keys: int = KEYS, rounds: int = ROUNDS) -> None:
         self.cuts = cuts
+        self.keys = keys
+        self.rounds = rounds
 
     def create_splits(self, parallelism: int, clock: Callable[[], float]) -> list[Any]:
         return [[0, 0]]
 
     def create_reader(self, splits: list[Any], parallelism: int, clock: Callable[[], float]) -> SourceReader:
-        return _RoundsReader(splits[0], self.cuts)
+        return _RoundsReader(splits[0], self.cuts, self.keys, self.rounds)
 
 
 class _RoundsReader(SourceReader):
-    def __init__(self, split: list[int], cuts: list[list[int]]) -> None:
+    def __init__(self, split: list[int], cuts: list[list[int]], keys: int, rounds: int) -> None:
         self.round, self.offset = split
+        self.rounds = rounds
         self.cuts = cuts
-        self.keys = round_keys(self.round)
+        self.key_count = keys
+        self.keys = round_keys(self.round, keys)
         self.waiting = False
 
     def poll(self, max_records: int) -> list[Any]:
-        if self.waiting or self.round > ROUNDS:
+        if self.waiting or self.round > self.rounds:
             return []
         keys = self.keys[self.offset : self.offset + max_records]
         self.offset += len(keys)
@@ -73,14 +79,14 @@ class _RoundsReader(SourceReader):
         return [(key, self.round) for key in keys]
 
     def is_finished(self) -> bool:
-        return self.round > ROUNDS
+        return self.round > self.rounds
 
     def snapshot(self) -> list[Any]:
         self.cuts.append([self.round, self.offset])
         if self.waiting:
             self.round, self.offset, self.waiting = self.round + 1, 0, False
-            if self.round <= ROUNDS:
-                self.keys = round_keys(self.round)
+            if self.round <= self.rounds:
+                self.keys = round_keys(self.round, self.key_count)
         return [[self.round, self.offset]]
 
 
@@ -147,3 +153,38 @@ def _referenced_bytes(storage: LocalCheckpointStorage, directory: str, files: li
             if RUNS_KEY in chunk:
                 total += sum(chunk[RUNS_KEY]["sizes"].values())
     return total
+
+
+class Count(KeyedProcessFunction):
+    def open(self, runtime_context: Any) -> None:
+        self.count = runtime_context.get_state(ValueStateDescriptor("count"))
+
+    def process_element(self, value: Any, ctx: Any) -> None:
+        self.count.update((self.count.value() or 0) + 1)
+
+
+def test_incremental_checkpoints_on_s3_restore_and_collect(
+    s3_env: dict[str, str], s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    storage = open_storage(f"s3://{s3_bucket}/checkpoints", s3_env)
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.enable_checkpointing(100)
+    env.set_state_backend(EmbeddedRocksDBStateBackend(incremental=True, max_chain_length=2))
+    source = RoundsSource([], keys=20_000, rounds=3)
+    numbers = env.from_source(source).uid("rounds").map(lambda r: r[0] % 1000)
+    numbers.key_by(lambda n: n).process(Count()).uid("count")
+    with launch_options(LaunchOptions(job_id="s3inc", storage=storage, log=lambda message: None)):
+        env.execute("incremental-s3")
+
+    layout = CheckpointLayout(storage, "s3inc")
+    newest = layout.latest_completed()
+    assert newest is not None
+    assert set(storage.list_dir("s3inc/shared")) == set(shared_reference_counts(layout)), "no garbage on S3"
+    expected: dict[int, int] = {}
+    for round_no in range(3 + 1):
+        for key in round_keys(round_no, 20_000):
+            expected[key % 1000] = expected.get(key % 1000, 0) + 1
+    state = load_keyed_state(storage.child(newest.directory), "count", EmbeddedRocksDBStateBackend(), 3)
+    assert state["count"] == expected
