@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from stream_runtime.storage.layout import CheckpointLayout
 SHARED_DIR = "shared"
 RUNS_FORMAT = 1
 RUNS_KEY = "rocksdb_runs"
+UPLOAD_THREADS = 8
 
 
 def shared_path(name: str) -> str:
@@ -66,19 +68,31 @@ class RunFiles:
             self.uploaded.discard(name)
 
     def upload(self, names: list[str], storage: CheckpointStorage, job_id: str) -> int:
-        """Upload the runs among ``names`` not uploaded yet; returns the bytes written."""
-        written = 0
+        """Upload the runs among ``names`` not uploaded yet (up to ``UPLOAD_THREADS`` at a time, which matters
+        for object stores); returns the bytes written."""
+        pending: dict[str, bytes] = {}
         for name in names:
             if name in self.uploaded:
                 continue
             data = self.local.get(name)
             if data is None:
                 raise StorageError(f"run file {name} is neither in the checkpoint storage nor local")
-            storage.write(f"{job_id}/{shared_path(name)}", data)
-            written += len(data)
+            pending[name] = data
+        if len(pending) > 1:
+            with ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="run-upload") as pool:
+                list(
+                    pool.map(
+                        lambda item: storage.write(f"{job_id}/{shared_path(item[0])}", item[1]),
+                        pending.items(),
+                    )
+                )
+        else:
+            for name, data in pending.items():
+                storage.write(f"{job_id}/{shared_path(name)}", data)
+        for name in pending:
             self.uploaded.add(name)
             self.drop_local(name)
-        return written
+        return sum(len(data) for data in pending.values())
 
 
 @dataclass
