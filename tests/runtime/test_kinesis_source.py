@@ -25,10 +25,11 @@ from stream_runtime import (
     ExactlyOnceFileSink,
     ExternalizedCheckpointCleanup,
     KeyedProcessFunction,
+    SinkFunction,
     StreamExecutionEnvironment,
     ValueStateDescriptor,
 )
-from stream_runtime.connectors import JsonDeserializationSchema, KinesisSource
+from stream_runtime.connectors import JsonDeserializationSchema, KinesisSource, SimpleStringSchema
 from stream_runtime.engine.executor import JobCanceled
 from stream_runtime.engine.launch import LaunchOptions, launch_options
 from stream_runtime.sinks import read_committed_lines
@@ -277,3 +278,48 @@ def _checkpointed_records(layout: CheckpointLayout) -> int:
             if position[0] == "AFTER":
                 total += int(position[1])
     return total
+
+
+class _Collect(SinkFunction):
+    def __init__(self, out: list[Any]) -> None:
+        self.out = out
+
+    def invoke(self, value: Any, context: Any = None) -> None:
+        self.out.append(value)
+
+
+def _read_all(source: KinesisSource) -> list[Any]:
+    out: list[Any] = []
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_source(source, "kinesis").uid("kinesis").add_sink(_Collect(out)).uid("collect")
+    with launch_options(LaunchOptions(job_id=f"pos-{uuid.uuid4().hex[:6]}", log=lambda message: None)):
+        env.execute("kinesis-positions")
+    return out
+
+
+@pytest.mark.parametrize("position", ["LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"])
+def test_initial_positions(kinesis_env: dict[str, str], position: str) -> None:
+    stream = _create_stream(2)
+    client = _client()
+    before = [f"a{i}".encode() for i in range(30)]
+    after = [f"b{i}".encode() for i in range(30)]
+    client.put_records(StreamName=stream, Records=[{"Data": d, "PartitionKey": d.decode()} for d in before])
+    boundary = time.time()
+    wait_until(lambda: time.time() > boundary + 0.002, 5, "the clock to pass the boundary")
+    source = KinesisSource(
+        stream,
+        SimpleStringSchema(),
+        initial_position=position,
+        initial_timestamp=boundary if position == "AT_TIMESTAMP" else None,
+        fetch_interval_s=0.01,
+        discovery_interval_s=0.2,
+        end_marker=b"END",
+    )
+    source.create_splits(1, time.monotonic)  # the job's first start: LATEST is pinned here
+    wait_until(lambda: time.time() > boundary + 0.004, 5, "the clock to pass the start")
+    client.put_records(StreamName=stream, Records=[{"Data": d, "PartitionKey": d.decode()} for d in after])
+    _end_open_shards(stream)
+
+    read = sorted(_read_all(source))
+    expected = before + after if position == "TRIM_HORIZON" else after
+    assert read == sorted(d.decode() for d in expected)
