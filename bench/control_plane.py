@@ -35,6 +35,7 @@ BIN = Path(sys.executable).parent
 APPLICATION = "bench-app"
 ROLE = "arn:aws:iam::123456789012:role/bench"
 TARGET = "KinesisAnalytics_20180523.DescribeApplication"
+REQUEST_TIMEOUT = 30.0
 
 
 @dataclass
@@ -135,24 +136,26 @@ async def connection_loop(
 ) -> None:
     """Send requests back to back on one connection, reconnecting when the server closes it
     (moto's server speaks HTTP/1.0 and closes after every answer; reconnecting is part of its latency)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), REQUEST_TIMEOUT)
     try:
         while time.perf_counter() < deadline and budget[0] > 0:
             budget[0] -= 1
             began = time.perf_counter()
             if reader.at_eof():
                 writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection("127.0.0.1", port), REQUEST_TIMEOUT
+                )
             writer.write(payload)
-            head = await reader.readuntil(b"\r\n\r\n")
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
             status = int(head.split(b" ", 2)[1])
             fields = dict(line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:] if b":" in line)
             if b"content-length" in fields:
-                await reader.readexactly(int(fields[b"content-length"]))
+                await asyncio.wait_for(reader.readexactly(int(fields[b"content-length"])), REQUEST_TIMEOUT)
             else:
-                await reader.read()
+                await asyncio.wait_for(reader.read(), REQUEST_TIMEOUT)
             if head.startswith(b"HTTP/1.0") or fields.get(b"connection", b"").strip() == b"close":
-                await reader.read()
+                await asyncio.wait_for(reader.read(), REQUEST_TIMEOUT)
             latencies.append(time.perf_counter() - began)
             if status != 200:
                 errors[0] += 1
@@ -185,6 +188,10 @@ def measure(name: str, port: int, arguments: argparse.Namespace) -> Result:
     return Result(name=name, requests=len(latencies), errors=errors, seconds=elapsed, latencies=latencies)
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -196,6 +203,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=500_000, help="upper bound of requests per run")
     arguments = parser.parse_args()
 
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # so that `finally` stops both servers
     scratch = Path(tempfile.mkdtemp(prefix="msf-bench-"))
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
     local_port, moto_port = free_port(), free_port()
