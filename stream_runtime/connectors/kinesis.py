@@ -351,7 +351,12 @@ class KinesisShardReader(SourceReader):
         """Replace a fully read closed shard by its children (same step, so the same snapshot)."""
         children = self._children(shard.id)
         if not children:
-            self.listing = {s["ShardId"]: s for s in _list_shards(self.client, self.source.stream_name)}
+            try:
+                self.listing = {s["ShardId"]: s for s in _list_shards(self.client, self.source.stream_name)}
+            except Exception as exc:
+                if not _is_retryable(exc):
+                    raise
+                return  # still closed and drained: tried again at the next poll
             children = self._children(shard.id)
         self.shards.remove(shard)
         known = {s.id for s in self.shards}

@@ -201,7 +201,7 @@ class _DbView:
         self._options = options
         self._opened: list[Rdict] = []
         self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _dispose_view, self._opened, str(folder))
+        weakref.finalize(self, _dispose_view, self._opened, str(folder))
 
     def db(self) -> Rdict:
         """The opened copy."""
@@ -320,7 +320,7 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         table_options.set_bloom_filter(10, False)
         self.options.set_block_based_table_factory(table_options)
         self.db = Rdict(str(self.folder / "db"), self.options)
-        self._finalizer = weakref.finalize(self, _dispose, self.db, str(self.folder))
+        weakref.finalize(self, _dispose, self.db, str(self.folder))
         start, end = key_group_range.start, key_group_range.end
         count = min(MAX_BUCKETS, end - start + 1)
         size = end - start + 1
@@ -554,7 +554,3 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
             self.db.delete_range(KEY_GROUP_PREFIX[0], KEY_GROUP_PREFIX[key_range.start])
         self.db.delete_range(KEY_GROUP_PREFIX[key_range.end + 1], b"\xff\xff\xff\xff\xff")
         self._rewrite.update(range(len(self.buckets)))
-
-    def dispose(self) -> None:
-        """Close the DB and delete its working folder."""
-        self._finalizer()
