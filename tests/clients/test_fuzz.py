@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
+from schemathesis.config import HealthCheck
 
 from app.clients.openapi import build_document
 from tests.clients.conftest import ServeProcess, start_serve, stop_serve
@@ -37,6 +38,13 @@ def fuzz_schema() -> Any:
         deterministic=True,
         database="none",
     )
+    # Generation speed depends on how busy the machine is; it is no property of the API under test.
+    loaded.config.suppress_health_check = [
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+        HealthCheck.filter_too_much,
+    ]
     return loaded
 
 
