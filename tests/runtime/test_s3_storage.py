@@ -1,7 +1,8 @@
 """S3 checkpoint storage over real HTTP against a moto server subprocess.
 
-The crash proof: a job whose process dies between uploading checkpoint 2's data objects and its ``_metadata``
-leaves a folder that never looks complete; the next run cleans it and restores from checkpoint 1.
+A savepoint written to S3 restores from a copy under another prefix (relocatable). The crash proof: a job
+whose process dies between uploading checkpoint 2's data objects and its ``_metadata`` leaves a folder that
+never looks complete; the next run cleans it and restores from checkpoint 1.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import AlreadyPublishedError, CheckpointLayout, CheckpointMetadata, open_storage
 from stream_runtime.storage.s3 import S3CheckpointStorage, make_s3_client, parse_s3_uri
 from stream_runtime.supervisor import JobSpec, JobStatus, Supervisor
-from tests.runtime.conftest import JOBS, read_logs
+from tests.runtime.conftest import JOBS, InProcessJob, read_logs
 
 
 def test_uri_parsing() -> None:
@@ -112,3 +113,41 @@ def test_checkpoint_ids_continue_on_s3(s3_env: dict[str, str], s3_bucket: str, t
     layout = CheckpointLayout(open_storage(root, s3_env), "ids")
     assert layout.read_counter() >= 1 and len(layout.completed()) == 1  # retention applies on S3 too
     assert [int(line) for line in read_committed_lines(str(tmp_path / "out"))[0]] == list(range(2000))
+
+
+def test_savepoint_on_s3_is_relocatable(
+    s3_env: dict[str, str], s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)  # the in-process job opens s3:// targets with the process environment
+    from tests.runtime.test_rescaling import (
+        KEYS,
+        Collect,
+        ListThenIdleSource,
+        _env,
+        _options,
+        _stop_with_savepoint,
+    )
+
+    records = [(key, key + n) for n in range(3) for key in range(KEYS)]
+    ListThenIdleSource.ELEMENTS = list(records)
+    location = _stop_with_savepoint(
+        InProcessJob(_env(), _options(tmp_path, 2)).start(), f"s3://{s3_bucket}/sp"
+    )
+
+    client = make_s3_client(s3_env)
+    source_prefix = location.removeprefix(f"s3://{s3_bucket}/")
+    for name in open_storage(location, s3_env).list_dir(""):
+        client.copy_object(
+            Bucket=s3_bucket,
+            Key=f"moved/copy/{name}",
+            CopySource={"Bucket": s3_bucket, "Key": f"{source_prefix}/{name}"},
+        )
+    open_storage(location, s3_env).delete_tree("")
+
+    ListThenIdleSource.ELEMENTS = records + [("probe", key) for key in range(KEYS)]
+    Collect.SEEN = []
+    options = _options(tmp_path, 3)
+    options.restore_storage = open_storage(f"s3://{s3_bucket}/moved/copy", s3_env)
+    _stop_with_savepoint(InProcessJob(_env(), options).start(), str(tmp_path / "again"))
+    assert {key: total for key, total, _ in Collect.SEEN} == {key: 3 * key + 3 for key in range(KEYS)}
