@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.clients.catalog import FAMILIES
-
 
 @dataclass(frozen=True)
 class Var:
@@ -842,8 +840,3 @@ def example_body(operation: str) -> dict[str, Any]:
 def covered_operations() -> set[str]:
     """The operations the walk calls at least once."""
     return {step.operation for step in steps()}
-
-
-def all_family_operations() -> set[str]:
-    """The operations of every family (all 41)."""
-    return {op for ops in FAMILIES.values() for op in ops}

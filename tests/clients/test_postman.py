@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from api_models.operations import OPERATIONS
+from app.clients.catalog import FAMILIES
 from app.clients.postman import COLLECTION_FILE, ENVIRONMENT_FILE, build_collection, build_environment, render
-from app.clients.story import steps
+from app.clients.story import covered_operations, steps
 from tests.clients.conftest import REPO, ServeProcess, start_serve, stop_serve
 
 NEWMAN = REPO / "node_modules" / ".bin" / "newman"
@@ -39,6 +40,11 @@ def test_every_operation_has_a_request_with_tests_and_aws_signature() -> None:
         json.loads(re.sub(r"\{\{\w+\}\}", "1", request["request"]["body"]["raw"]))
         scripts = [event["script"]["exec"] for event in request["event"] if event["listen"] == "test"]
         assert scripts and any("pm.response.to.have.status" in line for line in scripts[0]), request["name"]
+
+
+def test_the_walk_calls_every_operation_and_every_family_is_complete() -> None:
+    assert covered_operations() == set(OPERATIONS)
+    assert sorted(op for ops in FAMILIES.values() for op in ops) == sorted(OPERATIONS)
 
 
 def test_the_walk_creates_first_and_deletes_last() -> None:
