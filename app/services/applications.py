@@ -58,7 +58,6 @@ def create_application(ctx: RequestContext, request: CreateApplicationRequest) -
     tags = unique_tags(request.tags or [])
     if len(tags) > MAX_USER_TAGS:
         raise too_many_tags()
-    configuration = initial_configuration(request, code_store(ctx))
     lock_for_write(ctx.session)
     repo = repository(ctx)
     name = request.application_name
@@ -69,6 +68,7 @@ def create_application(ctx: RequestContext, request: CreateApplicationRequest) -
             f"The number of applications in {ctx.scope.region} has reached the limit of "
             f"{MAX_APPLICATIONS_PER_REGION}"
         )
+    configuration = initial_configuration(request, code_store(ctx))
     timestamp = now(ctx)
     application = ApplicationRow(
         account_id=ctx.scope.account_id,
@@ -152,7 +152,6 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
     )
     configuration = apply_update(
         current.configuration,
-        new_version_id=application.current_version_id + 1,
         configuration_update=request.application_configuration_update,
         service_execution_role=request.service_execution_role_update,
         runtime_update=request.runtime_environment_update,

@@ -99,10 +99,6 @@ def initial_configuration(request: CreateApplicationRequest, code_store: InlineC
     )
     _check_families(runtime, body)
     described: dict[str, Any] = {}
-    if given is not None and given.application_code_configuration is not None:
-        described["ApplicationCodeConfigurationDescription"] = describe_code(
-            runtime, given.application_code_configuration, code_store
-        )
     if not is_sql(runtime):
         flink = body.get("FlinkApplicationConfiguration", {})
         described[FLINK] = {
@@ -151,6 +147,10 @@ def initial_configuration(request: CreateApplicationRequest, code_store: InlineC
         configuration[CWL] = []
         for option in options:
             configuration[CWL] = add_logging_option(configuration[CWL], option, 1)
+    if given is not None and given.application_code_configuration is not None:  # last: it stores the code
+        described["ApplicationCodeConfigurationDescription"] = describe_code(
+            runtime, given.application_code_configuration, code_store
+        )
     return configuration
 
 
@@ -427,7 +427,6 @@ def add_reference(
 def apply_update(
     current: Configuration,
     *,
-    new_version_id: int,
     configuration_update: ApplicationConfigurationUpdate | None,
     service_execution_role: str | None,
     runtime_update: RuntimeEnvironment | None,
@@ -444,14 +443,14 @@ def apply_update(
     if service_execution_role is not None:
         updated["ServiceExecutionRole"] = service_execution_role
     described: dict[str, Any] = updated.setdefault(APP_CONFIG, {})
-    if configuration_update is not None:
-        _apply_configuration_update(runtime, described, configuration_update, code_store)
     if not is_sql(runtime):
         _apply_run_configuration(described, run_configuration_update)
     elif run_configuration_update is not None:
         raise errors.InvalidArgumentException("RunConfigurationUpdate is not supported for SQL applications")
     for option_update in logging_option_updates or []:
         updated[CWL] = _update_logging_option(updated.get(CWL, []), option_update)
+    if configuration_update is not None:  # last: a code update stores the code
+        _apply_configuration_update(runtime, described, configuration_update, code_store)
     return updated
 
 
@@ -489,13 +488,6 @@ def _apply_configuration_update(
     if foreign:
         raise errors.InvalidArgumentException(
             f"{', '.join(foreign)} is not supported for runtime environment {runtime}"
-        )
-    if update.application_code_configuration_update is not None:
-        described["ApplicationCodeConfigurationDescription"] = _update_code(
-            runtime,
-            described.get("ApplicationCodeConfigurationDescription"),
-            update.application_code_configuration_update,
-            code_store,
         )
     if "FlinkApplicationConfigurationUpdate" in body:
         described[FLINK] = _update_flink(
@@ -545,6 +537,14 @@ def _apply_configuration_update(
             )
             if value is not None
         }
+
+    if update.application_code_configuration_update is not None:  # last: it stores the code
+        described["ApplicationCodeConfigurationDescription"] = _update_code(
+            runtime,
+            described.get("ApplicationCodeConfigurationDescription"),
+            update.application_code_configuration_update,
+            code_store,
+        )
 
 
 def _update_code(

@@ -165,6 +165,19 @@ def test_inline_zip_code_reports_digest_and_size(kav2: Any, live_server: LiveSer
     assert len(content["CodeMD5"]) == 128
     stored = live_server.settings.data_dir / "inline-code" / f"{content['CodeMD5']}.zip"
     assert stored.read_bytes() == code
+    other = python_zip({"main.py": "print('other')\n"})
+    with aws_error("ResourceInUseException", "Application zipped already exists"):
+        create_flink(
+            kav2,
+            "zipped",
+            ApplicationConfiguration={
+                "ApplicationCodeConfiguration": {
+                    "CodeContentType": "ZIPFILE",
+                    "CodeContent": {"ZipFileContent": other},
+                }
+            },
+        )
+    assert [path.name for path in stored.parent.iterdir()] == [stored.name]  # refused calls store nothing
 
 
 def test_s3_code_location_is_described(kav2: Any) -> None:
