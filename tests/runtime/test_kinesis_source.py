@@ -1,8 +1,9 @@
 """Kinesis source proofs over real HTTP against the moto server (``moto_endpoint``, a subprocess).
 
-* ``kill -9`` of a job reading a 4-shard stream, three times at random moments while a producer writes and one
-  shard is split: every record is counted exactly once in keyed state and appears exactly once, in order per
-  key, in the committed output of the exactly-once file sink.
+* ``kill -9`` of a job reading a 4-shard stream (heap, and RocksDB with incremental checkpoints), three
+  times at random moments while a producer writes and one shard is split: every record is counted exactly once
+  in keyed state and appears exactly once, in order per key, in the committed output of the exactly-once file
+  sink.
 * Restore at another parallelism: the shard positions of a retained checkpoint are redistributed and reading
   resumes after the last sequence number of each shard (nothing lost, nothing read twice).
 """
@@ -29,6 +30,7 @@ from stream_runtime import (
     StreamExecutionEnvironment,
     ValueStateDescriptor,
 )
+from stream_runtime.config import RuntimeOverrides
 from stream_runtime.connectors import JsonDeserializationSchema, KinesisSource, SimpleStringSchema
 from stream_runtime.engine.executor import JobCanceled
 from stream_runtime.engine.launch import LaunchOptions, launch_options
@@ -139,11 +141,16 @@ def _committed(out_dir: Path) -> dict[str, list[tuple[int, int]]]:
     return by_key
 
 
+@pytest.mark.parametrize("backend", ["hashmap", "rocksdb"])
 def test_kill_9_reading_kinesis_counts_every_record_once(
-    kinesis_env: dict[str, str], supervised: SupervisorFactory, tmp_path: Path
+    kinesis_env: dict[str, str], supervised: SupervisorFactory, tmp_path: Path, backend: str
 ) -> None:
     stream = _create_stream(4)
-    supervisor = supervised("kinesis_count_job.py", env={**kinesis_env, "STREAM": stream})
+    supervisor = supervised(
+        "kinesis_count_job.py",
+        env={**kinesis_env, "STREAM": stream},
+        overrides=RuntimeOverrides(state_backend=backend, incremental_checkpoints=backend == "rocksdb"),
+    )
     supervisor.start()
     wait_until(supervisor.processing.is_set, WAIT_S, "the job to process")
     producer = Producer(stream)
