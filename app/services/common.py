@@ -308,7 +308,7 @@ def parse_int_token(token: str | None) -> int | None:
     """Decode a numeric NextToken; InvalidArgumentException if it is not one of ours."""
     if token is None:
         return None
-    if not token.isdigit():
+    if not (token.isascii() and token.isdigit() and len(token) <= 18):  # fits a 64-bit column
         raise errors.InvalidArgumentException(f"Invalid NextToken: {token}")
     return int(token)
 

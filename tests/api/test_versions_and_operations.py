@@ -74,8 +74,11 @@ def test_version_errors(kav2: Any) -> None:
         kav2.list_application_versions(ApplicationName="sql")
     with aws_error("UnsupportedOperationException", "supported only for Managed Service for Apache Flink"):
         kav2.describe_application_version(ApplicationName="sql", ApplicationVersionId=1)
-    with aws_error("InvalidArgumentException", "Invalid NextToken"):
-        kav2.list_application_versions(ApplicationName="app", NextToken="not-ours")
+    for token in ("not-ours", "9" * 40, "١٢"):
+        with aws_error("InvalidArgumentException", "Invalid NextToken"):
+            kav2.list_application_versions(ApplicationName="app", NextToken=token)
+        with aws_error("InvalidArgumentException", "Invalid NextToken"):
+            kav2.list_application_operations(ApplicationName="app", NextToken=token)
 
 
 def test_operations_are_recorded_and_filterable(kav2: Any) -> None:
