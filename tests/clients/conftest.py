@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +74,19 @@ def stop_serve(served: ServeProcess) -> None:
         served.process.wait(timeout=15)
 
 
+@contextmanager
+def serving(data_dir: Path, **env: str) -> Iterator[ServeProcess]:
+    """A server for the ``with`` block; afterwards its output must show no traceback (no 500 was hidden)."""
+    served = start_serve(data_dir, **env)
+    try:
+        yield served
+    finally:
+        stop_serve(served)
+    assert "Traceback" not in served.output(), served.output()
+
+
 @pytest.fixture(scope="session")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """One ``msf-local serve`` with the default settings, shared by the client tests."""
-    served = start_serve(tmp_path_factory.mktemp("serve") / "data")
-    yield served
-    stop_serve(served)
-    assert "Traceback" not in served.output(), served.output()
+    with serving(tmp_path_factory.mktemp("serve") / "data") as served:
+        yield served

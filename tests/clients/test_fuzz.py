@@ -12,7 +12,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import HealthCheck
 
 from app.clients.openapi import build_document
-from tests.clients.conftest import ServeProcess, start_serve, stop_serve
+from tests.clients.conftest import ServeProcess, serving
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 EXAMPLES_PER_OPERATION = 15
@@ -23,10 +23,8 @@ schemathesis.serializer.alias(CONTENT_TYPE, "application/json")
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """A server of its own: fuzzing creates applications the other client tests need not see."""
-    served = start_serve(tmp_path_factory.mktemp("fuzz") / "data")
-    yield served
-    stop_serve(served)
-    assert "Traceback" not in served.output(), served.output()
+    with serving(tmp_path_factory.mktemp("fuzz") / "data") as served:
+        yield served
 
 
 def fuzz_schema() -> Any:

@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 
 from app.clients.catalog import target
 from app.clients.story import example_body
-from tests.clients.conftest import ServeProcess, start_serve, stop_serve
+from tests.clients.conftest import ServeProcess, serving
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 SMALL_LIMIT = 1024 * 1024
@@ -28,9 +28,8 @@ SHAPE_ERRORS = {"ValidationException", "SerializationException"}
 @pytest.fixture(scope="module")
 def small_limit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """A server that accepts bodies of at most 1 MiB (``MSF_MAX_BODY_BYTES``)."""
-    served = start_serve(tmp_path_factory.mktemp("limit") / "data", MSF_MAX_BODY_BYTES=str(SMALL_LIMIT))
-    yield served
-    stop_serve(served)
+    with serving(tmp_path_factory.mktemp("limit") / "data", MSF_MAX_BODY_BYTES=str(SMALL_LIMIT)) as served:
+        yield served
 
 
 def post(server: ServeProcess, operation: str, body: bytes | str, **headers: str) -> httpx.Response:

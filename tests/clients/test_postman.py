@@ -15,7 +15,7 @@ from api_models.operations import OPERATIONS
 from app.clients.catalog import FAMILIES
 from app.clients.postman import COLLECTION_FILE, ENVIRONMENT_FILE, build_collection, build_environment, render
 from app.clients.story import covered_operations, steps
-from tests.clients.conftest import REPO, ServeProcess, start_serve, stop_serve
+from tests.clients.conftest import REPO, ServeProcess, serving
 
 NEWMAN = REPO / "node_modules" / ".bin" / "newman"
 STRICT_KEY = "AKIAMSFLOCALPOSTMAN1"
@@ -101,9 +101,8 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServePro
     credentials.write_text(
         json.dumps({STRICT_KEY: {"secret_access_key": STRICT_SECRET, "account_id": STRICT_ACCOUNT}})
     )
-    served = start_serve(directory / "data", MSF_AUTH="strict", MSF_CREDENTIALS_FILE=str(credentials))
-    yield served
-    stop_serve(served)
+    with serving(directory / "data", MSF_AUTH="strict", MSF_CREDENTIALS_FILE=str(credentials)) as served:
+        yield served
 
 
 def test_postman_signatures_pass_strict_verification(strict_server: ServeProcess, tmp_path: Path) -> None:

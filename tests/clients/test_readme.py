@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients.conftest import REPO, ServeProcess, start_serve, stop_serve
+from tests.clients.conftest import REPO, ServeProcess, serving
 
 README = REPO / "README.md"
 DEFAULT_URL = "http://127.0.0.1:4590"
@@ -30,10 +30,8 @@ def section_blocks(heading: str, language: str) -> list[str]:
 @pytest.fixture(scope="module")
 def readme_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """A fresh server, as a new user has after ``make run``."""
-    served = start_serve(tmp_path_factory.mktemp("readme") / "data")
-    yield served
-    stop_serve(served)
-    assert "Traceback" not in served.output(), served.output()
+    with serving(tmp_path_factory.mktemp("readme") / "data") as served:
+        yield served
 
 
 def run_shell(script: str, server: ServeProcess, home: Path) -> str:
