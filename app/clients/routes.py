@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from swagger_ui_bundle import swagger_ui_path
 
 from app.clients.openapi import build_document
 
@@ -72,6 +71,8 @@ def _asset_route(name: str, media_type: str) -> None:
     """Serve one of Swagger UI's own files at ``/docs/static/<name>`` (a fixed path per file)."""
 
     def asset() -> FileResponse:
+        from swagger_ui_bundle import swagger_ui_path  # only /docs needs the package, on first use
+
         return FileResponse(swagger_ui_path / name, media_type=media_type)
 
     router.add_api_route(f"/docs/static/{name}", asset, methods=["GET"], include_in_schema=False)
