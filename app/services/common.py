@@ -189,7 +189,9 @@ class DetailKey:
     """Everything an ``ApplicationDetail`` shows besides the version's stored configuration.
 
     The conditional token is random per version, so a key names one version of one application in
-    any database; with the immutable configuration of that version it determines the whole detail.
+    any database; with the stored configuration of that version it determines the whole detail. Rule
+    for every writer: a version's stored configuration changes only together with a new token (as
+    StartApplication does when it records the run configuration), so a cached detail is never stale.
     """
 
     version_pk: int
