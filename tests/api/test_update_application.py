@@ -345,3 +345,56 @@ def test_sql_application_update(kav2: Any) -> None:
             CurrentApplicationVersionId=2,
             RunConfigurationUpdate={"FlinkRunConfiguration": {"AllowNonRestoredState": True}},
         )
+
+
+def test_studio_notebook_and_encryption_updates(kav2: Any) -> None:
+    kav2.create_application(
+        ApplicationName="studio",
+        RuntimeEnvironment="ZEPPELIN-FLINK-3_0",
+        ServiceExecutionRole="arn:aws:iam::123456789012:role/msf",
+    )
+    detail = kav2.update_application(
+        ApplicationName="studio",
+        CurrentApplicationVersionId=1,
+        ApplicationConfigurationUpdate={
+            "ZeppelinApplicationConfigurationUpdate": {
+                "MonitoringConfigurationUpdate": {"LogLevelUpdate": "WARN"},
+                "CatalogConfigurationUpdate": {
+                    "GlueDataCatalogConfigurationUpdate": {
+                        "DatabaseARNUpdate": "arn:aws:glue:us-east-1:1:database/d"
+                    }
+                },
+                "CustomArtifactsConfigurationUpdate": [
+                    {
+                        "ArtifactType": "DEPENDENCY_JAR",
+                        "MavenReference": {"GroupId": "org.example", "ArtifactId": "lib", "Version": "1.0"},
+                    }
+                ],
+            },
+            "ApplicationEncryptionConfigurationUpdate": {"KeyTypeUpdate": "AWS_OWNED_KEY"},
+        },
+    )["ApplicationDetail"]
+    configuration = detail["ApplicationConfigurationDescription"]
+    zeppelin = configuration["ZeppelinApplicationConfigurationDescription"]
+    assert zeppelin["MonitoringConfigurationDescription"] == {"LogLevel": "WARN"}
+    assert zeppelin["CatalogConfigurationDescription"] == {
+        "GlueDataCatalogConfigurationDescription": {"DatabaseARN": "arn:aws:glue:us-east-1:1:database/d"}
+    }
+    assert zeppelin["CustomArtifactsConfigurationDescription"] == [
+        {
+            "ArtifactType": "DEPENDENCY_JAR",
+            "MavenReferenceDescription": {"GroupId": "org.example", "ArtifactId": "lib", "Version": "1.0"},
+        }
+    ]
+    assert configuration["ApplicationEncryptionConfigurationDescription"] == {"KeyType": "AWS_OWNED_KEY"}
+    with aws_error("InvalidArgumentException", "ZeppelinApplicationConfigurationUpdate is not supported"):
+        create_flink(kav2, "plain")
+        kav2.update_application(
+            ApplicationName="plain",
+            CurrentApplicationVersionId=1,
+            ApplicationConfigurationUpdate={
+                "ZeppelinApplicationConfigurationUpdate": {
+                    "MonitoringConfigurationUpdate": {"LogLevelUpdate": "WARN"}
+                }
+            },
+        )
