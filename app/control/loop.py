@@ -23,7 +23,7 @@ from api_models.models import ApplicationStatus
 from app.control.jobs import JobPlanner
 from app.control.observer import Observer
 from app.control.reconciler import Reconciler, Transaction
-from app.control.records import DeploymentRow, Phase
+from app.control.records import DeploymentRow, Phase, ensure_deployment
 from app.db.models import ApplicationRow, SnapshotRow
 from app.db.repositories import lock_for_write
 from app.db.session import Database
@@ -100,27 +100,27 @@ class ControlLoop:
             session.commit()
 
     def _pending(self) -> list[int]:
+        """Applications handed to the loop that are not at rest, jobs left behind, snapshot requests."""
         with self.database.session() as session:
-            unsettled = select(ApplicationRow.id).where(
-                ApplicationRow.status != ApplicationStatus.READY.value
-            )
-            busy = select(DeploymentRow.application_id).where(
-                or_(
-                    DeploymentRow.job_id.is_not(None),
-                    DeploymentRow.phase != Phase.IDLE.value,
-                    DeploymentRow.application_id.not_in(select(ApplicationRow.id)),  # deleted
+            deployed = (
+                select(DeploymentRow.application_id)
+                .outerjoin(ApplicationRow, ApplicationRow.id == DeploymentRow.application_id)
+                .where(
+                    or_(
+                        ApplicationRow.id.is_(None),  # deleted, maybe with a job left behind
+                        ApplicationRow.status != ApplicationStatus.READY.value,
+                        DeploymentRow.job_id.is_not(None),
+                        DeploymentRow.phase != Phase.IDLE.value,
+                    )
                 )
             )
             snapshots = select(SnapshotRow.application_id).where(
                 SnapshotRow.status.in_(("CREATING", "DELETING"))
             )
-            pending = (
-                set(session.scalars(unsettled)) | set(session.scalars(busy)) | set(session.scalars(snapshots))
-            )
-            return sorted(pending)
+            return sorted(set(session.scalars(deployed)) | set(session.scalars(snapshots)))
 
     def _deployment(self, session: Session, application_id: int) -> DeploymentRow | None:
-        """The application's deployment, created on first need (None: neither exists any more)."""
+        """The deployment of an application (created for snapshot requests); None once both are gone."""
         deployment = session.scalars(
             select(DeploymentRow).where(DeploymentRow.application_id == application_id)
         ).one_or_none()
@@ -129,18 +129,7 @@ class ControlLoop:
         application = session.get(ApplicationRow, application_id)
         if application is None:
             return None
-        deployment = DeploymentRow(
-            application_id=application.id,
-            account_id=application.account_id,
-            region=application.region,
-            application_name=application.application_name,
-            phase=Phase.IDLE.value,
-            phase_since=self.clock().replace(microsecond=0),
-            allow_non_restored_state=False,
-        )
-        session.add(deployment)
-        session.flush()
-        return deployment
+        return ensure_deployment(session, application, self.clock().replace(microsecond=0))
 
 
 def make_adapter(settings: Settings) -> RuntimeAdapter:

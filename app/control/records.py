@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db.models import Base, UtcDateTime
+from app.db.models import ApplicationRow, Base, UtcDateTime
 
 
 class Phase(StrEnum):
@@ -50,3 +50,26 @@ class DeploymentRow(Base):
     observed_savepoint_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     latest_checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+def ensure_deployment(session: Session, application: ApplicationRow, now: datetime) -> DeploymentRow:
+    """The application's deployment, created when StartApplication first hands it to the loop.
+
+    The loop drives only applications that have one, so a status set by other means is left alone.
+    """
+    deployment = session.scalars(
+        select(DeploymentRow).where(DeploymentRow.application_id == application.id)
+    ).one_or_none()
+    if deployment is None:
+        deployment = DeploymentRow(
+            application_id=application.id,
+            account_id=application.account_id,
+            region=application.region,
+            application_name=application.application_name,
+            phase=Phase.IDLE.value,
+            phase_since=now,
+            allow_non_restored_state=False,
+        )
+        session.add(deployment)
+        session.flush()
+    return deployment

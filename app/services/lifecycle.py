@@ -2,7 +2,8 @@
 
 Both calls return with the transient status already set (STARTING, STOPPING or FORCE_STOPPING) and an
 IN_PROGRESS operation that is visible at once; ``app.control`` drives the runtime and ends the
-operation SUCCESSFUL or FAILED (spec §2, §6).
+operation SUCCESSFUL or FAILED (spec §2, §6). StartApplication hands the application to the control
+loop (its deployment row); from then on the loop drives it through every status.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from api_models.models import (
     StopApplicationRequest,
     StopApplicationResponse,
 )
+from app.control.records import ensure_deployment
 from app.db.models import ApplicationRow, ApplicationVersionRow, SnapshotRow
 from app.services import state_machine
 from app.services.common import get_for_change, new_token, record_operation
@@ -49,6 +51,7 @@ def start_application(ctx: RequestContext, request: StartApplicationRequest) -> 
     run = _run_configuration(ctx, application, described.get(RUN), request.run_configuration)
     _record_run_configuration(version, run)
     state_machine.transition(application, ApplicationStatus.STARTING)
+    ensure_deployment(ctx.session, application, ctx.clock().replace(microsecond=0))
     operation_id = record_operation(ctx, application, "StartApplication", OperationStatus.IN_PROGRESS)
     return StartApplicationResponse(operation_id=operation_id)
 

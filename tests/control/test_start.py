@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from api_models.models import ApplicationStatus
+from app.db.models import ApplicationRow
+from app.services import state_machine
 from runtime_adapter.base import JobState
 from tests.control.conftest import START_TIMEOUT, ControlEnv, code_zip
 
@@ -194,3 +199,13 @@ def test_a_force_stop_while_the_code_is_being_prepared_wins(control: ControlEnv)
     control.tick()
     assert control.status() == "READY"
     assert control.operation(start_id)["OperationStatus"] == "CANCELLED"
+
+
+def test_loop_drives_only_applications_handed_to_it_by_start(control: ControlEnv) -> None:
+    control.create()
+    with control.database.session() as session:  # a status set by other means (tests, tools)
+        row = session.scalars(select(ApplicationRow)).one()
+        state_machine.transition(row, ApplicationStatus.STARTING)
+        state_machine.transition(row, ApplicationStatus.RUNNING)
+    assert control.tick().handled == []
+    assert control.status() == "RUNNING" and control.fake.calls == []
