@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.api.app_helpers import python_zip
 from tests.conftest import LiveServer
-from tests.control.test_live_server import ROLE, status
+from tests.control.test_live_server import ROLE, rescale, status, wait_successful
 
 JOB = (Path(__file__).parent / "jobs" / "kinesis_counter.py").read_text()
 KEYS = ("alpha", "beta", "gamma", "delta")
@@ -101,50 +101,24 @@ def test_counts_stay_exact_through_rescale_stop_and_restart(make_server: Any, tm
             sent[key].append(seq)
         return sum(len(seqs) for seqs in sent.values())
 
-    def succeeded(operation_id: str) -> None:
-        def describe() -> dict[str, Any]:
-            response = kav2.describe_application_operation(
-                ApplicationName="counter", OperationId=operation_id
-            )
-            details: dict[str, Any] = response["ApplicationOperationInfoDetails"]
-            return details
-
-        deadline = time.monotonic() + 60
-        details = describe()
-        while details["OperationStatus"] == "IN_PROGRESS" and time.monotonic() < deadline:
-            time.sleep(0.05)
-            details = describe()
-        assert details["OperationStatus"] == "SUCCESSFUL", details
-
-    succeeded(kav2.start_application(ApplicationName="counter", RunConfiguration={})["OperationId"])
+    wait_successful(
+        kav2, "counter", kav2.start_application(ApplicationName="counter", RunConfiguration={})["OperationId"]
+    )
     total = put(40)
     assert_exact(wait_for_outputs(out_dir, total), sent)
 
-    version = kav2.describe_application(ApplicationName="counter")["ApplicationDetail"][
-        "ApplicationVersionId"
-    ]
-    rescale = kav2.update_application(
-        ApplicationName="counter",
-        CurrentApplicationVersionId=version,
-        ApplicationConfigurationUpdate={
-            "FlinkApplicationConfigurationUpdate": {
-                "ParallelismConfigurationUpdate": {
-                    "ConfigurationTypeUpdate": "CUSTOM",
-                    "ParallelismUpdate": 2,
-                }
-            }
-        },
-    )
-    succeeded(rescale["OperationId"])
+    wait_successful(kav2, "counter", rescale(kav2, "counter", 2))
     assert status(kav2, "counter") == "RUNNING"
     total = put(40)
     assert_exact(wait_for_outputs(out_dir, total), sent)
 
-    succeeded(kav2.stop_application(ApplicationName="counter")["OperationId"])
+    wait_successful(kav2, "counter", kav2.stop_application(ApplicationName="counter")["OperationId"])
     assert status(kav2, "counter") == "READY"
     total = put(40)  # arrives while the application is stopped
-    succeeded(kav2.start_application(ApplicationName="counter")["OperationId"])
+    wait_successful(kav2, "counter", kav2.start_application(ApplicationName="counter")["OperationId"])
     assert_exact(wait_for_outputs(out_dir, total), sent)
     assert len(committed(out_dir)) == total
 
-    succeeded(kav2.stop_application(ApplicationName="counter", Force=True)["OperationId"])
+    wait_successful(
+        kav2, "counter", kav2.stop_application(ApplicationName="counter", Force=True)["OperationId"]
+    )

@@ -43,6 +43,32 @@ def operation_status(kav2: Any, name: str, operation_id: str) -> str:
     return value
 
 
+def wait_successful(kav2: Any, name: str, operation_id: str) -> None:
+    """Wait (bounded) for the operation to end; it must have succeeded."""
+    outcome = eventually(lambda: operation_status(kav2, name, operation_id), "SUCCESSFUL")
+    details = kav2.describe_application_operation(ApplicationName=name, OperationId=operation_id)
+    assert outcome == "SUCCESSFUL", details
+
+
+def rescale(kav2: Any, name: str, parallelism: int) -> str:
+    """UpdateApplication to a CUSTOM parallelism; the operation id."""
+    version = kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationVersionId"]
+    response = kav2.update_application(
+        ApplicationName=name,
+        CurrentApplicationVersionId=version,
+        ApplicationConfigurationUpdate={
+            "FlinkApplicationConfigurationUpdate": {
+                "ParallelismConfigurationUpdate": {
+                    "ConfigurationTypeUpdate": "CUSTOM",
+                    "ParallelismUpdate": parallelism,
+                }
+            }
+        },
+    )
+    operation_id: str = response["OperationId"]
+    return operation_id
+
+
 def create(kav2: Any, name: str, code: dict[str, Any], **configuration: Any) -> None:
     kav2.create_application(
         ApplicationName=name,
@@ -130,37 +156,19 @@ def test_embedded_runtime_stop_update_and_restart_go_through_savepoints(make_ser
         },
     )
 
-    def wait_operation(operation_id: str) -> None:
-        outcome = eventually(lambda: operation_status(kav2, "counted", operation_id), "SUCCESSFUL")
-        details = kav2.describe_application_operation(ApplicationName="counted", OperationId=operation_id)
-        assert outcome == "SUCCESSFUL", details
-
-    wait_operation(kav2.start_application(ApplicationName="counted")["OperationId"])
+    wait_successful(kav2, "counted", kav2.start_application(ApplicationName="counted")["OperationId"])
     assert status(kav2, "counted") == "RUNNING"
-    version = kav2.describe_application(ApplicationName="counted")["ApplicationDetail"][
-        "ApplicationVersionId"
-    ]
-    updated = kav2.update_application(
-        ApplicationName="counted",
-        CurrentApplicationVersionId=version,
-        ApplicationConfigurationUpdate={
-            "FlinkApplicationConfigurationUpdate": {
-                "ParallelismConfigurationUpdate": {
-                    "ConfigurationTypeUpdate": "CUSTOM",
-                    "ParallelismUpdate": 2,
-                }
-            }
-        },
-    )
-    wait_operation(updated["OperationId"])
+    wait_successful(kav2, "counted", rescale(kav2, "counted", 2))
     assert status(kav2, "counted") == "RUNNING"
-    wait_operation(kav2.stop_application(ApplicationName="counted")["OperationId"])
+    wait_successful(kav2, "counted", kav2.stop_application(ApplicationName="counted")["OperationId"])
     assert status(kav2, "counted") == "READY"
     savepoints = [
         p for p in (live.settings.data_dir / "state").glob("*/savepoints/*") if (p / "_metadata").is_file()
     ]
     assert len(savepoints) == 2  # the update's and the stop's system snapshots are real savepoints
-    wait_operation(kav2.start_application(ApplicationName="counted")["OperationId"])
+    wait_successful(kav2, "counted", kav2.start_application(ApplicationName="counted")["OperationId"])
     assert status(kav2, "counted") == "RUNNING"
-    wait_operation(kav2.stop_application(ApplicationName="counted", Force=True)["OperationId"])
+    wait_successful(
+        kav2, "counted", kav2.stop_application(ApplicationName="counted", Force=True)["OperationId"]
+    )
     assert status(kav2, "counted") == "READY"
