@@ -9,15 +9,18 @@ from typing import Any
 
 from api_models.models import AwsModel
 from api_models.operations import OperationSpec
+from app.protocol.omissions import fill_documented_omissions
 from app.protocol.validation import input_reader
 
 
 def load_input(spec: OperationSpec, body: dict[str, Any]) -> AwsModel:
     """The operation's input model from a parsed JSON body, validated against botocore's shapes first.
 
-    The validator (app.protocol.validation) reports every shape violation the AWS way and hands over only
+    Members the AWS documentation's examples omit are inferred first (app.protocol.omissions). The
+    validator (app.protocol.validation) reports every shape violation the AWS way and hands over only
     modeled members in the types the generated models take, so the model can always be built from it.
     """
+    body = fill_documented_omissions(spec.name, body)
     return spec.input_model.model_validate(input_reader(spec.name).read(body))
 
 

@@ -4,16 +4,15 @@ raw HTTP with ``X-Amz-Target``; the bodies are kept byte-for-byte in ``seed_exam
 What the documentation gets wrong, and what msf-local answers (as AWS's model demands):
 * Both CreateApplication examples lack two closing braces → SerializationException naming the line
   and column where the body ends unexpectedly.
-* With the braces added where the indentation shows they belong, both still omit members the model
-  marks required (``CodeContentType``; the second also ``ConfigurationType``) → ValidationException
-  naming each. With those members added they succeed.
+* With the braces added where the indentation shows they belong, both succeed: the members the
+  examples omit although the model requires them (``CodeContentType``; in the second also
+  ``ConfigurationType``) are inferred as the examples mean them (app/protocol/omissions.py).
 * The UpdateApplication examples name neither CurrentApplicationVersionId nor ConditionalToken; they
   are accepted as unconditional updates and DescribeApplication shows their effect.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +48,6 @@ def with_braces(body: str) -> str:
     return closed.rstrip() + "\n}\n"
 
 
-def completed(body: str, **extra_members: str) -> str:
-    """The braced example with the required members the documentation left out."""
-    text = with_braces(body).replace(
-        '"ApplicationCodeConfiguration":{', '"ApplicationCodeConfiguration":{ "CodeContentType": "ZIPFILE",'
-    )
-    for member, value in extra_members.items():
-        text = text.replace(
-            '"CheckpointConfiguration": { ', f'"CheckpointConfiguration": {{ "{member}": "{value}",'
-        )
-    json.loads(text)
-    return text
-
-
 def error_of(response: httpx.Response) -> tuple[str, str]:
     assert response.status_code == 400, response.text
     document: dict[str, Any] = response.json()
@@ -84,23 +70,9 @@ def test_create_examples_verbatim_are_serialization_errors(live_server: LiveServ
         assert f"line {line}, column 1" in message
 
 
-def test_create_examples_with_braces_name_the_missing_required_members(live_server: LiveServer) -> None:
-    code, message = error_of(
-        send(live_server, "CreateApplication", with_braces(example("create_configure_checkpointing.json")))
-    )
-    assert code == "ValidationException"
-    assert "applicationConfiguration.applicationCodeConfiguration.codeContentType" in message
-    code, message = error_of(
-        send(live_server, "CreateApplication", with_braces(example("create_disable_checkpointing.json")))
-    )
-    assert code == "ValidationException"
-    assert message.startswith("2 validation errors detected")
-    assert "checkpointConfiguration.configurationType" in message
-
-
-def test_completed_create_example_configures_checkpointing(live_server: LiveServer, kav2: Any) -> None:
+def test_braced_create_example_configures_checkpointing(live_server: LiveServer, kav2: Any) -> None:
     response = send(
-        live_server, "CreateApplication", completed(example("create_configure_checkpointing.json"))
+        live_server, "CreateApplication", with_braces(example("create_configure_checkpointing.json"))
     )
     assert response.status_code == 200, response.text
     detail = response.json()["ApplicationDetail"]
@@ -112,29 +84,19 @@ def test_completed_create_example_configures_checkpointing(live_server: LiveServ
         "CheckpointInterval": 20000,
         "MinPauseBetweenCheckpoints": 10000,
     }
-    code_location = detail["ApplicationConfigurationDescription"]["ApplicationCodeConfigurationDescription"]
-    assert code_location["CodeContentDescription"]["S3ApplicationCodeLocationDescription"] == {
+    code = detail["ApplicationConfigurationDescription"]["ApplicationCodeConfigurationDescription"]
+    assert code["CodeContentType"] == "ZIPFILE"
+    assert code["CodeContentDescription"]["S3ApplicationCodeLocationDescription"] == {
         "BucketARN": "arn:aws:s3:::mybucket",
         "FileKey": "myflink.jar",
         "ObjectVersion": "AbCdEfGhIjKlMnOpQrStUvWxYz12345",
     }
 
 
-def test_completed_disable_example_custom_disables_and_default_ignores(
-    live_server: LiveServer, kav2: Any
-) -> None:
-    body = example("create_disable_checkpointing.json")
-    response = send(live_server, "CreateApplication", completed(body, ConfigurationType="DEFAULT"))
-    assert response.status_code == 200, response.text
-    assert checkpoint(kav2) == {
-        "ConfigurationType": "DEFAULT",
-        "CheckpointingEnabled": True,
-        "CheckpointInterval": 60000,
-        "MinPauseBetweenCheckpoints": 5000,
-    }
-    created = kav2.describe_application(ApplicationName="MyApplication")["ApplicationDetail"]
-    kav2.delete_application(ApplicationName="MyApplication", CreateTimestamp=created["CreateTimestamp"])
-    response = send(live_server, "CreateApplication", completed(body, ConfigurationType="CUSTOM"))
+def test_braced_disable_example_disables_checkpointing(live_server: LiveServer, kav2: Any) -> None:
+    response = send(
+        live_server, "CreateApplication", with_braces(example("create_disable_checkpointing.json"))
+    )
     assert response.status_code == 200, response.text
     assert checkpoint(kav2) == {
         "ConfigurationType": "CUSTOM",
@@ -144,11 +106,39 @@ def test_completed_disable_example_custom_disables_and_default_ignores(
     }
 
 
+def test_an_explicit_default_configuration_type_still_ignores_the_values(
+    live_server: LiveServer, kav2: Any
+) -> None:
+    body = with_braces(example("create_disable_checkpointing.json")).replace(
+        '"CheckpointConfiguration": { ', '"CheckpointConfiguration": { "ConfigurationType": "DEFAULT",'
+    )
+    response = send(live_server, "CreateApplication", body)
+    assert response.status_code == 200, response.text
+    assert checkpoint(kav2) == {
+        "ConfigurationType": "DEFAULT",
+        "CheckpointingEnabled": True,
+        "CheckpointInterval": 60000,
+        "MinPauseBetweenCheckpoints": 5000,
+    }
+
+
+def test_other_required_members_are_still_required(live_server: LiveServer) -> None:
+    body = with_braces(example("create_configure_checkpointing.json")).replace(
+        '"ServiceExecutionRole":"arn:aws:iam::123456789123:role/myrole",', ""
+    )
+    code, message = error_of(send(live_server, "CreateApplication", body))
+    assert code == "ValidationException"
+    assert (
+        "Value null at 'serviceExecutionRole' failed to satisfy constraint: Member must not be null"
+        in message
+    )
+
+
 def test_update_examples_verbatim_succeed_and_take_effect(live_server: LiveServer, kav2: Any) -> None:
     created = send(
         live_server,
         "CreateApplication",
-        completed(example("create_disable_checkpointing.json"), ConfigurationType="DEFAULT"),
+        with_braces(example("create_disable_checkpointing.json")),
     )
     assert created.status_code == 200, created.text
     response = send(live_server, "UpdateApplication", example("update_configure_checkpointing.json"))
