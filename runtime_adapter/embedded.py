@@ -5,17 +5,21 @@ and takes savepoints on request (trigger, stop-with-savepoint; idempotent per re
 adapter only translates. Cancellation waits for the job process, so it runs on a worker thread and
 ``stop`` returns at once.
 Closing the adapter ends every job it supervises: jobs never outlive their supervisor, and the control
-loop resubmits them from their latest checkpoint after a restart.
+loop resubmits them from their latest checkpoint after a restart. For that, each job's checkpoint
+location is remembered under ``<root>/jobs/<job id>.json``, so ``checkpoint_stats`` still answers
+(from storage) for a job that a previous control-plane process ran.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runtime_adapter.base import (
     CheckpointStats,
@@ -39,6 +43,8 @@ from runtime_adapter.base import (
 )
 from stream_runtime import supervisor as supervision
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.storage.layout import CheckpointLayout
+from stream_runtime.storage.locations import open_storage
 
 FORCE_TIMEOUT_S = 0.0
 CLOSE_TIMEOUT_S = 10.0
@@ -107,6 +113,7 @@ class EmbeddedRuntimeAdapter:
                     StartResult.REJECTED, spec.job_id, f"The job could not be launched: {error}"
                 )
             self._jobs[spec.job_id] = _Job(supervisor, job_spec.restore_path)
+            self._remember(job_spec)
             return StartOutcome(StartResult.STARTED, spec.job_id)
 
     def stop(self, job_id: str, mode: StopMode, savepoint: SavepointRequest | None = None) -> StopOutcome:
@@ -192,12 +199,39 @@ class EmbeddedRuntimeAdapter:
     def checkpoint_stats(self, job_id: str) -> CheckpointStats:
         with self._lock:
             job = self._jobs.get(job_id)
-        if job is None:
+        if job is not None:
+            supervisor = job.supervisor
+            return self._stats(
+                job_id, supervisor.checkpoint_stats(), supervisor.latest_checkpoint_path(), job.restore
+            )
+        remembered = self._remembered(job_id)
+        checkpoint_dir = remembered.get("checkpoint_dir") if remembered else None
+        if remembered is None or checkpoint_dir is None:
             return CheckpointStats(job_id, found=False)
-        history = job.supervisor.checkpoint_stats()
+        layout = CheckpointLayout(open_storage(checkpoint_dir), job_id)
+        ref = layout.latest_completed()
+        location = None if ref is None else layout.storage.describe(ref.directory)
+        return self._stats(job_id, layout.read_stats(), location, remembered.get("restore"))
+
+    def _remember(self, spec: supervision.JobSpec) -> None:
+        index = self.root / "jobs"
+        index.mkdir(parents=True, exist_ok=True)
+        record = {"checkpoint_dir": spec.checkpoint_dir, "restore": spec.restore_path}
+        (index / f"{spec.job_id}.json").write_text(json.dumps(record))
+
+    def _remembered(self, job_id: str) -> dict[str, str | None] | None:
+        path = self.root / "jobs" / f"{job_id}.json"
+        if "/" in job_id or not path.is_file():
+            return None
+        record: dict[str, str | None] = json.loads(path.read_text())
+        return record
+
+    @staticmethod
+    def _stats(
+        job_id: str, history: list[dict[str, Any]], location: str | None, restore: str | None
+    ) -> CheckpointStats:
         completed = [entry for entry in history if entry.get("status") == "COMPLETED"]
         latest: CompletedCheckpoint | None = None
-        location = job.supervisor.latest_checkpoint_path()
         if completed and location is not None:
             newest = completed[-1]
             latest = CompletedCheckpoint(
@@ -212,7 +246,7 @@ class EmbeddedRuntimeAdapter:
             completed=len(completed),
             failed=sum(1 for entry in history if entry.get("status") == "FAILED"),
             in_progress=sum(1 for entry in history if entry.get("status") == "IN_PROGRESS"),
-            restored=1 if job.restore else 0,
+            restored=1 if restore else 0,
             latest_completed=latest,
         )
 

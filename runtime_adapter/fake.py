@@ -76,6 +76,7 @@ class FakeRuntimeAdapter:
     def __init__(self, *, auto_advance: bool = True) -> None:
         self.auto_advance = auto_advance
         self.jobs: dict[str, FakeJob] = {}
+        self.lost: dict[str, FakeJob] = {}
         self.savepoints: set[str] = set()
         self.incompatible_savepoints: set[str] = set()
         self.calls: list[tuple[str, str]] = []
@@ -115,6 +116,11 @@ class FakeRuntimeAdapter:
         with self._lock:
             job = self.jobs[job_id]
             job.state, job.pending, job.restarts = JobState.RESTARTING, _Pending.START, job.restarts + 1
+
+    def lose(self, job_id: str) -> None:
+        """The runtime forgets the job (e.g. it restarted): NOT_FOUND, but its checkpoints are retained."""
+        with self._lock:
+            self.lost[job_id] = self.jobs.pop(job_id)
 
     def finish(self, job_id: str) -> None:
         """A bounded job ends normally: FINISHED."""
@@ -235,7 +241,7 @@ class FakeRuntimeAdapter:
 
     def checkpoint_stats(self, job_id: str) -> CheckpointStats:
         with self._lock:
-            job = self.jobs.get(job_id)
+            job = self.jobs.get(job_id) or self.lost.get(job_id)
             if job is None:
                 return CheckpointStats(job_id, found=False)
             savepoints = [

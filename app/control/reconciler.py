@@ -159,7 +159,10 @@ class Reconciler:
             return
         state = self._job_state(deployment)
         if state is JobState.NOT_FOUND:
-            restore_from = deployment.latest_checkpoint or deployment.restore_location
+            retained = self.adapter.checkpoint_stats(deployment.job_id).latest_completed
+            restore_from = (
+                retained.location if retained else deployment.latest_checkpoint or deployment.restore_location
+            )
             logger.warning(
                 "job %s of %s is unknown to the runtime; resubmitting from %s",
                 deployment.job_id,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.api.app_helpers import python_zip
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, stop_server
 from tests.control.test_live_server import ROLE, rescale, status, wait_successful
 
 JOB = (Path(__file__).parent / "jobs" / "kinesis_counter.py").read_text()
@@ -49,76 +49,100 @@ def assert_exact(lines: list[tuple[str, int, int]], sent: dict[str, list[int]]) 
         assert sorted(count for _, count in records) == list(range(1, len(sent[key]) + 1)), key
 
 
+class CounterApp:
+    """The counting application on a live server: its input stream, its code in S3, what was sent."""
+
+    def __init__(self, live: LiveServer, out_dir: Path) -> None:
+        self.kav2, self.kinesis = live.client(), live.client("kinesis")
+        self.out_dir = out_dir
+        self.stream = f"input-{uuid.uuid4().hex[:8]}"
+        self.sent: dict[str, list[int]] = defaultdict(list)
+        self._next_seq = iter(range(1_000_000))
+        bucket = f"code-{uuid.uuid4().hex[:12]}"
+        self.kinesis.create_stream(StreamName=self.stream, ShardCount=2)
+        s3 = live.client("s3")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="counter.zip", Body=python_zip({"main.py": JOB}))
+        self.kav2.create_application(
+            ApplicationName="counter",
+            RuntimeEnvironment="FLINK-1_20",
+            ServiceExecutionRole=ROLE,
+            ApplicationConfiguration={
+                "ApplicationCodeConfiguration": {
+                    "CodeContent": {
+                        "S3ContentLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "counter.zip"}
+                    },
+                    "CodeContentType": "ZIPFILE",
+                },
+                "EnvironmentProperties": {
+                    "PropertyGroups": [
+                        {
+                            "PropertyGroupId": "Counter",
+                            "PropertyMap": {"input.stream": self.stream, "output.dir": str(out_dir)},
+                        }
+                    ]
+                },
+                "FlinkApplicationConfiguration": {
+                    "CheckpointConfiguration": {
+                        "ConfigurationType": "CUSTOM",
+                        "CheckpointingEnabled": True,
+                        "CheckpointInterval": 200,
+                        "MinPauseBetweenCheckpoints": 0,
+                    }
+                },
+            },
+        )
+
+    def put(self, count: int) -> None:
+        for index in range(count):
+            key, seq = KEYS[index % len(KEYS)], next(self._next_seq)
+            record = json.dumps({"key": key, "seq": seq}).encode()
+            self.kinesis.put_record(StreamName=self.stream, Data=record, PartitionKey=key)
+            self.sent[key].append(seq)
+
+    def assert_counts_exact(self) -> None:
+        total = sum(len(seqs) for seqs in self.sent.values())
+        lines = wait_for_outputs(self.out_dir, total)
+        assert_exact(lines, self.sent)
+        assert len(lines) == total
+
+    def run(self, call: str, **arguments: Any) -> None:
+        """A lifecycle call whose operation must succeed."""
+        response = getattr(self.kav2, call)(ApplicationName="counter", **arguments)
+        wait_successful(self.kav2, "counter", response["OperationId"])
+
+
 def test_counts_stay_exact_through_rescale_stop_and_restart(make_server: Any, tmp_path: Path) -> None:
     live: LiveServer = make_server(control_interval=0.1)
-    kav2, s3, kinesis = live.client(), live.client("s3"), live.client("kinesis")
-    stream, bucket, out_dir = (
-        f"input-{uuid.uuid4().hex[:8]}",
-        f"code-{uuid.uuid4().hex[:12]}",
-        tmp_path / "out",
-    )
-    kinesis.create_stream(StreamName=stream, ShardCount=2)
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="counter.zip", Body=python_zip({"main.py": JOB}))
-    kav2.create_application(
-        ApplicationName="counter",
-        RuntimeEnvironment="FLINK-1_20",
-        ServiceExecutionRole=ROLE,
-        ApplicationConfiguration={
-            "ApplicationCodeConfiguration": {
-                "CodeContent": {
-                    "S3ContentLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "counter.zip"}
-                },
-                "CodeContentType": "ZIPFILE",
-            },
-            "EnvironmentProperties": {
-                "PropertyGroups": [
-                    {
-                        "PropertyGroupId": "Counter",
-                        "PropertyMap": {"input.stream": stream, "output.dir": str(out_dir)},
-                    }
-                ]
-            },
-            "FlinkApplicationConfiguration": {
-                "CheckpointConfiguration": {
-                    "ConfigurationType": "CUSTOM",
-                    "CheckpointingEnabled": True,
-                    "CheckpointInterval": 200,
-                    "MinPauseBetweenCheckpoints": 0,
-                }
-            },
-        },
-    )
-    sent: dict[str, list[int]] = defaultdict(list)
-    next_seq = iter(range(1_000_000))
+    app = CounterApp(live, tmp_path / "out")
+    app.run("start_application", RunConfiguration={})
+    app.put(40)
+    app.assert_counts_exact()
 
-    def put(count: int) -> int:
-        for index in range(count):
-            key, seq = KEYS[index % len(KEYS)], next(next_seq)
-            kinesis.put_record(
-                StreamName=stream, Data=json.dumps({"key": key, "seq": seq}).encode(), PartitionKey=key
-            )
-            sent[key].append(seq)
-        return sum(len(seqs) for seqs in sent.values())
+    wait_successful(app.kav2, "counter", rescale(app.kav2, "counter", 2))
+    assert status(app.kav2, "counter") == "RUNNING"
+    app.put(40)
+    app.assert_counts_exact()
 
-    wait_successful(
-        kav2, "counter", kav2.start_application(ApplicationName="counter", RunConfiguration={})["OperationId"]
-    )
-    total = put(40)
-    assert_exact(wait_for_outputs(out_dir, total), sent)
+    app.run("stop_application")
+    assert status(app.kav2, "counter") == "READY"
+    app.put(40)  # arrives while the application is stopped
+    app.run("start_application")
+    app.assert_counts_exact()
+    app.run("stop_application", Force=True)
 
-    wait_successful(kav2, "counter", rescale(kav2, "counter", 2))
-    assert status(kav2, "counter") == "RUNNING"
-    total = put(40)
-    assert_exact(wait_for_outputs(out_dir, total), sent)
 
-    wait_successful(kav2, "counter", kav2.stop_application(ApplicationName="counter")["OperationId"])
-    assert status(kav2, "counter") == "READY"
-    total = put(40)  # arrives while the application is stopped
-    wait_successful(kav2, "counter", kav2.start_application(ApplicationName="counter")["OperationId"])
-    assert_exact(wait_for_outputs(out_dir, total), sent)
-    assert len(committed(out_dir)) == total
+def test_a_restarted_control_plane_resumes_the_running_application(make_server: Any, tmp_path: Path) -> None:
+    first: LiveServer = make_server(control_interval=0.1)
+    app = CounterApp(first, tmp_path / "out")
+    app.run("start_application")
+    app.put(40)
+    app.assert_counts_exact()
+    stop_server(first)  # the control plane goes away; its jobs end with it
 
-    wait_successful(
-        kav2, "counter", kav2.stop_application(ApplicationName="counter", Force=True)["OperationId"]
-    )
+    second: LiveServer = make_server(control_interval=0.1, data_dir=first.settings.data_dir)
+    app.kav2, app.kinesis = second.client(), second.client("kinesis")
+    app.put(40)
+    app.assert_counts_exact()  # resubmitted from its latest checkpoint: nothing lost, nothing twice
+    assert status(app.kav2, "counter") == "RUNNING"
+    app.run("stop_application", Force=True)

@@ -171,15 +171,16 @@ def test_job_restarting_keeps_the_app_running(control: ControlEnv) -> None:
 def test_job_lost_by_the_runtime_is_resubmitted_from_its_latest_checkpoint(control: ControlEnv) -> None:
     control.run()
     lost = control.job().spec.job_id
-    checkpoint = control.fake.complete_checkpoint(lost)
-    control.tick()  # observed: the latest checkpoint is remembered
-    del control.fake.jobs[lost]  # e.g. the runtime restarted without its jobs
-    control.fake.add_savepoint(checkpoint.location)  # retained checkpoints restore like savepoints
+    control.fake.complete_checkpoint(lost)
+    control.tick()  # observed
+    newest = control.fake.complete_checkpoint(lost)  # completed after the last observation
+    control.fake.lose(lost)  # e.g. the runtime restarted without its jobs
+    control.fake.add_savepoint(newest.location)  # retained checkpoints restore like savepoints
     control.tick()
     assert control.status() == "RUNNING"
     replacement = control.job()
     assert replacement.spec.job_id != lost
-    assert replacement.spec.restore is not None and replacement.spec.restore.location == checkpoint.location
+    assert replacement.spec.restore is not None and replacement.spec.restore.location == newest.location
     control.fake.advance()
     control.tick()
     assert control.status() == "RUNNING"

@@ -175,3 +175,21 @@ def test_dispose_savepoint_deletes_only_savepoint_directories(tmp_path: Path) ->
     assert adapter.dispose_savepoint(f"file://{savepoint}").result is DisposeResult.DISPOSED
     assert not savepoint.exists()
     assert adapter.dispose_savepoint(str(savepoint)).result is DisposeResult.NOT_FOUND
+
+
+def test_checkpoints_of_a_job_from_a_previous_process_are_found(tmp_path: Path) -> None:
+    first = EmbeddedRuntimeAdapter(tmp_path / "runtime")
+    first.start(job(tmp_path, UNBOUNDED_JOB))
+    assert wait_for(lambda: first.status("job-1"), {JobState.RUNNING}).state is JobState.RUNNING
+    deadline = time.monotonic() + 30
+    while first.checkpoint_stats("job-1").latest_completed is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.close()
+    last = first.checkpoint_stats("job-1").latest_completed
+    second = EmbeddedRuntimeAdapter(tmp_path / "runtime")  # a restarted control plane
+    assert second.status("job-1").state is JobState.NOT_FOUND
+    retained = second.checkpoint_stats("job-1")
+    assert retained.found and retained.latest_completed is not None
+    assert last is not None and retained.latest_completed.checkpoint_id >= last.checkpoint_id
+    assert Path(retained.latest_completed.location).is_dir()
+    assert second.checkpoint_stats("never-started").found is False

@@ -259,3 +259,12 @@ def test_calls_are_recorded_and_close_marks_closed() -> None:
     fake.close()
     assert fake.calls == [("start", "job-1"), ("stop:FORCE", "job-1")]
     assert fake.closed
+
+
+def test_a_lost_job_is_not_found_but_keeps_its_checkpoints() -> None:
+    fake = FakeRuntimeAdapter()
+    running(fake)
+    checkpoint = fake.complete_checkpoint("job-1")
+    fake.lose("job-1")
+    assert fake.status("job-1").state is JobState.NOT_FOUND
+    assert fake.checkpoint_stats("job-1").latest_completed == checkpoint
