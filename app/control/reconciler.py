@@ -294,14 +294,13 @@ class Reconciler:
             )
 
     def _resubmit(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
-        """The runtime does not know the saved job id (a crash before submission): submit it again."""
+        """The runtime does not know the saved job id (a crash before submission, or a restarted
+        runtime): submit it again, from its own newest checkpoint if it got as far as taking one."""
         assert deployment.job_id is not None
         version = self._version(tx.session, application, deployment.version_id)
-        restore = (
-            RestorePoint(deployment.restore_location, deployment.allow_non_restored_state)
-            if deployment.restore_location
-            else None
-        )
+        retained = self.adapter.checkpoint_stats(deployment.job_id).latest_completed  # it ran before
+        restore_from = retained.location if retained else deployment.restore_location
+        restore = RestorePoint(restore_from, deployment.allow_non_restored_state) if restore_from else None
         plan = self.planner.plan(application, version.configuration, deployment.job_id, restore)
         if plan.spec is None:
             self._start_failed(

@@ -209,3 +209,21 @@ def test_loop_drives_only_applications_handed_to_it_by_start(control: ControlEnv
         state_machine.transition(row, ApplicationStatus.RUNNING)
     assert control.tick().handled == []
     assert control.status() == "RUNNING" and control.fake.calls == []
+
+
+def test_a_job_lost_while_starting_is_resubmitted_from_its_own_newest_checkpoint(control: ControlEnv) -> None:
+    control.create()
+    operation_id = control.start()
+    control.tick()
+    job_id = control.job().spec.job_id
+    control.fake.advance()  # running and checkpointing, but not yet observed by the loop
+    checkpoint = control.fake.complete_checkpoint(job_id)
+    control.fake.lose(job_id)
+    control.fake.add_savepoint(checkpoint.location)
+    control.tick()
+    resubmitted = control.fake.jobs[job_id]
+    assert resubmitted.spec.restore is not None and resubmitted.spec.restore.location == checkpoint.location
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "RUNNING"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
