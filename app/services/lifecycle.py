@@ -2,8 +2,8 @@
 
 Both calls return with the transient status already set (STARTING, STOPPING or FORCE_STOPPING) and an
 IN_PROGRESS operation that is visible at once; ``app.control`` drives the runtime and ends the
-operation SUCCESSFUL or FAILED (spec §2, §6). StartApplication hands the application to the control
-loop (its deployment row); from then on the loop drives it through every status.
+operation SUCCESSFUL or FAILED (spec §2, §6). Both hand the application to the control loop (its
+deployment row), so even a stop of an application the loop never started is completed by it.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def stop_application(ctx: RequestContext, request: StopApplicationRequest) -> St
     state_machine.require(application, action)
     target = ApplicationStatus.FORCE_STOPPING if force else ApplicationStatus.STOPPING
     state_machine.transition(application, target)
+    ensure_deployment(ctx.session, application, ctx.clock().replace(microsecond=0))
     operation_id = record_operation(ctx, application, "StopApplication", OperationStatus.IN_PROGRESS)
     return StopApplicationResponse(operation_id=operation_id)
 

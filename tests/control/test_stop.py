@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from api_models.models import ApplicationStatus
 from app.control.loop import ControlLoop
+from app.db.models import ApplicationRow
+from app.services import state_machine
 from runtime_adapter.base import JobState
 from tests.control.conftest import STOP_TIMEOUT, ControlEnv
 
@@ -208,3 +212,15 @@ def test_a_restarted_control_plane_resumes_a_stop_in_progress(control: ControlEn
     assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
     assert len(control.snapshots()) == 1
     assert [call[0] for call in control.fake.calls].count("stop:SAVEPOINT") == 1
+
+
+def test_stopping_an_application_the_loop_never_ran_completes(control: ControlEnv) -> None:
+    control.create()
+    with control.database.session() as session:  # RUNNING by other means: no job behind it
+        row = session.scalars(select(ApplicationRow)).one()
+        state_machine.transition(row, ApplicationStatus.STARTING)
+        state_machine.transition(row, ApplicationStatus.RUNNING)
+    operation_id = control.stop()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
