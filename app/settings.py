@@ -52,6 +52,23 @@ class Settings(BaseSettings):
         description="Endpoint for S3/Kinesis/CloudWatch Logs; default: the embedded moto behind this port.",
     )
     control_interval: float = Field(default=0.5, gt=0, description="Seconds between control-loop ticks.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="HTTP worker processes. With more than one, the serve process itself migrates the "
+        "database, runs the control loop (and so the applications' jobs) and hosts the embedded AWS "
+        "services; the workers serve the API from the shared database.",
+    )
+    controller_url: str | None = Field(
+        default=None,
+        description="Set by `serve --workers N` in its HTTP workers: the serve process's private URL. "
+        "Such a worker neither migrates nor runs the control loop, and forwards S3/Kinesis/Logs there.",
+    )
+    max_snapshots_per_application: int = Field(
+        default=1000,
+        gt=0,
+        description="Application snapshots per application (AWS's quota: 1,000); system snapshots count too.",
+    )
     max_body_bytes: int = Field(
         default=72 * 1024 * 1024,
         gt=0,

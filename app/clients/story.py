@@ -483,21 +483,18 @@ APPLICATION_SNAPSHOTS = Folder(
             operation="CreateApplicationSnapshot",
             body={"ApplicationName": APP, "SnapshotName": SNAPSHOT},
             error="ResourceInUseException",
-            pending=True,
         ),
         Step(
             name="ListApplicationSnapshots",
             operation="ListApplicationSnapshots",
             body={"ApplicationName": APP, "Limit": 10},
             checks=(is_empty("SnapshotSummaries"),),
-            pending=True,
         ),
         Step(
             name="DescribeApplicationSnapshot (unknown snapshot)",
             operation="DescribeApplicationSnapshot",
             body={"ApplicationName": APP, "SnapshotName": SNAPSHOT},
             error="ResourceNotFoundException",
-            pending=True,
         ),
         Step(
             name="DeleteApplicationSnapshot (unknown snapshot)",
@@ -508,7 +505,6 @@ APPLICATION_SNAPSHOTS = Folder(
                 "SnapshotCreationTimestamp": Var("createTimestamp"),
             },
             error="ResourceNotFoundException",
-            pending=True,
         ),
     ),
 )

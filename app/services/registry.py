@@ -14,9 +14,17 @@ ServiceFunction = Callable[..., Any]
 
 def service_modules() -> tuple[ModuleType, ...]:
     """The modules holding service functions, one per resource family."""
-    from app.services import applications, config_options, lifecycle, operations, tags, versions
+    from app.services import (
+        applications,
+        config_options,
+        lifecycle,
+        operations,
+        snapshots,
+        tags,
+        versions,
+    )
 
-    return (applications, versions, operations, config_options, tags, lifecycle)
+    return (applications, versions, operations, config_options, tags, lifecycle, snapshots)
 
 
 @lru_cache(maxsize=1)
