@@ -92,13 +92,27 @@ def main() -> None:
     show_envvar=True,
     help="Endpoint for S3, Kinesis and CloudWatch Logs [default: the embedded moto on this port].",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    envvar="MSF_WORKERS",
+    show_envvar=True,
+    help="HTTP worker processes [default: 1]. With more than one, this process migrates the database, "
+    "runs the control loop (and so the applications' jobs) and hosts the embedded S3/Kinesis/Logs, "
+    "while the workers serve the API from the shared database.",
+)
 def serve(**options: Any) -> None:
     """Serve the kinesisanalyticsv2 API (and the embedded S3/Kinesis/Logs) over HTTP."""
+    settings = _settings(**options)
+    if settings.workers > 1:
+        from app.workers import serve_workers
+
+        serve_workers(settings)
+        return
     import uvicorn
 
     from app.main import create_app
 
-    settings = _settings(**options)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False
     )

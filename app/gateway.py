@@ -96,6 +96,55 @@ def _credential(scope: Scope) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+HOP_BY_HOP = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade"}
+)
+"""Headers that describe one HTTP connection and are not forwarded to the next."""
+
+
+class ForwardingApp:
+    """ASGI app that forwards each HTTP request to ``upstream`` and relays the answer unchanged.
+
+    The Host header travels as the client sent it (S3 virtual-host addressing depends on it); the
+    body is read whole (bounded by what moto itself accepts) and the answer streamed back raw.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self._client: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(300.0), follow_redirects=False)
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        path = scope.get("raw_path") or str(scope["path"]).encode()
+        query = scope.get("query_string", b"")
+        url = self.upstream + path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+        headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() not in HOP_BY_HOP]
+        request = self._client.build_request(scope["method"], url, headers=headers, content=bytes(body))
+        response = await self._client.send(request, stream=True)
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [(k, v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP],
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+
 class AwsGatewayMiddleware:
     """ASGI middleware: kinesisanalyticsv2 and our own pages to the app, other AWS requests to moto."""
 
@@ -130,7 +179,10 @@ class AwsGatewayMiddleware:
         return account_for_key(access_key, self.settings)
 
     def moto(self) -> Any:
-        """moto's server application as ASGI, built on first use (importing moto takes a moment)."""
+        """moto's server application as ASGI, built on first use (importing moto takes a moment);
+        in an HTTP worker of ``serve --workers N``, a forwarder to the one moto the controller hosts."""
+        if self._moto is None and self.settings.controller_url:
+            self._moto = ForwardingApp(self.settings.controller_url)
         if self._moto is None:
             from a2wsgi import WSGIMiddleware
             from moto.server import DomainDispatcherApplication, create_backend_app

@@ -1,18 +1,25 @@
 """DescribeApplication throughput and latency: msf-local (SQLite) against moto's server, side by side.
 
-Both servers are started here as real subprocesses on loopback (``msf-local serve`` and
+Both servers are started here as real subprocesses on loopback (``msf-local serve --workers 2`` and
 ``moto_server``), each gets one application created through boto3, and then each is driven by the
 same closed-loop load: ``--connections`` keep-alive HTTP/1.1 connections, each sending the next
-signed DescribeApplication as soon as the previous answer arrives. Every run is bounded by
-``--seconds`` and ``--max-requests``. Prints requests/s, p50 and p99 latency, and the ratio.
+signed DescribeApplication as soon as the previous answer arrives. Prints requests/s, p50 and p99
+latency, the ratio and the load average.
 
-    .venv/bin/python bench/control_plane.py [--connections 16] [--seconds 10]
+The load comes from ``wrk`` (one thread, ``bench/describe.lua``): a client written in C takes a small
+share of the CPU that the servers need, where a Python client in this interpreter would be the
+bottleneck on a small machine. Install it with ``apt-get install -y wrk`` (Debian/Ubuntu). Without it
+(or with ``--client python``) the bench falls back to an asyncio client in this process, bounded by
+``--max-requests``; its figures understate both servers. Every run is bounded by ``--seconds``.
+
+    .venv/bin/python bench/control_plane.py [--connections 16] [--seconds 10] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -32,6 +39,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 BIN = Path(sys.executable).parent
+WRK_SCRIPT = Path(__file__).with_name("describe.lua")
 APPLICATION = "bench-app"
 ROLE = "arn:aws:iam::123456789012:role/bench"
 TARGET = "KinesisAnalytics_20180523.DescribeApplication"
@@ -40,26 +48,24 @@ REQUEST_TIMEOUT = 30.0
 
 @dataclass
 class Result:
-    """One server's measurements."""
+    """One server's measurements (latencies in milliseconds)."""
 
     name: str
     requests: int
     errors: int
     seconds: float
-    latencies: list[float]
+    p50: float
+    p99: float
+    mean: float
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
-
     def line(self) -> str:
         return (
-            f"{self.name:<10} {self.rate:>10.0f} req/s   p50 {self.percentile(0.50):7.2f} ms   "
-            f"p99 {self.percentile(0.99):7.2f} ms   mean {statistics.fmean(self.latencies) * 1000:7.2f} ms   "
+            f"{self.name:<10} {self.rate:>10.0f} req/s   p50 {self.p50:7.2f} ms   "
+            f"p99 {self.p99:7.2f} ms   mean {self.mean:7.2f} ms   "
             f"requests {self.requests} errors {self.errors}"
         )
 
@@ -116,19 +122,60 @@ def create_application(url: str) -> None:
     client.describe_application(ApplicationName=APPLICATION)
 
 
-def signed_request(port: int) -> bytes:
-    """One SigV4-signed DescribeApplication as raw HTTP/1.1 bytes (reused: neither server checks replay)."""
-    body = b'{"ApplicationName": "%s"}' % APPLICATION.encode()
+BODY = b'{"ApplicationName": "%s"}' % APPLICATION.encode()
+
+
+def signed_headers(port: int) -> list[str]:
+    """The headers of one SigV4-signed DescribeApplication (reused: neither server checks replay)."""
     request = AWSRequest(
         method="POST",
         url=f"http://127.0.0.1:{port}/",
-        data=body,
+        data=BODY,
         headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET},
     )
     SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "kinesisanalytics", "us-east-1").add_auth(request)
-    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
-    lines += [f"{key}: {value}" for key, value in request.headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    return [f"{key}: {value}" for key, value in request.headers.items()]
+
+
+def signed_request(port: int) -> bytes:
+    """The signed DescribeApplication as raw HTTP/1.1 bytes, for the Python client."""
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(BODY)}"]
+    lines += signed_headers(port)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + BODY
+
+
+def run_wrk(port: int, connections: int, seconds: float) -> dict[str, float]:
+    """One bounded wrk run; the summary line that ``describe.lua`` prints."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s"]
+    command += [
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}/",
+        "--",
+        BODY.decode(),
+        *signed_headers(port),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    summary: dict[str, float] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def measure_wrk(name: str, port: int, arguments: argparse.Namespace) -> Result:
+    run_wrk(port, arguments.connections, min(2.0, arguments.seconds))  # warm-up
+    summary = run_wrk(port, arguments.connections, arguments.seconds)
+    errors = sum(
+        int(summary[key])
+        for key in ("connect_errors", "read_errors", "write_errors", "timeouts", "status_errors")
+    )
+    return Result(
+        name=name,
+        requests=int(summary["requests"]),
+        errors=errors,
+        seconds=summary["duration_us"] / 1e6,
+        p50=summary["p50_us"] / 1000,
+        p99=summary["p99_us"] / 1000,
+        mean=summary["mean_us"] / 1000,
+    )
 
 
 async def connection_loop(
@@ -178,14 +225,27 @@ async def drive(
     return latencies, errors[0], time.perf_counter() - began
 
 
-def measure(name: str, port: int, arguments: argparse.Namespace) -> Result:
+def measure_python(name: str, port: int, arguments: argparse.Namespace) -> Result:
     asyncio.run(
         drive(port, arguments.connections, min(2.0, arguments.seconds), arguments.max_requests)
     )  # warm-up
     latencies, errors, elapsed = asyncio.run(
         drive(port, arguments.connections, arguments.seconds, arguments.max_requests)
     )
-    return Result(name=name, requests=len(latencies), errors=errors, seconds=elapsed, latencies=latencies)
+    ordered = sorted(latencies)
+
+    def percentile(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    return Result(
+        name=name,
+        requests=len(latencies),
+        errors=errors,
+        seconds=elapsed,
+        p50=percentile(0.50),
+        p99=percentile(0.99),
+        mean=statistics.fmean(latencies) * 1000,
+    )
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -200,14 +260,27 @@ def main() -> None:
     parser.add_argument(
         "--seconds", type=float, default=10.0, help="measured time per server (after a warm-up)"
     )
-    parser.add_argument("--max-requests", type=int, default=500_000, help="upper bound of requests per run")
+    parser.add_argument(
+        "--max-requests", type=int, default=500_000, help="upper bound of requests per run (Python client)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="msf-local HTTP worker processes")
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator [default: wrk when installed]",
+    )
     arguments = parser.parse_args()
+    measure = measure_wrk if arguments.client == "wrk" else measure_python
+    if arguments.client == "python":
+        print("load from the in-process Python client (install wrk for fairer figures)", file=sys.stderr)
 
     signal.signal(signal.SIGTERM, _exit_on_signal)  # so that `finally` stops both servers
     scratch = Path(tempfile.mkdtemp(prefix="msf-bench-"))
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
     local_port, moto_port = free_port(), free_port()
     local_command = [str(BIN / "msf-local"), "serve", "--port", str(local_port), "--data-dir", str(scratch)]
+    local_command += ["--workers", str(arguments.workers)]
     processes: list[subprocess.Popen[bytes]] = []
     results: list[Result] = []
     try:
@@ -227,14 +300,14 @@ def main() -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} (client and both servers share them)")
     print(
-        f"DescribeApplication, {arguments.connections} connections, "
-        f"{arguments.seconds:.0f} s per server, loopback"
+        f"DescribeApplication, {arguments.connections} connections, {arguments.seconds:.0f} s per server, "
+        f"loopback, client {arguments.client}, msf-local workers {arguments.workers}"
     )
     for result in results:
         print(result.line())
     print(
         f"ratio      {local.rate / moto.rate:.1f}x moto's requests/s (target >= 10x); "
-        f"msf-local p99 {local.percentile(0.99):.2f} ms (target <= 20 ms)"
+        f"msf-local p99 {local.p99:.2f} ms (target <= 20 ms)"
     )
 
 
