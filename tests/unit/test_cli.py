@@ -1,0 +1,71 @@
+"""``msf-local serve --workers``: the option, its environment variable and which server it starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from app import cli
+from app.settings import Settings
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Record what ``serve`` would start instead of starting it."""
+    calls: dict[str, Any] = {}
+
+    def fake_run(app: Any, **options: Any) -> None:
+        calls["uvicorn"] = (app, options)
+
+    def fake_serve_workers(settings: Settings) -> None:
+        calls["workers"] = settings
+
+    import uvicorn
+
+    import app.workers
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(app.workers, "serve_workers", fake_serve_workers)
+    for name in ("MSF_WORKERS", "MSF_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return calls
+
+
+def test_help_explains_workers_and_its_environment_variable() -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "--workers" in result.output
+    assert "MSF_WORKERS" in result.output
+
+
+def test_one_worker_by_default_serves_in_this_process(started: dict[str, Any], tmp_path: Any) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--port", "4999"])
+    assert result.exit_code == 0, result.output
+    assert "workers" not in started
+    app, options = started["uvicorn"]
+    assert app.state.settings.workers == 1
+    assert options["port"] == 4999
+
+
+def test_workers_option_starts_the_worker_supervisor(started: dict[str, Any], tmp_path: Any) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert "uvicorn" not in started
+    assert started["workers"].workers == 3
+    assert started["workers"].controller_url is None
+
+
+def test_workers_from_the_environment(started: dict[str, Any], tmp_path: Any) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path)], env={"MSF_WORKERS": "2"})
+    assert result.exit_code == 0, result.output
+    assert started["workers"].workers == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_workers_must_be_a_positive_number(started: dict[str, Any], tmp_path: Any, value: str) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--workers", value])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
+    assert started == {}
