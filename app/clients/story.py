@@ -11,8 +11,11 @@ Bodies are JSON-like values in which ``{{name}}`` inside a string is a Postman v
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,13 +135,26 @@ APP = "{{applicationName}}"
 SQL_APP = "{{applicationName}}-sql"
 ROLE = "arn:aws:iam::{{accountId}}:role/msf-demo-role"
 DETAIL = "ApplicationDetail"
+
+
+def _demo_code() -> str:
+    """The demo application's code: a one-file zip (fixed timestamp), base64 as ZipFileContent travels."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry = zipfile.ZipInfo("main.py", date_time=(2026, 1, 1, 0, 0, 0))
+        archive.writestr(entry, "print('the demo application is never started')\n")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+DEMO_CODE = _demo_code()
 FLINK_DESCRIPTION = f"{DETAIL}.ApplicationConfigurationDescription.FlinkApplicationConfigurationDescription"
 
 CREATE_APPLICATION = Step(
     name="CreateApplication",
     operation="CreateApplication",
     description="Creates a Flink application (the AWS documentation's checkpointing example, seed 000). "
-    "Its name is made unique for each run.",
+    "Its name is made unique for each run. The code travels inline (ZipFileContent, base64): an "
+    "S3ContentLocation is read when the application is created, so its object would have to exist.",
     prerequest=('pm.collectionVariables.set("applicationName", "postman-demo-" + Date.now());',),
     body={
         "ApplicationName": APP,
@@ -147,13 +163,7 @@ CREATE_APPLICATION = Step(
         "ServiceExecutionRole": ROLE,
         "ApplicationConfiguration": {
             "ApplicationCodeConfiguration": {
-                "CodeContent": {
-                    "S3ContentLocation": {
-                        "BucketARN": "arn:aws:s3:::msf-demo-code",
-                        "FileKey": "word-count.zip",
-                        "ObjectVersion": "AbCdEfGhIjKlMnOpQrStUvWxYz12345",
-                    }
-                },
+                "CodeContent": {"ZipFileContent": DEMO_CODE},
                 "CodeContentType": "ZIPFILE",
             },
             "FlinkApplicationConfiguration": {

@@ -59,8 +59,13 @@ _MISSING = {"NoSuchBucket", "NoSuchKey", "NoSuchVersion", "404", "NotFound", "In
 
 
 def fetch_s3_code(client: Any, location: S3CodeLocation, max_bytes: int = MAX_CODE_BYTES) -> bytes:
-    """Read the code object with a boto3 S3 client; a missing or oversized object is a client error."""
-    request: dict[str, str] = {"Bucket": location.bucket, "Key": location.file_key}
+    """Read the code object with a boto3 S3 client.
+
+    A missing, unreadable or oversized object is ``CodeValidationException``, as AWS answers
+    Create/UpdateApplication for code it cannot fetch; a malformed bucket ARN is ``InvalidArgumentException``.
+    """
+    bucket = location.bucket
+    request: dict[str, str] = {"Bucket": bucket, "Key": location.file_key}
     if location.object_version:
         request["VersionId"] = location.object_version
     try:
@@ -76,14 +81,14 @@ def fetch_s3_code(client: Any, location: S3CodeLocation, max_bytes: int = MAX_CO
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in _MISSING:
-            raise InvalidArgumentException(
+            raise CodeValidationException(
                 f"The application code {location.describe()} does not exist or cannot be read ({code})"
             ) from None
-        raise InvalidArgumentException(
+        raise CodeValidationException(
             f"The application code {location.describe()} could not be fetched ({code or exc})"
         ) from None
     except BotoCoreError as exc:
-        raise InvalidArgumentException(
+        raise CodeValidationException(
             f"The application code {location.describe()} could not be fetched ({exc})"
         ) from None
     if len(data) > max_bytes:

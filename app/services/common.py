@@ -17,10 +17,11 @@ from api_models import errors
 from api_models.models import ApplicationDetail, ApplicationStatus, OperationStatus
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow
 from app.db.repositories import ApplicationRepository, CurrentVersionRow, lock_for_write
+from app.gateway import aws_client
 from app.services import state_machine
 from app.services.configuration import Configuration, is_sql
 from app.services.context import RequestContext
-from app.services.inline_code import InlineCodeStore
+from app.services.inline_code import CodeIntake
 
 DEFAULT_PAGE_SIZE = 50
 _OPERATION_ID_ALPHABET = string.ascii_letters + string.digits
@@ -35,8 +36,12 @@ def repository(ctx: RequestContext) -> ApplicationRepository:
     return ApplicationRepository(ctx.session, ctx.scope)
 
 
-def code_store(ctx: RequestContext) -> InlineCodeStore:
-    return InlineCodeStore(ctx.settings.data_dir / "inline-code")
+def code_store(ctx: RequestContext) -> CodeIntake:
+    """Where this call's code goes: inline zips into the data directory, S3 objects read in its scope."""
+    return CodeIntake(
+        ctx.settings.data_dir / "inline-code",
+        lambda: aws_client(ctx.settings, "s3", ctx.scope.account_id, ctx.scope.region),
+    )
 
 
 def not_found(name: str) -> errors.ResourceNotFoundException:

@@ -26,8 +26,8 @@ from api_models.models import (
     RuntimeEnvironment,
     VpcConfiguration,
 )
-from app.code.source import digest
-from app.services.inline_code import InlineCodeStore
+from app.code.source import S3CodeLocation, digest
+from app.services.inline_code import CodeIntake
 from app.services.shapes import describe, merge_update, shape
 
 Configuration = dict[str, Any]
@@ -85,7 +85,7 @@ def sub_resource_id(version_id: int, existing: list[dict[str, Any]], id_member: 
 # ---------------------------------------------------------------- creation
 
 
-def initial_configuration(request: CreateApplicationRequest, code_store: InlineCodeStore) -> Configuration:
+def initial_configuration(request: CreateApplicationRequest, code_store: CodeIntake) -> Configuration:
     """Version 1 of a new application, with AWS's defaults filled in."""
     runtime = request.runtime_environment.value
     mode = _application_mode(runtime, request.application_mode)
@@ -224,9 +224,7 @@ def _environment(groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {"PropertyGroupDescriptions": groups}
 
 
-def describe_code(
-    runtime: str, code: ApplicationCodeConfiguration, code_store: InlineCodeStore
-) -> dict[str, Any]:
+def describe_code(runtime: str, code: ApplicationCodeConfiguration, code_store: CodeIntake) -> dict[str, Any]:
     """``ApplicationCodeConfigurationDescription`` for code given at creation."""
     content = code.code_content
     if content is None:
@@ -250,7 +248,7 @@ def _describe_code_content(
     text: str | None,
     zip_bytes: bytes | None,
     s3: dict[str, Any] | None,
-    code_store: InlineCodeStore,
+    code_store: CodeIntake,
 ) -> dict[str, Any]:
     given = [
         name for name, value in (("TextContent", text), ("ZipFileContent", zip_bytes), ("S3", s3)) if value
@@ -277,7 +275,13 @@ def _describe_code_content(
         stored = code_store.put(zip_bytes)
         description = {"CodeMD5": stored.code_md5, "CodeSize": stored.code_size}
     elif s3 is not None:
-        description = {"S3ApplicationCodeLocationDescription": s3}
+        location = S3CodeLocation(s3["BucketARN"], s3["FileKey"], s3.get("ObjectVersion"))
+        fetched = code_store.digest_s3(location)
+        description = {
+            "CodeMD5": fetched.code_md5,
+            "CodeSize": fetched.code_size,
+            "S3ApplicationCodeLocationDescription": s3,
+        }
     return {"CodeContentType": content_type, "CodeContentDescription": description}
 
 
@@ -432,7 +436,7 @@ def apply_update(
     runtime_update: RuntimeEnvironment | None,
     run_configuration_update: RunConfigurationUpdate | None,
     logging_option_updates: list[CloudWatchLoggingOptionUpdate] | None,
-    code_store: InlineCodeStore,
+    code_store: CodeIntake,
 ) -> Configuration:
     """The configuration of the version an UpdateApplication call creates."""
     updated = copy.deepcopy(current)
@@ -469,7 +473,7 @@ def _apply_configuration_update(
     runtime: str,
     described: dict[str, Any],
     update: ApplicationConfigurationUpdate,
-    code_store: InlineCodeStore,
+    code_store: CodeIntake,
 ) -> None:
     body = update.model_dump(
         mode="json", by_alias=True, exclude_none=True, exclude={"application_code_configuration_update"}
@@ -551,7 +555,7 @@ def _update_code(
     runtime: str,
     current: dict[str, Any] | None,
     update: ApplicationCodeConfigurationUpdate,
-    code_store: InlineCodeStore,
+    code_store: CodeIntake,
 ) -> dict[str, Any]:
     content_type = (
         update.code_content_type_update.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -180,8 +181,14 @@ def test_inline_zip_code_reports_digest_and_size(kav2: Any, live_server: LiveSer
     assert [path.name for path in stored.parent.iterdir()] == [stored.name]  # refused calls store nothing
 
 
-def test_s3_code_location_is_described(kav2: Any) -> None:
-    location = {"BucketARN": "arn:aws:s3:::bucket", "FileKey": "app.zip", "ObjectVersion": "v1"}
+def test_s3_code_is_fetched_and_digested(live_server: LiveServer, kav2: Any) -> None:
+    code = python_zip({"main.py": "print('from s3')\n"})
+    s3 = live_server.client("s3")
+    s3.create_bucket(Bucket="bucket")
+    s3.put_bucket_versioning(Bucket="bucket", VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket="bucket", Key="app.zip", Body=code)["VersionId"]
+    s3.put_object(Bucket="bucket", Key="app.zip", Body=b"a later version, not a zip")
+    location = {"BucketARN": "arn:aws:s3:::bucket", "FileKey": "app.zip", "ObjectVersion": version}
     detail = create_flink(
         kav2,
         "from-s3",
@@ -195,8 +202,29 @@ def test_s3_code_location_is_described(kav2: Any) -> None:
     description = detail["ApplicationConfigurationDescription"]["ApplicationCodeConfigurationDescription"]
     assert description == {
         "CodeContentType": "ZIPFILE",
-        "CodeContentDescription": {"S3ApplicationCodeLocationDescription": location},
+        "CodeContentDescription": {
+            "CodeMD5": hashlib.sha512(code).hexdigest(),
+            "CodeSize": len(code),
+            "S3ApplicationCodeLocationDescription": location,
+        },
     }
+    for name, unusable in (
+        ("latest-not-a-zip", {"BucketARN": "arn:aws:s3:::bucket", "FileKey": "app.zip"}),
+        ("missing-key", {"BucketARN": "arn:aws:s3:::bucket", "FileKey": "missing.zip"}),
+        ("missing-bucket", {"BucketARN": "arn:aws:s3:::no-such-bucket", "FileKey": "app.zip"}),
+    ):
+        with aws_error("CodeValidationException"):
+            create_flink(
+                kav2,
+                name,
+                ApplicationConfiguration={
+                    "ApplicationCodeConfiguration": {
+                        "CodeContentType": "ZIPFILE",
+                        "CodeContent": {"S3ContentLocation": unusable},
+                    }
+                },
+            )
+    assert [a["ApplicationName"] for a in kav2.list_applications()["ApplicationSummaries"]] == ["from-s3"]
 
 
 def test_invalid_code_is_rejected(kav2: Any) -> None:

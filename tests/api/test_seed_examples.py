@@ -7,6 +7,9 @@ What the documentation gets wrong, and what msf-local answers (as AWS's model de
 * With the braces added where the indentation shows they belong, both succeed: the members the
   examples omit although the model requires them (``CodeContentType``; in the second also
   ``ConfigurationType``) are inferred as the examples mean them (app/protocol/omissions.py).
+* The code they name (``s3://mybucket/myflink.jar``) is read when the application is created, as AWS
+  does: the successful cases upload it first (``seed_code``), with the version id S3 chose in place of
+  the examples' placeholder.
 * The UpdateApplication examples name neither CurrentApplicationVersionId nor ConditionalToken; they
   are accepted as unconditional updates and DescribeApplication shows their effect.
 """
@@ -17,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.api.app_helpers import flink_config
+from tests.api.app_helpers import flink_config, python_zip
 from tests.conftest import LiveServer
 
 EXAMPLES = Path(__file__).parent / "seed_examples"
 TARGET = "KinesisAnalytics_20180523.{}"
+PLACEHOLDER_VERSION = "AbCdEfGhIjKlMnOpQrStUvWxYz12345"
 
 
 def example(name: str) -> str:
@@ -48,6 +53,21 @@ def with_braces(body: str) -> str:
     return closed.rstrip() + "\n}\n"
 
 
+@pytest.fixture
+def seed_code(live_server: LiveServer) -> str:
+    """The examples' code object, uploaded where they name it (default account); its version id."""
+    s3 = live_server.client("s3")
+    s3.create_bucket(Bucket="mybucket")
+    s3.put_bucket_versioning(Bucket="mybucket", VersioningConfiguration={"Status": "Enabled"})
+    version: str = s3.put_object(Bucket="mybucket", Key="myflink.jar", Body=python_zip())["VersionId"]
+    return version
+
+
+def braced(name: str, version: str) -> str:
+    """A create example with its braces closed, naming the uploaded version of its code."""
+    return with_braces(example(name)).replace(PLACEHOLDER_VERSION, version)
+
+
 def error_of(response: httpx.Response) -> tuple[str, str]:
     assert response.status_code == 400, response.text
     document: dict[str, Any] = response.json()
@@ -70,10 +90,11 @@ def test_create_examples_verbatim_are_serialization_errors(live_server: LiveServ
         assert f"line {line}, column 1" in message
 
 
-def test_braced_create_example_configures_checkpointing(live_server: LiveServer, kav2: Any) -> None:
-    response = send(
-        live_server, "CreateApplication", with_braces(example("create_configure_checkpointing.json"))
-    )
+def test_braced_create_example_configures_checkpointing(
+    live_server: LiveServer, kav2: Any, seed_code: str
+) -> None:
+    body = braced("create_configure_checkpointing.json", seed_code)
+    response = send(live_server, "CreateApplication", body)
     assert response.status_code == 200, response.text
     detail = response.json()["ApplicationDetail"]
     assert detail["ApplicationStatus"] == "READY"
@@ -89,14 +110,24 @@ def test_braced_create_example_configures_checkpointing(live_server: LiveServer,
     assert code["CodeContentDescription"]["S3ApplicationCodeLocationDescription"] == {
         "BucketARN": "arn:aws:s3:::mybucket",
         "FileKey": "myflink.jar",
-        "ObjectVersion": "AbCdEfGhIjKlMnOpQrStUvWxYz12345",
+        "ObjectVersion": seed_code,
     }
+    assert code["CodeContentDescription"]["CodeSize"] == len(python_zip())
 
 
-def test_braced_disable_example_disables_checkpointing(live_server: LiveServer, kav2: Any) -> None:
-    response = send(
-        live_server, "CreateApplication", with_braces(example("create_disable_checkpointing.json"))
-    )
+def test_the_create_example_without_its_code_uploaded_is_a_code_validation_error(
+    live_server: LiveServer,
+) -> None:
+    body = with_braces(example("create_configure_checkpointing.json"))
+    code, message = error_of(send(live_server, "CreateApplication", body))
+    assert code == "CodeValidationException"
+    assert "s3://mybucket/myflink.jar" in message
+
+
+def test_braced_disable_example_disables_checkpointing(
+    live_server: LiveServer, kav2: Any, seed_code: str
+) -> None:
+    response = send(live_server, "CreateApplication", braced("create_disable_checkpointing.json", seed_code))
     assert response.status_code == 200, response.text
     assert checkpoint(kav2) == {
         "ConfigurationType": "CUSTOM",
@@ -107,9 +138,9 @@ def test_braced_disable_example_disables_checkpointing(live_server: LiveServer, 
 
 
 def test_an_explicit_default_configuration_type_still_ignores_the_values(
-    live_server: LiveServer, kav2: Any
+    live_server: LiveServer, kav2: Any, seed_code: str
 ) -> None:
-    body = with_braces(example("create_disable_checkpointing.json")).replace(
+    body = braced("create_disable_checkpointing.json", seed_code).replace(
         '"CheckpointConfiguration": { ', '"CheckpointConfiguration": { "ConfigurationType": "DEFAULT",'
     )
     response = send(live_server, "CreateApplication", body)
@@ -134,12 +165,10 @@ def test_other_required_members_are_still_required(live_server: LiveServer) -> N
     )
 
 
-def test_update_examples_verbatim_succeed_and_take_effect(live_server: LiveServer, kav2: Any) -> None:
-    created = send(
-        live_server,
-        "CreateApplication",
-        with_braces(example("create_disable_checkpointing.json")),
-    )
+def test_update_examples_verbatim_succeed_and_take_effect(
+    live_server: LiveServer, kav2: Any, seed_code: str
+) -> None:
+    created = send(live_server, "CreateApplication", braced("create_disable_checkpointing.json", seed_code))
     assert created.status_code == 200, created.text
     response = send(live_server, "UpdateApplication", example("update_configure_checkpointing.json"))
     assert response.status_code == 200, response.text

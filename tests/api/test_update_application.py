@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
@@ -99,7 +100,10 @@ def test_back_to_default_shows_the_defaults_again(kav2: Any) -> None:
     assert flink["MonitoringConfigurationDescription"]["LogLevel"] == "WARN"
 
 
-def test_update_merges_code_properties_role_snapshots_and_logging(kav2: Any) -> None:
+def test_update_merges_code_properties_role_snapshots_and_logging(live_server: LiveServer, kav2: Any) -> None:
+    s3_code = python_zip({"main.py": "print('v3')\n"})
+    live_server.client("s3").create_bucket(Bucket="code-b")
+    live_server.client("s3").put_object(Bucket="code-b", Key="k.zip", Body=s3_code)
     create_flink(kav2, "app", CloudWatchLoggingOptions=[{"LogStreamARN": log_stream("a")}])
     code = python_zip({"main.py": "print('v2')\n"})
     detail = kav2.update_application(
@@ -145,15 +149,28 @@ def test_update_merges_code_properties_role_snapshots_and_logging(kav2: Any) -> 
         ApplicationConfigurationUpdate={
             "ApplicationCodeConfigurationUpdate": {
                 "CodeContentUpdate": {
-                    "S3ContentLocationUpdate": {"BucketARNUpdate": "arn:aws:s3:::b", "FileKeyUpdate": "k.zip"}
+                    "S3ContentLocationUpdate": {"BucketARNUpdate": "arn:aws:s3:::code-b", "FileKeyUpdate": "k.zip"}
                 }
             }
         },
     )["ApplicationDetail"]
     code_description = s3["ApplicationConfigurationDescription"]["ApplicationCodeConfigurationDescription"]
     assert code_description["CodeContentDescription"] == {
-        "S3ApplicationCodeLocationDescription": {"BucketARN": "arn:aws:s3:::b", "FileKey": "k.zip"}
+        "CodeMD5": hashlib.sha512(s3_code).hexdigest(),
+        "CodeSize": len(s3_code),
+        "S3ApplicationCodeLocationDescription": {"BucketARN": "arn:aws:s3:::code-b", "FileKey": "k.zip"},
     }
+    with aws_error("CodeValidationException"):
+        kav2.update_application(
+            ApplicationName="app",
+            CurrentApplicationVersionId=3,
+            ApplicationConfigurationUpdate={
+                "ApplicationCodeConfigurationUpdate": {
+                    "CodeContentUpdate": {"S3ContentLocationUpdate": {"FileKeyUpdate": "missing.zip"}}
+                }
+            },
+        )
+    assert describe(kav2, "app")["ApplicationVersionId"] == 3
 
 
 def test_conditional_token_is_an_alternative_to_the_version(kav2: Any) -> None:

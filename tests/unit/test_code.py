@@ -245,13 +245,13 @@ def test_fetch_code_from_s3_by_key_and_version() -> None:
 
 
 @mock_aws
-def test_fetch_missing_code_is_an_invalid_argument() -> None:
+def test_fetch_missing_code_is_a_code_validation_error() -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="code")
-    with pytest.raises(InvalidArgumentException) as caught:
+    with pytest.raises(CodeValidationException) as caught:
         fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "missing.zip"))
     assert "s3://code/missing.zip does not exist" in caught.value.message
-    with pytest.raises(InvalidArgumentException):
+    with pytest.raises(CodeValidationException):
         fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::no-such-bucket", "app.zip"))
 
 
