@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api_models import errors
 from api_models.models import (
     ApplicationMaintenanceConfigurationDescription,
+    ApplicationStatus,
     ApplicationSummary,
     CreateApplicationRequest,
     CreateApplicationResponse,
@@ -19,6 +20,7 @@ from api_models.models import (
     DescribeApplicationResponse,
     ListApplicationsRequest,
     ListApplicationsResponse,
+    RunConfigurationUpdate,
     UpdateApplicationMaintenanceConfigurationRequest,
     UpdateApplicationMaintenanceConfigurationResponse,
     UpdateApplicationRequest,
@@ -43,6 +45,7 @@ from app.services.common import (
 )
 from app.services.configuration import apply_update, initial_configuration
 from app.services.context import RequestContext
+from app.services.lifecycle import require_ready_snapshot
 from app.services.tags import MAX_USER_TAGS, too_many_tags, unique_tags
 
 MAX_APPLICATIONS_PER_REGION = 100
@@ -150,6 +153,7 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
         request.conditional_token,
         required=False,
     )
+    _check_restore_snapshot(ctx, application, request.run_configuration_update)
     configuration = apply_update(
         current.configuration,
         configuration_update=request.application_configuration_update,
@@ -163,6 +167,17 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
     return UpdateApplicationResponse(
         application_detail=application_detail(application, change.version), operation_id=change.operation_id
     )
+
+
+def _check_restore_snapshot(
+    ctx: RequestContext, application: ApplicationRow, update: RunConfigurationUpdate | None
+) -> None:
+    """A RUNNING application restarts at once from the snapshot a custom restore names: it must be READY."""
+    restore = update.application_restore_configuration if update is not None else None
+    if application.status != ApplicationStatus.RUNNING.value or restore is None:
+        return
+    if restore.application_restore_type.value == "RESTORE_FROM_CUSTOM_SNAPSHOT" and restore.snapshot_name:
+        require_ready_snapshot(ctx, application, restore.snapshot_name)
 
 
 def delete_application(ctx: RequestContext, request: DeleteApplicationRequest) -> DeleteApplicationResponse:

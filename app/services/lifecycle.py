@@ -96,7 +96,7 @@ def _run_configuration(
                 raise errors.InvalidArgumentException(
                     "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName"
                 )
-            _require_snapshot(ctx, application, restore.snapshot_name)
+            require_ready_snapshot(ctx, application, restore.snapshot_name)
         run[RESTORE] = restore.model_dump(mode="json", by_alias=True, exclude_none=True)
     flink = requested.flink_run_configuration
     if flink is not None:
@@ -104,7 +104,8 @@ def _run_configuration(
     return run
 
 
-def _require_snapshot(ctx: RequestContext, application: ApplicationRow, name: str) -> None:
+def require_ready_snapshot(ctx: RequestContext, application: ApplicationRow, name: str) -> None:
+    """``InvalidArgumentException`` unless ``name`` is a READY snapshot of ``application``."""
     snapshot = ctx.session.scalars(
         select(SnapshotRow).where(
             SnapshotRow.application_id == application.id, SnapshotRow.snapshot_name == name

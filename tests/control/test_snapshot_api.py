@@ -280,3 +280,23 @@ def test_restore_from_latest_without_snapshots_and_skip_restore_start_fresh(cont
     control.start(ApplicationRestoreConfiguration={"ApplicationRestoreType": "SKIP_RESTORE_FROM_SNAPSHOT"})
     control.tick()
     assert control.job().spec.restore is None
+
+
+def test_an_update_of_a_running_application_restores_from_the_custom_snapshot_it_names(
+    control: ControlEnv,
+) -> None:
+    control.run()
+    take_snapshot(control, "chosen")
+    restore = {"ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT", "SnapshotName": "unknown"}
+    with pytest.raises(errors.InvalidArgumentException, match="does not exist"):
+        control.update(RunConfigurationUpdate={"ApplicationRestoreConfiguration": restore})
+    assert control.describe()["ApplicationVersionId"] == 1
+    restore["SnapshotName"] = "chosen"
+    operation_id = control.update(RunConfigurationUpdate={"ApplicationRestoreConfiguration": restore})
+    for _ in range(4):
+        control.tick()
+        control.fake.advance()
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    chosen = next(row for row in control.snapshots() if row.snapshot_name == "chosen")
+    job_restore = control.job().spec.restore
+    assert job_restore is not None and job_restore.location == chosen.savepoint_location
