@@ -256,8 +256,8 @@ def redistribute_operator_state(
 
     Union lists go whole to every subtask. Even-split lists stay with their subtask when the parallelism is
     unchanged; otherwise all subtasks' lists are concatenated in subtask order and cut into contiguous runs
-    whose sizes differ by at most one (as Flink's round-robin repartitioner; it gives the odd elements to the
-    first subtasks, this cut to the last ones).
+    whose sizes differ by at most one, the first subtasks taking one more (as Flink's round-robin
+    repartitioner).
     """
     merged: dict[str, tuple[str, list[Any]]] = {}
     for snapshot in per_subtask:
@@ -273,8 +273,10 @@ def redistribute_operator_state(
             for index, snapshot in enumerate(per_subtask):
                 result[index][name] = (mode, list(snapshot[name][1]) if name in snapshot else [])
         else:
+            base, extra = divmod(len(items), parallelism)
+            lo = 0
             for index in range(parallelism):
-                lo = index * len(items) // parallelism
-                hi = (index + 1) * len(items) // parallelism
+                hi = lo + base + (1 if index < extra else 0)
                 result[index][name] = (mode, items[lo:hi])
+                lo = hi
     return result

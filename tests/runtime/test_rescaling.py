@@ -212,13 +212,11 @@ def test_keyed_and_operator_state_after_rescaling(
             assert operator_index_for_key_group(MAX_PARALLELISM, new_parallelism, group) == subtask
 
     elements = ["s0-0", "s0-1", "s0-2", "s1-0", "s1-1"]
-    if new_parallelism == 2:  # unchanged parallelism: each subtask keeps its own list
-        split = [elements[:3], elements[3:]]
-    else:  # concatenated and cut into contiguous, even runs
-        split = [
-            elements[i * len(elements) // new_parallelism : (i + 1) * len(elements) // new_parallelism]
-            for i in range(new_parallelism)
-        ]
+    split = {
+        2: [elements[:3], elements[3:]],  # unchanged parallelism: each subtask keeps its own list
+        3: [["s0-0", "s0-1"], ["s0-2", "s1-0"], ["s1-1"]],  # concatenated, cut evenly, first ones take more
+        1: [elements],
+    }[new_parallelism]
     assert [OperatorStateMap.RESTORED[i][0] for i in range(new_parallelism)] == split
     assert all(OperatorStateMap.RESTORED[i][1] == ["u0", "u1"] for i in range(new_parallelism))
 

@@ -141,7 +141,7 @@ def test_overrides_win_over_job_code() -> None:
 def test_operator_state_redistribution_even_split_and_union() -> None:
     snapshots = [{"offsets": ["split", [1, 2, 3]], "all": ["union", ["a"]]}, {"offsets": ["split", [4]]}]
     result = redistribute_operator_state(snapshots, 3)  # type: ignore[arg-type]
-    assert [r["offsets"][1] for r in result] == [[1], [2], [3, 4]]
+    assert [r["offsets"][1] for r in result] == [[1, 2], [3], [4]]
     assert all(r["all"][1] == ["a"] for r in result)
 
 
