@@ -149,7 +149,10 @@ def test_update_merges_code_properties_role_snapshots_and_logging(live_server: L
         ApplicationConfigurationUpdate={
             "ApplicationCodeConfigurationUpdate": {
                 "CodeContentUpdate": {
-                    "S3ContentLocationUpdate": {"BucketARNUpdate": "arn:aws:s3:::code-b", "FileKeyUpdate": "k.zip"}
+                    "S3ContentLocationUpdate": {
+                        "BucketARNUpdate": "arn:aws:s3:::code-b",
+                        "FileKeyUpdate": "k.zip",
+                    }
                 }
             }
         },
