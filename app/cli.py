@@ -114,7 +114,13 @@ def serve(**options: Any) -> None:
     from app.main import create_app
 
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
     )
 
 

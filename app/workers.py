@@ -108,7 +108,13 @@ def run_worker(config: uvicorn.Config, listener: socket.socket) -> None:
 def supervise(settings: Settings) -> None:
     """Keep ``settings.workers`` worker processes serving until SIGINT or SIGTERM."""
     config = uvicorn.Config(
-        "app.workers:worker_app", factory=True, log_level="info", access_log=False, lifespan="on"
+        "app.workers:worker_app",
+        factory=True,
+        log_level="info",
+        access_log=False,
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
     )
     listeners = listening_sockets(settings.host, settings.port, settings.workers)
     context = multiprocessing.get_context("spawn")

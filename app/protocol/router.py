@@ -119,6 +119,14 @@ def invoke(
 
 async def aws_json_endpoint(request: Request) -> Response:
     """The one endpoint: every kinesisanalyticsv2 operation is a POST / named by its X-Amz-Target."""
+    request_id, output = await answer(request)
+    if isinstance(output, Response):
+        return output
+    return Response(content=output, media_type=JSON_CONTENT_TYPE, headers={"x-amzn-RequestId": request_id})
+
+
+async def answer(request: Request) -> tuple[str, bytes | Response]:
+    """The request id and the output of a successful call, or the error response of a failed one."""
     request_id = str(uuid.uuid4())
     try:
         raw = await read_body(request, request.app.state.settings.max_body_bytes)
@@ -134,15 +142,11 @@ async def aws_json_endpoint(request: Request) -> Response:
                 state.service_executor, invoke, request, spec, scope, body, request_id, state.database
             )
     except errors.AwsError as error:
-        return error_response(error, request_id)
+        return request_id, error_response(error, request_id)
     except Exception:
         logger.exception("internal failure (request %s)", request_id)
-        return error_response(errors.InternalFailure("An internal error occurred"), request_id)
-    return Response(
-        content=output,
-        media_type=JSON_CONTENT_TYPE,
-        headers={"x-amzn-RequestId": request_id},
-    )
+        return request_id, error_response(errors.InternalFailure("An internal error occurred"), request_id)
+    return request_id, output
 
 
 _TARGET_HEADER = b"x-amz-target"
@@ -159,10 +163,23 @@ def is_aws_json_request(scope: AsgiScope) -> bool:
     return False
 
 
+_CONTENT_TYPE_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode())
+
+
 async def aws_json_asgi(scope: AsgiScope, receive: Receive, send: Send) -> None:
-    """:func:`aws_json_endpoint` as a bare ASGI app (it answers every failure itself)."""
-    response = await aws_json_endpoint(Request(scope, receive))
-    await response(scope, receive, send)
+    """:func:`aws_json_endpoint` as a bare ASGI app (it answers every failure itself); a success is
+    written straight to ``send``, without building a Response object."""
+    request_id, output = await answer(Request(scope, receive))
+    if isinstance(output, Response):
+        await output(scope, receive, send)
+        return
+    headers = [
+        (b"content-length", b"%d" % len(output)),
+        _CONTENT_TYPE_HEADER,
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": output})
 
 
 # A plain Starlette route: the endpoint reads the request itself, so FastAPI's per-request dependency and
