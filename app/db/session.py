@@ -9,6 +9,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+# Enough pooled connections for every service thread (app.protocol.router.SERVICE_THREADS) plus the
+# control loop, so no connection is opened and closed per request under load.
+POOL_SIZE = 36
+POOL_OVERFLOW = 12
+
 
 class Database:
     """Owns the engine and hands out sessions; one per application instance."""
@@ -16,10 +21,17 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         if url.startswith("sqlite"):
-            self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            self.engine: Engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+            )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_size=20, max_overflow=10, pool_pre_ping=True)
+            self.engine = create_engine(
+                url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+            )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
