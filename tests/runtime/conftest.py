@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from stream_runtime import serde
@@ -148,6 +149,31 @@ def moto_endpoint() -> Iterator[str]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def kinesis_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for boto3 in the test and in job processes: the moto server, fake credentials."""
+    env = {**MOTO_ENV, "AWS_DEFAULT_REGION": MOTO_ENV["AWS_REGION"], "AWS_ENDPOINT_URL": moto_endpoint}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def create_kinesis_stream(prefix: str, shards: int) -> str:
+    """Create a Kinesis stream ``<prefix>-<random>`` with ``shards`` shards and wait until it is active."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    client = boto3.client("kinesis")
+    client.create_stream(StreamName=name, ShardCount=shards)
+    wait_until(
+        lambda: (
+            client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
+            == "ACTIVE"
+        ),
+        30,
+        "the stream to become active",
+    )
+    return name
 
 
 @pytest.fixture

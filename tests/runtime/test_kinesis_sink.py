@@ -23,31 +23,12 @@ from stream_runtime.connectors import (
 from stream_runtime.connectors.kinesis import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 from stream_runtime.engine.launch import LaunchOptions, launch_options
 from stream_runtime.functions import FunctionSnapshotContext
-from tests.runtime.conftest import MOTO_ENV, wait_until
-
-
-@pytest.fixture
-def kinesis_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {**MOTO_ENV, "AWS_DEFAULT_REGION": MOTO_ENV["AWS_REGION"], "AWS_ENDPOINT_URL": moto_endpoint}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+from tests.runtime.conftest import create_kinesis_stream
 
 
 @pytest.fixture
 def stream(kinesis_env: dict[str, str]) -> str:
-    name = f"sink-{uuid.uuid4().hex[:10]}"
-    client = boto3.client("kinesis")
-    client.create_stream(StreamName=name, ShardCount=3)
-    wait_until(
-        lambda: (
-            client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
-            == "ACTIVE"
-        ),
-        30,
-        "the stream to become active",
-    )
-    return name
+    return create_kinesis_stream("sink", 3)
 
 
 class FlakyClient:

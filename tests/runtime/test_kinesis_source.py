@@ -38,38 +38,14 @@ from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage.layout import CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
 from stream_runtime.supervisor import JobStatus, Supervisor
-from tests.runtime.conftest import MOTO_ENV, SupervisorFactory, read_logs, wait_until
+from tests.runtime.conftest import SupervisorFactory, create_kinesis_stream, read_logs, wait_until
 
 WAIT_S = 60.0
 KEYS = 12
 
 
-@pytest.fixture
-def kinesis_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Environment for boto3 in the test and in job processes: the moto server, fake credentials."""
-    env = {**MOTO_ENV, "AWS_DEFAULT_REGION": MOTO_ENV["AWS_REGION"], "AWS_ENDPOINT_URL": moto_endpoint}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
-
-
 def _client() -> Any:
     return boto3.client("kinesis")
-
-
-def _create_stream(shards: int) -> str:
-    name = f"s-{uuid.uuid4().hex[:10]}"
-    client = _client()
-    client.create_stream(StreamName=name, ShardCount=shards)
-    wait_until(
-        lambda: (
-            client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
-            == "ACTIVE"
-        ),
-        30,
-        "the stream to become active",
-    )
-    return name
 
 
 class Producer(threading.Thread):
@@ -147,7 +123,7 @@ def _committed(out_dir: Path) -> dict[str, list[tuple[int, int]]]:
 def test_kill_9_reading_kinesis_counts_every_record_once(
     kinesis_env: dict[str, str], supervised: SupervisorFactory, tmp_path: Path, backend: str
 ) -> None:
-    stream = _create_stream(4)
+    stream = create_kinesis_stream("s", 4)
     supervisor = supervised(
         "kinesis_count_job.py",
         env={**kinesis_env, "STREAM": stream},
@@ -229,7 +205,7 @@ def _kinesis_job(stream: str, parallelism: int, out: Path) -> StreamExecutionEnv
 def test_shard_positions_redistribute_on_restore_at_another_parallelism(
     kinesis_env: dict[str, str], tmp_path: Path, before: int, after: int
 ) -> None:
-    stream = _create_stream(5)
+    stream = create_kinesis_stream("s", 5)
     producer = Producer(stream)
     rng = random.Random(11)
     for _ in range(20):
@@ -307,7 +283,7 @@ def _read_all(source: KinesisSource) -> list[Any]:
 
 @pytest.mark.parametrize("position", ["LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"])
 def test_initial_positions(kinesis_env: dict[str, str], position: str) -> None:
-    stream = _create_stream(2)
+    stream = create_kinesis_stream("s", 2)
     client = _client()
     before = [f"a{i}".encode() for i in range(30)]
     after = [f"b{i}".encode() for i in range(30)]
