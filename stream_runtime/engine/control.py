@@ -85,7 +85,34 @@ class ControlEndpoint(Protocol):
         """Commands received since the last call."""
 
 
-class InProcessControlChannel:
+class _QueuedCommandsEnd:
+    """The job's end of a channel whose commands arrive on a queue; subclasses say how a message leaves."""
+
+    commands: queue.Queue[Message]
+
+    def _emit(self, message: Message) -> None:
+        raise NotImplementedError
+
+    def send(self, event: str, **fields: Any) -> None:
+        """Send an event to the supervisor."""
+        self._emit({"type": event, **fields})
+
+    def respond(self, command: Message, **fields: Any) -> None:
+        """Answer a command that carried a ``request_id``."""
+        if "request_id" in command:
+            self._emit({"type": "response", "request_id": command["request_id"], **fields})
+
+    def poll_commands(self) -> list[Message]:
+        """Commands received since the last call."""
+        out = []
+        while True:
+            try:
+                out.append(self.commands.get_nowait())
+            except queue.Empty:
+                return out
+
+
+class InProcessControlChannel(_QueuedCommandsEnd):
     """A control channel for a job run inside this process (tests, benchmarks): plain queues, no socket."""
 
     def __init__(self) -> None:
@@ -118,23 +145,11 @@ class InProcessControlChannel:
             for event in kept:
                 self.events.put(event)
 
-    def send(self, event: str, **fields: Any) -> None:
-        self.events.put({"type": event, **fields})
-
-    def respond(self, command: Message, **fields: Any) -> None:
-        if "request_id" in command:
-            self.events.put({"type": "response", "request_id": command["request_id"], **fields})
-
-    def poll_commands(self) -> list[Message]:
-        out = []
-        while True:
-            try:
-                out.append(self.commands.get_nowait())
-            except queue.Empty:
-                return out
+    def _emit(self, message: Message) -> None:
+        self.events.put(message)
 
 
-class JobControlChannel:
+class JobControlChannel(_QueuedCommandsEnd):
     """The job process's end: sends events, queues commands for the main loop to handle between batches."""
 
     def __init__(self, sock: socket.socket) -> None:
@@ -146,23 +161,9 @@ class JobControlChannel:
         """Attach to an inherited socket file descriptor."""
         return cls(socket.socket(fileno=fd))
 
-    def send(self, event: str, **fields: Any) -> None:
-        """Send an event to the supervisor (ignored if it is gone)."""
-        self._line.send({"type": event, **fields})
-
-    def respond(self, command: Message, **fields: Any) -> None:
-        """Answer a command that carried a ``request_id``."""
-        if "request_id" in command:
-            self._line.send({"type": "response", "request_id": command["request_id"], **fields})
-
-    def poll_commands(self) -> list[Message]:
-        """Commands received since the last call."""
-        out = []
-        while True:
-            try:
-                out.append(self.commands.get_nowait())
-            except queue.Empty:
-                return out
+    def _emit(self, message: Message) -> None:
+        """Send to the supervisor (ignored if it is gone)."""
+        self._line.send(message)
 
     def close(self) -> None:
         """Close the channel."""
