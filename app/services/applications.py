@@ -39,6 +39,7 @@ from app.services.common import (
     code_store,
     get_for_change,
     new_token,
+    next_page_token,
     not_found,
     now,
     repository,
@@ -134,7 +135,7 @@ def list_applications(ctx: RequestContext, request: ListApplicationsRequest) -> 
         )
         for row in rows[:limit]
     ]
-    next_token = rows[limit - 1].application_name if len(rows) > limit else None
+    next_token = next_page_token(rows, limit, lambda row: row.application_name)
     return ListApplicationsResponse(application_summaries=summaries, next_token=next_token)
 
 

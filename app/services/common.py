@@ -6,10 +6,10 @@ import secrets
 import string
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,7 @@ from app.services.context import RequestContext
 from app.services.inline_code import CodeIntake
 
 DEFAULT_PAGE_SIZE = 50
+_Row = TypeVar("_Row")
 _OPERATION_ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -318,6 +319,11 @@ def parse_int_token(token: str | None) -> int | None:
     if not (token.isascii() and token.isdigit() and len(token) <= 18):  # fits a 64-bit column
         raise errors.InvalidArgumentException(f"Invalid NextToken: {token}")
     return int(token)
+
+
+def next_page_token(rows: Sequence[_Row], limit: int, key: Callable[[_Row], object]) -> str | None:
+    """NextToken of a page read with ``limit + 1`` rows: the key of its last row if more follow, else None."""
+    return str(key(rows[limit - 1])) if len(rows) > limit else None
 
 
 def require_flink(application: ApplicationRow, operation: str) -> None:

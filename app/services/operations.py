@@ -14,7 +14,14 @@ from api_models.models import (
     ListApplicationOperationsResponse,
 )
 from app.db.models import OperationRow
-from app.services.common import DEFAULT_PAGE_SIZE, get_application, parse_int_token, repository, require_flink
+from app.services.common import (
+    DEFAULT_PAGE_SIZE,
+    get_application,
+    next_page_token,
+    parse_int_token,
+    repository,
+    require_flink,
+)
 from app.services.context import RequestContext
 
 
@@ -46,7 +53,7 @@ def list_application_operations(
         )
         for row in rows[:limit]
     ]
-    next_token = str(rows[limit - 1].id) if len(rows) > limit else None
+    next_token = next_page_token(rows, limit, lambda row: row.id)
     return ListApplicationOperationsResponse(application_operation_info_list=infos, next_token=next_token)
 
 

@@ -34,6 +34,7 @@ from app.services import state_machine
 from app.services.common import (
     DEFAULT_PAGE_SIZE,
     get_for_change,
+    next_page_token,
     now,
     parse_int_token,
     repository,
@@ -125,7 +126,7 @@ def list_application_snapshots(
     if after is not None:
         query = query.where(SnapshotRow.id > after)
     rows = ctx.session.scalars(query.order_by(SnapshotRow.id).limit(limit + 1)).all()
-    next_token = str(rows[limit - 1].id) if len(rows) > limit else None
+    next_token = next_page_token(rows, limit, lambda row: row.id)
     return ListApplicationSnapshotsResponse(
         snapshot_summaries=[_details(row) for row in rows[:limit]], next_token=next_token
     )

@@ -14,6 +14,7 @@ from app.services.common import (
     DEFAULT_PAGE_SIZE,
     application_detail,
     get_application,
+    next_page_token,
     parse_int_token,
     repository,
     require_flink,
@@ -42,7 +43,7 @@ def list_application_versions(
         )
         for row in rows[:limit]
     ]
-    next_token = str(rows[limit - 1].version_id) if len(rows) > limit else None
+    next_token = next_page_token(rows, limit, lambda row: row.version_id)
     return ListApplicationVersionsResponse(application_version_summaries=summaries, next_token=next_token)
 
 
