@@ -94,6 +94,10 @@ class HeapKeyedStateBackend:
                 tables[name] = table.copy()
             else:
                 tables[name] = {key: one_level(value) for key, value in table.items()}
+        return self._snapshot_copy(tables)
+
+    def _snapshot_copy(self, tables: dict[str, Any]) -> dict[str, Any]:
+        """A snapshot copy around ``tables``: state kinds, timers and this subtask's key-group range."""
         return {
             "tables": tables,
             "kinds": dict(self.kinds),
@@ -118,10 +122,7 @@ class HeapKeyedStateBackend:
             take_all = start in key_range and end in key_range
             for chunk in chunks:
                 if "timers" in chunk:
-                    for timestamp, key in chunk["timers"]:
-                        if take_all or key_group(key) in key_range:
-                            self.key_context.current_key = key
-                            self.register_timer(timestamp)
+                    self._restore_timers(chunk["timers"], take_all)
                     continue
                 if "kg" in chunk:
                     if take_all or chunk["kg"] in key_range:
@@ -139,6 +140,13 @@ class HeapKeyedStateBackend:
                         if key_group(key) in key_range:
                             table[key] = value
         self.key_context.current_key = None
+
+    def _restore_timers(self, timers: list[tuple[int, Any]], take_all: bool) -> None:
+        """Register the timers of a snapshot chunk whose keys belong to this subtask (all if ``take_all``)."""
+        for timestamp, key in timers:
+            if take_all or self.assigner.key_group(key) in self.key_group_range:
+                self.key_context.current_key = key
+                self.register_timer(timestamp)
 
 
 ENCODE_CHUNK = 65_536

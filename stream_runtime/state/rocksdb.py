@@ -441,12 +441,7 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         view = _DbView(self.db, self.folder / f"view-{uuid.uuid4().hex[:12]}", self.options)
         groups = range(self.key_group_range.start, self.key_group_range.end + 1)
         tables = {name: _ViewTable(view, table.sid, groups) for name, table in self.rocks_tables.items()}
-        return {
-            "tables": tables,
-            "kinds": dict(self.kinds),
-            "timers": list(self._timers),
-            "key_group_range": [self.key_group_range.start, self.key_group_range.end],
-        }
+        return self._snapshot_copy(tables)
 
     def copy_for_snapshot(self) -> dict[str, Any]:
         """Synchronous part: flush the cache into runs; then a DB snapshot, and for incremental checkpoints
@@ -468,10 +463,7 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
                 self._rewrite_bucket(candidate)
         live = {name for chain in self.chains for name in chain}
         return {
-            "tables": {name: _Presence(bool(live)) for name in self.rocks_tables},
-            "kinds": dict(self.kinds),
-            "timers": list(self._timers),
-            "key_group_range": [self.key_group_range.start, self.key_group_range.end],
+            **self._snapshot_copy({name: _Presence(bool(live)) for name in self.rocks_tables}),
             "incremental": IncrementalSnapshot(
                 format=RUNS_FORMAT,
                 states={
@@ -504,10 +496,7 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
                     self._restore_runs(chunk, (start, end))
                     continue
                 if "timers" in chunk:
-                    for timestamp, key in chunk["timers"]:
-                        if take_all or key_group(key) in key_range:
-                            self.key_context.current_key = key
-                            self.register_timer(timestamp)
+                    self._restore_timers(chunk["timers"], take_all)
                     continue
                 table = self._table(chunk["table"], chunk["kind"])
                 if "kg" in chunk:
