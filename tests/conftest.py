@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,16 @@ def stop_server(live: LiveServer) -> None:
     """Ask the server to exit and wait (bounded) until its lifespan has released the database."""
     live.server.should_exit = True
     live.thread.join(timeout=30)
+
+
+def eventually(read: Callable[[], Any], wanted: Any, timeout: float = 60.0, interval: float = 0.05) -> Any:
+    """Poll ``read`` every ``interval`` seconds until it returns ``wanted`` (bounded); the last value read."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != wanted and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = read()
+    return value
 
 
 # ---------------------------------------------------------------- PostgreSQL

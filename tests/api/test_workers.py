@@ -13,19 +13,17 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import uvicorn
 from botocore.config import Config
 
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import eventually, free_port, start_server, stop_server
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::123456789012:role/workers"
@@ -78,16 +76,6 @@ class Served:
             if parent == self.process.pid and b"spawn_main" in command:
                 pids.append(int(stat.parent.name))
         return pids
-
-
-def eventually(read: Callable[[], Any], wanted: Any, timeout: float = 60.0) -> Any:
-    """Poll ``read`` until it returns ``wanted`` (bounded); the last value read."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while value != wanted and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = read()
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -224,9 +212,9 @@ def test_the_one_control_loop_starts_and_stops_an_application(served: Served) ->
         detail = served.call("DescribeApplication", {"ApplicationName": "run"})[1]["ApplicationDetail"]
         return str(detail["ApplicationStatus"])
 
-    assert eventually(status, "RUNNING") == "RUNNING"
+    assert eventually(status, "RUNNING", interval=0.1) == "RUNNING"
     kav2.stop_application(ApplicationName="run")
-    assert eventually(status, "READY") == "READY"
+    assert eventually(status, "READY", interval=0.1) == "READY"
     operations = kav2.list_application_operations(ApplicationName="run")["ApplicationOperationInfoList"]
     assert [(o["Operation"], o["OperationStatus"]) for o in operations] == [
         ("StopApplication", "SUCCESSFUL"),
@@ -244,17 +232,9 @@ def test_embedded_s3_is_one_store_behind_every_worker(served: Served) -> None:
 
 def test_an_api_worker_neither_migrates_nor_runs_the_control_loop(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", controller_url="http://127.0.0.1:9", port=free_port())
-    application = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(application, port=settings.port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    live = start_server(settings)
     try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.02)
-        assert not hasattr(application.state, "control_loop")
+        assert not hasattr(live.server.config.app.state, "control_loop")
         assert not (tmp_path / "data").exists()  # nothing migrated, no database created
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        stop_server(live)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from tests.api.app_helpers import python_zip as code_zip
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, eventually
 
 ROLE = "arn:aws:iam::123456789012:role/msf"
 JOB = """
@@ -20,16 +18,6 @@ rate = float(get_application_properties()["Job"]["rate"])
 env.from_sequence(0, None, records_per_second=rate).uid("numbers").add_sink(DiscardingSink())
 env.execute("numbers")
 """
-
-
-def eventually(read: Callable[[], Any], wanted: Any, timeout: float = 60.0) -> Any:
-    """Poll ``read`` until it returns ``wanted`` (bounded); the last value read."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while value != wanted and time.monotonic() < deadline:
-        time.sleep(0.05)
-        value = read()
-    return value
 
 
 def status(kav2: Any, name: str) -> str:
