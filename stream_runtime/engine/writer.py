@@ -115,6 +115,12 @@ class CheckpointWriter:
             storage, directory = task.savepoint.storage, task.savepoint.directory
         else:
             storage, directory = self.layout.storage, self.layout.checkpoint_dir(cid)
+
+        def failed(reason: CheckpointFailureReason, message: str) -> CheckpointResult:
+            """Remove what was written of this checkpoint; the failed result."""
+            _delete_quietly(storage, directory)
+            return CheckpointResult(cid, False, reason=reason, message=message, is_savepoint=savepoint)
+
         try:
             self.layout.write_counter(cid)
             operators: dict[str, dict[str, Any]] = {}
@@ -154,26 +160,12 @@ class CheckpointWriter:
                     "shared": sorted(shared),
                 }
         except Exception as exc:
-            _delete_quietly(storage, directory)
-            return CheckpointResult(
-                cid,
-                False,
-                reason=CheckpointFailureReason.CHECKPOINT_ASYNC_EXCEPTION,
-                message=_describe(exc),
-                is_savepoint=savepoint,
-            )
+            return failed(CheckpointFailureReason.CHECKPOINT_ASYNC_EXCEPTION, _describe(exc))
         faults.maybe_crash(faults.BEFORE_METADATA, cid)
         with self._lock:
             aborted = cid in self._aborted
         if aborted:
-            _delete_quietly(storage, directory)
-            return CheckpointResult(
-                cid,
-                False,
-                reason=CheckpointFailureReason.CHECKPOINT_EXPIRED,
-                message="expired before completing",
-                is_savepoint=savepoint,
-            )
+            return failed(CheckpointFailureReason.CHECKPOINT_EXPIRED, "expired before completing")
         metadata = CheckpointMetadata(
             checkpoint_id=cid,
             job_id=self.layout.job_id,
@@ -187,14 +179,7 @@ class CheckpointWriter:
         try:
             storage.publish(f"{directory}/{METADATA_FILE}", metadata.to_bytes())
         except Exception as exc:
-            _delete_quietly(storage, directory)
-            return CheckpointResult(
-                cid,
-                False,
-                reason=CheckpointFailureReason.IO_EXCEPTION,
-                message=_describe(exc),
-                is_savepoint=savepoint,
-            )
+            return failed(CheckpointFailureReason.IO_EXCEPTION, _describe(exc))
         faults.maybe_crash(faults.AFTER_METADATA, cid)
         if not savepoint:
             self._apply_retention()
