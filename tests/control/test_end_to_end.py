@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from tests.clients.conftest import REPO, serving
 from tests.conftest import LiveServer, stop_server
-from tests.control.test_live_server import rescale, status, wait_successful
+from tests.control.test_live_server import operation_status, rescale, status, wait_successful
 
 
 def _load_deploy() -> ModuleType:
@@ -190,12 +190,6 @@ def snapshot_status(kav2: Any, name: str, snapshot: str) -> str:
             return NOT_FOUND
         raise
     value: str = details["SnapshotDetails"]["SnapshotStatus"]
-    return value
-
-
-def operation_status(kav2: Any, name: str, operation_id: str) -> str:
-    details = kav2.describe_application_operation(ApplicationName=name, OperationId=operation_id)
-    value: str = details["ApplicationOperationInfoDetails"]["OperationStatus"]
     return value
 
 
