@@ -6,13 +6,27 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from app.settings import AuthMode, RuntimeKind, Settings
 
 
 def _settings(**options: Any) -> Settings:
-    """Settings from the CLI options given; anything not given comes from ``MSF_*`` or the default."""
-    return Settings(**{k: v for k, v in options.items() if v is not None})
+    """Settings from the CLI options given; anything not given comes from ``MSF_*`` or the default.
+
+    Invalid settings (a bad credentials file, an out-of-range port, ...) end the command with a short
+    usage error naming each problem, not a traceback.
+    """
+    try:
+        return Settings(**{k: v for k, v in options.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join(str(part) for part in error["loc"]) + ": " + error["msg"]
+            if error["loc"]
+            else error["msg"]
+            for error in exc.errors()
+        )
+        raise click.UsageError(f"invalid settings: {problems}") from None
 
 
 _common = [

@@ -69,3 +69,27 @@ def test_workers_must_be_a_positive_number(started: dict[str, Any], tmp_path: An
     assert result.exit_code == 2
     assert "--workers" in result.output
     assert started == {}
+
+
+def test_invalid_settings_end_with_a_usage_error_not_a_traceback(
+    started: dict[str, Any], tmp_path: Any
+) -> None:
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text("{not json")
+    result = CliRunner().invoke(
+        cli.main,
+        ["serve", "--auth", "strict", "--credentials-file", str(credentials), "--data-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 2
+    assert "Error: invalid settings:" in result.output
+    assert "credentials.json" in result.output
+    assert "Expecting property name" in result.output
+    assert "Traceback" not in result.output
+    assert started == {}
+
+
+def test_an_out_of_range_port_is_named(started: dict[str, Any], tmp_path: Any) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--port", "99999", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "invalid settings: port: Input should be less than or equal to 65535" in result.output
+    assert started == {}
