@@ -11,6 +11,7 @@ import sys
 import traceback
 from types import FrameType
 
+from stream_runtime import pyflink_imports
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import JobControlChannel
 from stream_runtime.engine.executor import JobCanceled
@@ -84,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         os.environ[PROPERTIES_ENV] = args.properties
     sys.argv = [args.job_file, *args.job_args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.job_file)))
+    pyflink_imports.install()
     code = 0
     try:
         with launch_options(options):

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stream_runtime.config import CheckpointConfig, CheckpointingMode
+from stream_runtime.eventtime import DEFAULT_AUTO_WATERMARK_INTERVAL_MS, WatermarkStrategy
 from stream_runtime.functions import (
     FilterFunction,
     FlatMapFunction,
     KeyedProcessFunction,
     MapFunction,
+    OutputTag,
     ProcessFunction,
     ReduceFunction,
     SinkFunction,
@@ -39,6 +41,10 @@ class Transformation:
     parallelism: int | None = None
     max_parallelism: int | None = None
     uid: str | None = None
+    partitioners: dict[int, Any] = field(default_factory=dict)
+    side_tag: str | None = None
+    watermark_strategy: Any = None
+    output_type: Any = None
 
     def stable_uid(self) -> str:
         """The explicit uid, or one derived from the node's kind and position (stable for the same code)."""
@@ -54,6 +60,7 @@ class StreamExecutionEnvironment:
         self.max_parallelism: int | None = None
         self.restart_strategy: RestartStrategy | None = None
         self.state_backend: StateBackend | None = None
+        self.auto_watermark_interval_ms = DEFAULT_AUTO_WATERMARK_INTERVAL_MS
         self.transformations: list[Transformation] = []
 
     @staticmethod
@@ -120,20 +127,42 @@ class StreamExecutionEnvironment:
         self.transformations.append(node)
         return node
 
-    def from_source(self, source: Source, source_name: str = "Source") -> DataStream:
-        """A stream read from ``source``."""
-        node = self._add("source", source_name, source, parallelism=source.default_parallelism)
+    def from_source(
+        self,
+        source: Source,
+        watermark_strategy: WatermarkStrategy | str | None = None,
+        source_name: str = "Source",
+        type_info: Any = None,
+    ) -> DataStream:
+        """A stream read from ``source``; ``watermark_strategy`` stamps records and generates watermarks
+        in the source (PyFlink's signature; a string second argument is taken as the name)."""
+        if isinstance(watermark_strategy, str):
+            source_name = watermark_strategy
+            watermark_strategy = None
+        node = self._add(
+            "source",
+            source_name,
+            source,
+            parallelism=source.default_parallelism,
+            watermark_strategy=watermark_strategy,
+            output_type=type_info,
+        )
         return DataStream(self, node)
 
     def from_collection(self, collection: Sequence[Any], type_info: Any = None) -> DataStream:
         """A bounded stream of the given elements (non-parallel)."""
-        return self.from_source(CollectionSource(collection), "Collection Source")
+        return self.from_source(CollectionSource(collection), None, "Collection Source", type_info)
+
+    def set_auto_watermark_interval(self, interval_ms: int) -> StreamExecutionEnvironment:
+        """How often periodic watermark generators emit (ms; 0 disables periodic watermarks)."""
+        self.auto_watermark_interval_ms = int(interval_ms)
+        return self
 
     def from_sequence(
         self, start: int, end: int | None = None, records_per_second: float | None = None
     ) -> DataStream:
         """Numbers ``start..end`` (inclusive), optionally rate-limited."""
-        return self.from_source(NumberSequenceSource(start, end, records_per_second), "Sequence Source")
+        return self.from_source(NumberSequenceSource(start, end, records_per_second), None, "Sequence Source")
 
     def execute(self, job_name: str = "Stream Job") -> JobExecutionResult:
         """Run the job to completion in this process with the launcher's options (storage, overrides)."""
@@ -150,12 +179,19 @@ def _as_callable(function: Any, method: str) -> Callable[..., Any]:
 class DataStream:
     """A stream of records produced by one transformation."""
 
-    def __init__(self, env: StreamExecutionEnvironment, node: Transformation) -> None:
+    def __init__(
+        self, env: StreamExecutionEnvironment, node: Transformation, partitioner: Any = None
+    ) -> None:
         self.env = env
         self.node = node
+        self.partitioner = partitioner
 
-    def _then(self, kind: str, name: str, function: Any, key: KeySelector | None = None) -> DataStream:
-        node = self.env._add(kind, name, function, inputs=[(self.node, key)])
+    def _then(
+        self, kind: str, name: str, function: Any, key: KeySelector | None = None, output_type: Any = None
+    ) -> DataStream:
+        node = self.env._add(kind, name, function, inputs=[(self.node, key)], output_type=output_type)
+        if self.partitioner is not None:
+            node.partitioners[0] = self.partitioner
         return DataStream(self.env, node)
 
     def uid(self, uid: str) -> DataStream:
@@ -168,6 +204,10 @@ class DataStream:
         self.node.name = name
         return self
 
+    def set_description(self, description: str) -> DataStream:
+        """Accepted for compatibility (descriptions are only shown in Flink's web UI)."""
+        return self
+
     def set_parallelism(self, parallelism: int) -> DataStream:
         """Parallelism of this operator."""
         self.node.parallelism = parallelism
@@ -178,23 +218,41 @@ class DataStream:
         self.node.max_parallelism = max_parallelism
         return self
 
-    def map(self, func: MapFunction | Callable[[Any], Any]) -> DataStream:
-        """One output per record."""
-        return self._then("map", "Map", func)
+    def get_name(self) -> str:
+        """Display name."""
+        return self.node.name
 
-    def flat_map(self, func: FlatMapFunction | Callable[[Any], Iterable[Any] | None]) -> DataStream:
+    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStream:
+        """Accepted for compatibility (one process runs every subtask)."""
+        return self
+
+    def disable_chaining(self) -> DataStream:
+        """Accepted for compatibility (operators are always chained in one loop)."""
+        return self
+
+    def start_new_chain(self) -> DataStream:
+        """Accepted for compatibility."""
+        return self
+
+    def map(self, func: MapFunction | Callable[[Any], Any], output_type: Any = None) -> DataStream:
+        """One output per record."""
+        return self._then("map", "Map", func, output_type=output_type)
+
+    def flat_map(
+        self, func: FlatMapFunction | Callable[[Any], Iterable[Any] | None], output_type: Any = None
+    ) -> DataStream:
         """Zero or more outputs per record."""
-        return self._then("flat_map", "FlatMap", func)
+        return self._then("flat_map", "FlatMap", func, output_type=output_type)
 
     def filter(self, func: FilterFunction | Callable[[Any], bool]) -> DataStream:
         """Keep records for which ``func`` is true."""
         return self._then("filter", "Filter", func)
 
-    def process(self, func: ProcessFunction) -> DataStream:
-        """Low-level processing of each record."""
-        return self._then("process", "Process", func)
+    def process(self, func: ProcessFunction, output_type: Any = None) -> DataStream:
+        """Low-level processing of each record (side outputs: ``yield tag, value``)."""
+        return self._then("process", "Process", func, output_type=output_type)
 
-    def key_by(self, key_selector: KeySelector) -> KeyedStream:
+    def key_by(self, key_selector: KeySelector, key_type: Any = None) -> KeyedStream:
         """Partition by key (key groups); enables keyed state and timers downstream."""
         return KeyedStream(self, _as_callable(key_selector, "get_key"))
 
@@ -202,7 +260,95 @@ class DataStream:
         """Merge streams of the same type."""
         inputs: list[tuple[Transformation, KeySelector | None]] = [(self.node, None)]
         inputs += [(s.node, None) for s in streams]
-        return DataStream(self.env, self.env._add("union", "Union", None, inputs=inputs))
+        node = self.env._add("union", "Union", None, inputs=inputs)
+        for position, stream in enumerate((self, *streams)):
+            if stream.partitioner is not None:
+                node.partitioners[position] = stream.partitioner
+        return DataStream(self.env, node)
+
+    def _partitioned(self, partitioner: Any) -> DataStream:
+        return DataStream(self.env, self.node, partitioner)
+
+    def rebalance(self) -> DataStream:
+        """Round-robin records over the next operator's subtasks."""
+        return self._partitioned("rebalance")
+
+    def shuffle(self) -> DataStream:
+        """Send each record to a random subtask."""
+        return self._partitioned("shuffle")
+
+    def rescale(self) -> DataStream:
+        """Round-robin to the next operator's subtasks (as rebalance in one process)."""
+        return self._partitioned("rescale")
+
+    def forward(self) -> DataStream:
+        """Subtask i sends to subtask i (parallelism must match)."""
+        return self._partitioned("forward")
+
+    def global_(self) -> DataStream:
+        """Everything to the next operator's first subtask."""
+        return self._partitioned("global")
+
+    def partition_custom(self, partitioner: Any, key_selector: KeySelector) -> DataStream:
+        """``partitioner.partition(key, num_partitions)`` chooses the subtask of each record."""
+        from stream_runtime.engine.channels import CustomPartitioning
+
+        return self._partitioned(CustomPartitioning(partitioner, key_selector))
+
+    def broadcast(self, *broadcast_state_descriptors: Any) -> Any:
+        """Without descriptors: every record to every subtask of the next operator. With MapStateDescriptors:
+        a BroadcastStream to ``connect`` to another stream."""
+        if not broadcast_state_descriptors:
+            return self._partitioned("broadcast")
+        from stream_runtime.streams import BroadcastStream
+
+        return BroadcastStream(self, list(broadcast_state_descriptors))
+
+    def connect(self, other: Any) -> Any:
+        """ConnectedStreams (or a BroadcastConnectedStream when ``other`` is a BroadcastStream)."""
+        from stream_runtime.streams import BroadcastConnectedStream, BroadcastStream, ConnectedStreams
+
+        if isinstance(other, BroadcastStream):
+            return BroadcastConnectedStream(self, other)
+        return ConnectedStreams(self, other)
+
+    def assign_timestamps_and_watermarks(self, watermark_strategy: WatermarkStrategy) -> DataStream:
+        """Stamp records and generate watermarks here (upstream watermarks are replaced)."""
+        node = self.env._add(
+            "timestamps",
+            "Timestamps/Watermarks",
+            None,
+            inputs=[(self.node, None)],
+            watermark_strategy=watermark_strategy,
+        )
+        if self.partitioner is not None:
+            node.partitioners[0] = self.partitioner
+        return DataStream(self.env, node)
+
+    def get_side_output(self, output_tag: OutputTag) -> DataStream:
+        """The records this operator sent to ``output_tag``."""
+        node = self.env._add(
+            "side_output",
+            f"SideOutput({output_tag.tag_id})",
+            None,
+            inputs=[(self.node, None)],
+            parallelism=self.node.parallelism,
+            side_tag=output_tag.tag_id,
+        )
+        node.parallelism = self.node.parallelism or self.env.parallelism
+        return DataStream(self.env, node)
+
+    def window_all(self, window_assigner: Any) -> Any:
+        """Windows over the whole (non-keyed) stream, at parallelism 1."""
+        from stream_runtime.streams import AllWindowedStream
+
+        return AllWindowedStream(self, window_assigner)
+
+    def count_window_all(self, size: int) -> Any:
+        """Tumbling windows of ``size`` records over the whole stream."""
+        from stream_runtime.windowing.windows import CountTumblingWindowAssigner
+
+        return self.window_all(CountTumblingWindowAssigner.of(size))
 
     def add_sink(self, sink_func: SinkFunction) -> DataStreamSink:
         """Send every record to ``sink_func``."""
@@ -215,6 +361,28 @@ class DataStream:
     def print(self, sink_identifier: str | None = None) -> DataStreamSink:
         """Print every record to stdout."""
         return self.add_sink(PrintSinkFunction(sink_identifier))
+
+    def execute_and_collect(self, job_execution_name: str | None = None, limit: int | None = None) -> Any:
+        """Run the job and return its records (a list-backed iterator; ``limit`` caps it)."""
+        from stream_runtime.sinks.basic import CollectSink
+
+        sink = CollectSink()
+        self.add_sink(sink)
+        self.env.execute(job_execution_name or "collect")
+        return _Collected(sink.values if limit is None else sink.values[:limit])
+
+
+class _Collected(list[Any]):
+    """Results of ``execute_and_collect``: iterable, and closeable as PyFlink's CloseableIterator."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> _Collected:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class DataStreamSink:
@@ -274,17 +442,38 @@ class KeyedStream(DataStream):
         super().__init__(parent.env, parent.node)
         self.key_selector = key_selector
 
-    def _then(self, kind: str, name: str, function: Any, key: KeySelector | None = None) -> DataStream:
+    def _then(
+        self, kind: str, name: str, function: Any, key: KeySelector | None = None, output_type: Any = None
+    ) -> DataStream:
         """Every operator applied to a keyed stream receives its input partitioned by key."""
-        return super()._then(kind, name, function, self.key_selector)
+        return super()._then(kind, name, function, self.key_selector, output_type)
 
-    def process(self, func: KeyedProcessFunction | ProcessFunction) -> DataStream:
+    def process(self, func: KeyedProcessFunction | ProcessFunction, output_type: Any = None) -> DataStream:
         """Keyed processing with state and timers."""
-        return self._then("keyed_process", "KeyedProcess", func, self.key_selector)
+        return self._then("keyed_process", "KeyedProcess", func, self.key_selector, output_type)
 
-    def reduce(self, func: ReduceFunction | Callable[[Any, Any], Any]) -> DataStream:
+    def reduce(self, func: ReduceFunction | Callable[[Any, Any], Any], output_type: Any = None) -> DataStream:
         """Running reduction per key; emits the updated value for every record."""
-        return self._then("keyed_reduce", "Reduce", _as_callable(func, "reduce"), self.key_selector)
+        return self._then(
+            "keyed_reduce", "Reduce", _as_callable(func, "reduce"), self.key_selector, output_type
+        )
+
+    def window(self, window_assigner: Any) -> Any:
+        """Windows per key (``.reduce/.aggregate/.process/.apply`` on the result)."""
+        from stream_runtime.streams import WindowedStream
+
+        return WindowedStream(self, window_assigner)
+
+    def count_window(self, size: int, slide: int | None = None) -> Any:
+        """Tumbling windows of ``size`` records per key."""
+        from stream_runtime.windowing.windows import CountTumblingWindowAssigner
+
+        if slide is not None and slide != size:
+            raise NotImplementedError(
+                "not supported on the embedded runtime: count_window(size, slide) (sliding count "
+                "windows need an evictor)"
+            )
+        return self.window(CountTumblingWindowAssigner.of(size))
 
     def _aggregate(self, field_ref: int | str, name: str, pick: Callable[[Any, Any], Any]) -> DataStream:
         get, put = _field_getter(field_ref), _field_setter(field_ref)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from stream_runtime.metrics import MetricGroup
 from stream_runtime.state.api import StateDescriptor
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ class RuntimeContext:
         self._attempt_number = attempt_number
         self._checkpointing_enabled = checkpointing_enabled
         self._keyed_backend = keyed_backend
+        self._metrics: MetricGroup | None = None
 
     def get_task_name(self) -> str:
         """Name of the operator."""
@@ -56,6 +59,16 @@ class RuntimeContext:
     def is_checkpointing_enabled(self) -> bool:
         """Whether the job takes checkpoints."""
         return self._checkpointing_enabled
+
+    def get_metrics_group(self) -> MetricGroup:
+        """This subtask's metric group (counters, gauges, meters, distributions)."""
+        if self._metrics is None:
+            self._metrics = MetricGroup((self._task_name, str(self._subtask_index)))
+        return self._metrics
+
+    def get_job_parameter(self, key: str, default_value: str | None = None) -> str | None:
+        """A global job parameter (none are set on the embedded runtime, so ``default_value``)."""
+        return default_value
 
     def _backend(self) -> HeapKeyedStateBackend:
         if self._keyed_backend is None:
@@ -149,38 +162,99 @@ class AggregateFunction(Function):
         raise NotImplementedError
 
 
-class TimerService:
-    """Processing-time clock and timers of a keyed operator."""
+class TimeDomain(Enum):
+    """Which clock a timer belongs to."""
 
-    def __init__(self, backend: HeapKeyedStateBackend | None, clock_ms: Any) -> None:
+    EVENT_TIME = 0
+    PROCESSING_TIME = 1
+
+
+class OutputTag:
+    """Names a side output (``yield tag, value`` or ``ctx.output(tag, value)`` in a process function)."""
+
+    def __init__(self, tag_id: str, type_info: Any = None) -> None:
+        if not tag_id:
+            raise ValueError("OutputTag id must not be empty")
+        self.tag_id = tag_id
+        self.type_info = type_info
+
+    def get_tag_id(self) -> str:
+        """The tag's name."""
+        return self.tag_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OutputTag) and other.tag_id == self.tag_id
+
+    def __hash__(self) -> int:
+        return hash(self.tag_id)
+
+    def __repr__(self) -> str:
+        return f"OutputTag({self.tag_id!r})"
+
+
+class TimerService:
+    """Clocks and timers of a keyed operator (processing time and event time)."""
+
+    def __init__(
+        self,
+        backend: HeapKeyedStateBackend | None,
+        clock_ms: Callable[[], float],
+        watermark: Callable[[], int] = lambda: -(2**63),
+    ) -> None:
         self._backend = backend
         self._clock_ms = clock_ms
+        self._watermark = watermark
 
     def current_processing_time(self) -> int:
         """Milliseconds since the epoch (the injected clock)."""
         return int(self._clock_ms())
 
-    def register_processing_time_timer(self, timestamp: int) -> None:
-        """Fire ``on_timer`` for the current key once processing time reaches ``timestamp``."""
+    def current_watermark(self) -> int:
+        """The operator's current event time."""
+        return self._watermark()
+
+    def _keyed(self) -> HeapKeyedStateBackend:
         if self._backend is None:
             raise RuntimeError("timers are only available on a keyed stream")
-        self._backend.register_timer(int(timestamp))
+        return self._backend
+
+    def register_processing_time_timer(self, timestamp: int) -> None:
+        """Fire ``on_timer`` for the current key once processing time reaches ``timestamp``."""
+        self._keyed().register_timer(int(timestamp))
 
     def delete_processing_time_timer(self, timestamp: int) -> None:
-        """Delete a timer of the current key."""
+        """Delete a processing-time timer of the current key."""
         if self._backend is not None:
             self._backend.delete_timer(int(timestamp))
+
+    def register_event_time_timer(self, timestamp: int) -> None:
+        """Fire ``on_timer`` for the current key once the watermark reaches ``timestamp``."""
+        backend = self._keyed()
+        backend.event_timers.add(int(timestamp), backend.key_context.current_key)
+
+    def delete_event_time_timer(self, timestamp: int) -> None:
+        """Delete an event-time timer of the current key."""
+        if self._backend is not None:
+            self._backend.event_timers.remove(int(timestamp), self._backend.key_context.current_key)
 
 
 class ProcessContext:
     """Context handed to ``process_element`` and ``on_timer``."""
 
-    def __init__(self, timer_service: TimerService, backend: HeapKeyedStateBackend | None) -> None:
+    def __init__(
+        self,
+        timer_service: TimerService,
+        backend: HeapKeyedStateBackend | None,
+        side_output: Callable[[OutputTag, Any, Any], None] | None = None,
+    ) -> None:
         self._timer_service = timer_service
         self._backend = backend
+        self._side_output = side_output
+        self._timestamp: int | None = None
+        self._time_domain: TimeDomain | None = None
 
     def timer_service(self) -> TimerService:
-        """Clock and timers."""
+        """Clocks and timers."""
         return self._timer_service
 
     def get_current_key(self) -> Any:
@@ -188,8 +262,17 @@ class ProcessContext:
         return None if self._backend is None else self._backend.key_context.current_key
 
     def timestamp(self) -> int | None:
-        """Record timestamps are not tracked; always ``None``."""
-        return None
+        """Event timestamp of the record (or of the firing event-time timer); ``None`` when it has none."""
+        return self._timestamp
+
+    def time_domain(self) -> TimeDomain | None:
+        """In ``on_timer``: the domain of the firing timer."""
+        return self._time_domain
+
+    def output(self, output_tag: OutputTag, value: Any) -> None:
+        """Emit ``value`` to the side output ``output_tag``."""
+        if self._side_output is not None:
+            self._side_output(output_tag, value, self._timestamp)
 
 
 class ProcessFunction(RichFunction):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stream_runtime import serde
+from stream_runtime.engine.channels import Edge, Output
 from stream_runtime.engine.control import Message
 from stream_runtime.engine.coordinator import (
     CheckpointCoordinator,
@@ -22,7 +23,9 @@ from stream_runtime.engine.coordinator import (
     FailureOutcome,
 )
 from stream_runtime.engine.launch import LaunchOptions
-from stream_runtime.engine.operators import Edge, OperatorInstance, SourceInstance
+from stream_runtime.engine.operators import OperatorInstance, SourceInstance, TimestampsInstance
+from stream_runtime.engine.two_input import TwoInputOperator
+from stream_runtime.engine.window_operator import WindowOperator
 from stream_runtime.engine.writer import (
     CheckpointResult,
     CheckpointTask,
@@ -30,6 +33,7 @@ from stream_runtime.engine.writer import (
     OperatorSnapshot,
     SavepointTarget,
 )
+from stream_runtime.eventtime import WatermarkEmitter
 from stream_runtime.functions import RuntimeContext
 from stream_runtime.restart import default_restart_strategy
 from stream_runtime.state.backend import redistribute_operator_state
@@ -40,10 +44,22 @@ from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
 from stream_runtime.storage.locations import open_storage
 from stream_runtime.storage.metadata import CheckpointMetadata, MetadataError
+from stream_runtime.typeinfo import checking_emitter
 
 if TYPE_CHECKING:
     from stream_runtime.datastream import StreamExecutionEnvironment, Transformation
+    from stream_runtime.eventtime import WatermarkStrategy
 
+TWO_INPUT_KINDS = frozenset(
+    {
+        "co_map",
+        "co_flat_map",
+        "co_process",
+        "keyed_co_process",
+        "broadcast_process",
+        "keyed_broadcast_process",
+    }
+)
 IDLE_WAIT_S = 0.002
 DRAIN_TIMER_ROUNDS = 1000
 SAVEPOINT_PREFIX = "savepoint-"
@@ -108,6 +124,7 @@ class JobRunner:
         self.vertices: list[_Vertex] = []
         self.sources: list[SourceInstance] = []
         self.keyed: list[OperatorInstance] = []
+        self.generators: list[TimestampsInstance] = []
         self.writer: CheckpointWriter | None = None
         self.coordinator: CheckpointCoordinator | None = None
         self.savepoints: dict[int, _PendingSavepoint] = {}
@@ -220,11 +237,33 @@ class JobRunner:
             vertex = _Vertex(node, parallelism, max_parallelism, instances, assigner)
             by_id[node.id] = vertex
             self.vertices.append(vertex)
-            for upstream, selector in node.inputs:
+            second_input = node.kind in TWO_INPUT_KINDS
+            for position, (upstream, selector) in enumerate(node.inputs):
                 up = by_id[upstream.id]
+                partitioner = node.partitioners.get(position)
+                if partitioner == "forward" and up.parallelism != parallelism:
+                    raise ValueError(
+                        "Forward partitioning does not allow change of parallelism: upstream operator "
+                        f"{up.node.stable_uid()!r} has parallelism {up.parallelism}, {uid!r} has "
+                        f"{parallelism}. "
+                        "Use rebalance() or rescale()."
+                    )
                 for index, instance in enumerate(up.instances):
-                    forward = selector is None and up.parallelism == parallelism
-                    instance.output.edges.append(Edge(instances, index, selector, assigner, forward))
+                    forward = selector is None and partitioner is None and up.parallelism == parallelism
+                    output = instance.output
+                    if node.side_tag is not None:
+                        output = instance.side_outputs.setdefault(node.side_tag, Output())
+                    output.edges.append(
+                        Edge(
+                            instances,
+                            index,
+                            selector,
+                            assigner,
+                            forward,
+                            partitioner,
+                            second_input and position == 1,
+                        )
+                    )
         if restored:
             unknown = sorted(
                 uid
@@ -264,6 +303,7 @@ class JobRunner:
                     self.config.is_checkpointing_enabled(),
                 ),
             )
+            backend.ttl_clock_ms = self._wall_ms
         context = RuntimeContext(
             node.name,
             index,
@@ -274,26 +314,42 @@ class JobRunner:
             backend,
         )
         wall_ms = self._wall_ms
+        args: tuple[Any, ...] = (uid, node.kind, node.function, context, None, wall_ms)
         if node.kind == "source":
             source = node.function
             clock = self.options.clock
-            instance: OperatorInstance = SourceInstance(
-                uid,
-                node.kind,
-                source,
-                context,
-                None,
-                wall_ms,
+            source_instance = SourceInstance(
+                *args,
                 make_reader=lambda splits: source.create_reader(splits, parallelism, clock),
                 initial=source.create_splits(parallelism, clock)[index::parallelism],
+                emitter=self._emitter(node.watermark_strategy),
             )
-            self.sources.append(instance)  # type: ignore[arg-type]
+            self.sources.append(source_instance)
+            return source_instance
+        function = copy.deepcopy(node.function) if parallelism > 1 else node.function
+        args = (uid, node.kind, function, context, backend, wall_ms)
+        instance: OperatorInstance
+        if node.kind == "timestamps":
+            emitter = self._emitter(node.watermark_strategy)
+            assert emitter is not None
+            instance = TimestampsInstance(*args, emitter=emitter)
+            self.generators.append(instance)
+        elif node.kind == "window":
+            instance = WindowOperator(*args)
+        elif node.kind in TWO_INPUT_KINDS:
+            instance = TwoInputOperator(*args)
         else:
-            function = copy.deepcopy(node.function) if parallelism > 1 else node.function
-            instance = OperatorInstance(uid, node.kind, function, context, backend, wall_ms)
-            if backend is not None:
-                self.keyed.append(instance)
+            instance = OperatorInstance(*args)
+        if node.output_type is not None:
+            instance._emit = checking_emitter(instance._emit, node.output_type, uid)  # type: ignore[assignment]
+        if backend is not None:
+            self.keyed.append(instance)
         return instance
+
+    def _emitter(self, strategy: WatermarkStrategy | None) -> WatermarkEmitter | None:
+        if strategy is None:
+            return None
+        return WatermarkEmitter(strategy, self._wall_ms, self.env.auto_watermark_interval_ms)
 
     def _wall_ms(self) -> float:
         return self.options.wall_clock() * 1000
@@ -338,7 +394,12 @@ class JobRunner:
             for source in active:
                 produced += source.poll(batch_size)
             if any(s.reader is not None and s.reader.is_finished() for s in active):
-                active = [s for s in active if s.reader is not None and not s.reader.is_finished()]
+                for source in active:
+                    if source.reader is not None and source.reader.is_finished():
+                        source.end_input()
+                active = [s for s in active if not s.ended]
+            for generator in self.generators:
+                generator.periodic_tick()
             if keyed:
                 now_ms = int(self._wall_ms())
                 for instance in keyed:
@@ -566,7 +627,10 @@ class JobRunner:
         return pending.location
 
     def _drain(self) -> None:
-        """Sources end: fire every pending timer (our stand-in for MAX_WATERMARK), then ``finish``."""
+        """Sources end with MAX_WATERMARK (firing every event-time timer), then every pending processing-time
+        timer fires, then ``finish``."""
+        for source in self.sources:
+            source.end_input()
         for _ in range(DRAIN_TIMER_ROUNDS):
             if not any(i.keyed_backend is not None and i.keyed_backend.has_timers() for i in self.keyed):
                 break

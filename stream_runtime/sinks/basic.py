@@ -36,3 +36,19 @@ class DiscardingSink(SinkFunction):
 
     def invoke_batch(self, values: list[Any]) -> None:
         return None
+
+
+class CollectSink(SinkFunction):
+    """Keeps every record in ``values`` (``execute_and_collect``; all subtasks share the list)."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CollectSink:
+        return self  # parallel subtasks collect into the same list
+
+    def invoke(self, value: Any, context: Any = None) -> None:
+        self.values.append(value)
+
+    def invoke_batch(self, values: list[Any]) -> None:
+        self.values.extend(values)

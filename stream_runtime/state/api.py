@@ -19,6 +19,15 @@ class StateDescriptor:
     def __init__(self, name: str, type_info: Any = None) -> None:
         self.name = name
         self.type_info = type_info
+        self.ttl_config: Any = None
+
+    def get_name(self) -> str:
+        """The state's name."""
+        return self.name
+
+    def enable_time_to_live(self, ttl_config: Any) -> None:
+        """Let entries expire as ``ttl_config`` (a StateTtlConfig) says."""
+        self.ttl_config = ttl_config if ttl_config.is_enabled() else None
 
 
 class ValueStateDescriptor(StateDescriptor):

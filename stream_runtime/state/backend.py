@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-import heapq
-import itertools
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +20,8 @@ from stream_runtime.state.api import (
     ValueState,
 )
 from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange
+from stream_runtime.state.timers import EVENT_TIME, PROCESSING_TIME, TimerQueue
+from stream_runtime.state.ttl import TtlTable
 
 _COPY_ONE_LEVEL = {"list": list, "map": dict}
 
@@ -35,17 +36,19 @@ class HeapKeyedStateBackend:
         self.tables: dict[str, dict[Any, Any]] = {}
         self.kinds: dict[str, str] = {}
         self._handles: dict[str, Any] = {}
-        self._timer_heap: list[tuple[int, int, Any]] = []
-        self._timers: set[tuple[int, Any]] = set()
-        self._timer_seq = itertools.count()
+        self.ttl_clock_ms: Callable[[], float] = lambda: time.time() * 1000
+        self.processing_timers = TimerQueue(PROCESSING_TIME)
+        self.event_timers = TimerQueue(EVENT_TIME)
 
     def get_state(self, descriptor: StateDescriptor) -> Any:
         """The handle for ``descriptor`` (created on first use, re-bound to restored data)."""
         handle = self._handles.get(descriptor.name)
         if handle is not None:
             return handle
-        table = self.tables.setdefault(descriptor.name, {})
+        table: Any = self.tables.setdefault(descriptor.name, {})
         self.kinds[descriptor.name] = descriptor.kind
+        if getattr(descriptor, "ttl_config", None) is not None:
+            table = TtlTable(table, descriptor.ttl_config, self.ttl_clock_ms)
         if isinstance(descriptor, ReducingStateDescriptor):
             handle = ReducingState(self.key_context, table, descriptor.reduce_function)
         elif isinstance(descriptor, AggregatingStateDescriptor):
@@ -61,29 +64,19 @@ class HeapKeyedStateBackend:
 
     def register_timer(self, timestamp: int) -> None:
         """Register a processing-time timer for the current key (idempotent)."""
-        entry = (timestamp, self.key_context.current_key)
-        if entry not in self._timers:
-            self._timers.add(entry)
-            heapq.heappush(self._timer_heap, (timestamp, next(self._timer_seq), entry[1]))
+        self.processing_timers.add(timestamp, self.key_context.current_key)
 
     def delete_timer(self, timestamp: int) -> None:
-        """Delete the current key's timer at ``timestamp``."""
-        self._timers.discard((timestamp, self.key_context.current_key))
+        """Delete the current key's processing-time timer at ``timestamp``."""
+        self.processing_timers.remove(timestamp, self.key_context.current_key)
 
     def has_timers(self) -> bool:
-        """Whether any timer is registered."""
-        return bool(self._timers)
+        """Whether any timer (processing or event time) is registered."""
+        return bool(self.processing_timers) or bool(self.event_timers)
 
     def pop_due_timers(self, now_ms: int) -> list[tuple[int, Any]]:
-        """Remove and return timers with timestamp ≤ ``now_ms``, in time order."""
-        due = []
-        heap = self._timer_heap
-        while heap and heap[0][0] <= now_ms:
-            timestamp, _, key = heapq.heappop(heap)
-            if (timestamp, key) in self._timers:
-                self._timers.discard((timestamp, key))
-                due.append((timestamp, key))
-        return due
+        """Remove and return processing-time timers (without namespace) with timestamp ≤ ``now_ms``."""
+        return [(timestamp, key) for timestamp, key, _ in self.processing_timers.pop_due(now_ms)]
 
     def copy_for_snapshot(self) -> dict[str, Any]:
         """Synchronous part of a snapshot: an immutable copy of every table and of the timers."""
@@ -101,7 +94,7 @@ class HeapKeyedStateBackend:
         return {
             "tables": tables,
             "kinds": dict(self.kinds),
-            "timers": list(self._timers),
+            "timers": self.processing_timers.entries() + self.event_timers.entries(),
             "key_group_range": [self.key_group_range.start, self.key_group_range.end],
         }
 
@@ -141,12 +134,16 @@ class HeapKeyedStateBackend:
                             table[key] = value
         self.key_context.current_key = None
 
-    def _restore_timers(self, timers: list[tuple[int, Any]], take_all: bool) -> None:
-        """Register the timers of a snapshot chunk whose keys belong to this subtask (all if ``take_all``)."""
-        for timestamp, key in timers:
+    def _restore_timers(self, timers: list[list[Any]], take_all: bool) -> None:
+        """Register the timers of a snapshot chunk whose keys belong to this subtask (all if ``take_all``).
+
+        Entries are ``[timestamp, key]`` (processing time, no namespace) or ``[timestamp, key, domain,
+        namespace]``."""
+        queues = {PROCESSING_TIME: self.processing_timers, EVENT_TIME: self.event_timers}
+        for timestamp, key, *rest in timers:
             if take_all or self.assigner.key_group(key) in self.key_group_range:
-                self.key_context.current_key = key
-                self.register_timer(timestamp)
+                domain, namespace = rest if rest else (PROCESSING_TIME, None)
+                queues[domain].add(timestamp, key, namespace)
 
 
 ENCODE_CHUNK = 65_536
@@ -164,7 +161,7 @@ def encode_keyed_snapshot(copied: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 "k": keys[lo : lo + ENCODE_CHUNK],
                 "v": values[lo : lo + ENCODE_CHUNK],
             }
-    yield {"timers": [[timestamp, key] for timestamp, key in copied["timers"]]}
+    yield {"timers": [list(entry) for entry in copied["timers"]]}
 
 
 def encode_canonical_snapshot(
@@ -199,7 +196,7 @@ def encode_canonical_snapshot(
                     "k": group_keys[lo:hi],
                     "v": group_values[lo:hi],
                 }
-    yield {"timers": [[timestamp, key] for timestamp, key in copied["timers"]]}
+    yield {"timers": [list(entry) for entry in copied["timers"]]}
 
 
 class OperatorStateStore:

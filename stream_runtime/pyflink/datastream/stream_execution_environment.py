@@ -1,0 +1,102 @@
+"""``pyflink.datastream.StreamExecutionEnvironment`` on the embedded runtime."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import Any
+
+from stream_runtime.datastream import DataStream
+from stream_runtime.datastream import StreamExecutionEnvironment as _Environment
+from stream_runtime.pyflink.common.configuration import Configuration, ExecutionConfig
+from stream_runtime.sources import Source
+from stream_runtime.unsupported import require_supported
+
+
+class RuntimeExecutionMode(Enum):
+    """STREAMING (default), BATCH or AUTOMATIC; bounded jobs behave the same on the embedded runtime."""
+
+    STREAMING = 0
+    BATCH = 1
+    AUTOMATIC = 2
+
+
+class StreamExecutionEnvironment(_Environment):
+    """PyFlink's environment: ``get_execution_environment(configuration)``, ``get_config()``,
+    ``add_source``, ``set_runtime_mode`` and the sources of the embedded environment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._config = ExecutionConfig(self)
+        self.runtime_mode = RuntimeExecutionMode.STREAMING
+
+    @staticmethod
+    def get_execution_environment(configuration: Configuration | None = None) -> StreamExecutionEnvironment:
+        """A new environment; ``configuration`` may set ``parallelism.default``,
+        ``execution.checkpointing.interval`` (ms) and ``pipeline.auto-watermark-interval`` (ms)."""
+        env = StreamExecutionEnvironment()
+        if configuration is not None:
+            env.configure(configuration)
+        return env
+
+    def configure(self, configuration: Configuration) -> StreamExecutionEnvironment:
+        """Apply the supported keys of ``configuration``."""
+        values = configuration.to_dict()
+        if "parallelism.default" in values:
+            self.set_parallelism(int(values["parallelism.default"]))
+        if "execution.checkpointing.interval" in values:
+            self.enable_checkpointing(
+                int(values["execution.checkpointing.interval"].removesuffix("ms").strip())
+            )
+        if "pipeline.auto-watermark-interval" in values:
+            self.set_auto_watermark_interval(
+                int(values["pipeline.auto-watermark-interval"].removesuffix("ms"))
+            )
+        return self
+
+    def get_config(self) -> ExecutionConfig:
+        """Job-level settings (auto-watermark interval, parallelism, job parameters)."""
+        return self._config
+
+    def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
+        """Recorded; the embedded runtime streams in both modes."""
+        self.runtime_mode = execution_mode
+        return self
+
+    def set_stream_time_characteristic(self, characteristic: Any) -> StreamExecutionEnvironment:
+        """Accepted for older programs (event time is used whenever a watermark strategy is set)."""
+        return self
+
+    def add_jars(self, *jars_path: str) -> None:
+        """Jars are for the JVM; the embedded runtime's connectors are built in, so this is a no-op."""
+
+    def add_classpaths(self, *classpaths: str) -> None:
+        """No JVM on the embedded runtime: a no-op."""
+
+    def add_python_file(self, file_path: str) -> None:
+        """Make a module or folder importable by the job."""
+        folder = file_path if os.path.isdir(file_path) else os.path.dirname(os.path.abspath(file_path))
+        if folder not in sys.path:
+            sys.path.append(folder)
+
+    def set_python_requirements(
+        self, requirements_file_path: str, requirements_cache_dir: str | None = None
+    ) -> None:
+        """Dependencies must already be installed where the embedded runtime runs: a no-op."""
+
+    def add_source(
+        self, source_func: Any, source_name: str = "Custom Source", type_info: Any = None
+    ) -> DataStream:
+        """A legacy source function (``FlinkKinesisConsumer``)."""
+        return self.from_source(source_func, None, source_name, type_info)
+
+    def from_source(
+        self,
+        source: Source,
+        watermark_strategy: Any = None,
+        source_name: str = "Source",
+        type_info: Any = None,
+    ) -> DataStream:
+        require_supported(source)
+        return super().from_source(source, watermark_strategy, source_name, type_info)

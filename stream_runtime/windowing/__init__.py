@@ -1,0 +1,1 @@
+"""Windows: assigners, triggers and window functions (PyFlink's ``pyflink.datastream.window``)."""

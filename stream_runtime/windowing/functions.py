@@ -1,0 +1,73 @@
+"""Window functions (PyFlink's names) and what a window operator needs to know about one window stream."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from stream_runtime.functions import AggregateFunction, OutputTag, RichFunction
+from stream_runtime.windowing.windows import Trigger, Window, WindowAssigner
+
+
+class ProcessWindowFunction(RichFunction):
+    """Gets all elements of a fired window with a context (window, time, per-window and global state)."""
+
+    @abstractmethod
+    def process(self, key: Any, context: Any, elements: Iterable[Any]) -> Iterable[Any]:
+        """Return (or yield) the outputs for the window ``context.window()`` of ``key``."""
+
+    def clear(self, context: Any) -> None:
+        """The window is purged; delete per-window state here."""
+
+
+class ProcessAllWindowFunction(RichFunction):
+    """``window_all`` variant of :class:`ProcessWindowFunction` (no key)."""
+
+    @abstractmethod
+    def process(self, context: Any, elements: Iterable[Any]) -> Iterable[Any]:
+        """Return (or yield) the outputs for the window ``context.window()``."""
+
+    def clear(self, context: Any) -> None:
+        """The window is purged."""
+
+
+class WindowFunction(RichFunction):
+    """``apply``: gets the key, the window and all its elements."""
+
+    @abstractmethod
+    def apply(self, key: Any, window: Window, inputs: Iterable[Any]) -> Iterable[Any]:
+        """Return (or yield) the outputs."""
+
+
+class AllWindowFunction(RichFunction):
+    """``window_all(...).apply``: the window and all its elements."""
+
+    @abstractmethod
+    def apply(self, window: Window, inputs: Iterable[Any]) -> Iterable[Any]:
+        """Return (or yield) the outputs."""
+
+
+@dataclass
+class WindowSpec:
+    """Everything a window operator runs: assigner, trigger, lateness, and how contents are kept and fired.
+
+    ``mode`` is ``reduce`` (one reduced value per window), ``aggregate`` (an accumulator) or ``list`` (all
+    elements, for process/apply without pre-aggregation). ``window_function`` is ``None`` (emit the
+    reduced/aggregated value), a (Process)WindowFunction or an All-variant when ``keyless``.
+    """
+
+    assigner: WindowAssigner
+    trigger: Trigger | None = None
+    allowed_lateness_ms: int = 0
+    late_tag: OutputTag | None = None
+    mode: str = "list"
+    reduce: Callable[[Any, Any], Any] | None = None
+    aggregate: AggregateFunction | None = None
+    window_function: Any = None
+    keyless: bool = False
+
+    def effective_trigger(self) -> Trigger:
+        """The configured trigger or the assigner's default."""
+        return self.trigger if self.trigger is not None else self.assigner.get_default_trigger()

@@ -1,0 +1,504 @@
+"""Window types, window assigners and triggers with PyFlink's names and Flink's semantics."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from enum import Enum
+from typing import Any
+
+from stream_runtime.eventtime import MAX_WATERMARK
+from stream_runtime.state.api import ReducingStateDescriptor
+from stream_runtime.timeutil import to_millis
+
+
+class Window(ABC):
+    """A finite (or global) bucket of records."""
+
+    @abstractmethod
+    def max_timestamp(self) -> int:
+        """The largest timestamp that still belongs to the window."""
+
+    @abstractmethod
+    def namespace(self) -> tuple[Any, ...]:
+        """Encodable identity of the window (keys of window state and timers)."""
+
+
+class TimeWindow(Window):
+    """``[start, end)`` in milliseconds."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+    def max_timestamp(self) -> int:
+        return self.end - 1
+
+    def namespace(self) -> tuple[Any, ...]:
+        return (self.start, self.end)
+
+    def intersects(self, other: TimeWindow) -> bool:
+        """Whether the two windows overlap or touch."""
+        return self.start <= other.end and self.end >= other.start
+
+    def cover(self, other: TimeWindow) -> TimeWindow:
+        """The smallest window containing both."""
+        return TimeWindow(min(self.start, other.start), max(self.end, other.end))
+
+    @staticmethod
+    def get_window_start_with_offset(timestamp: int, offset: int, window_size: int) -> int:
+        """Start of the window of ``window_size`` containing ``timestamp`` (Flink's formula)."""
+        remainder = (timestamp - offset) % window_size
+        return timestamp - remainder
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeWindow) and (self.start, self.end) == (other.start, other.end)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end))
+
+    def __repr__(self) -> str:
+        return f"TimeWindow(start={self.start}, end={self.end})"
+
+
+class GlobalWindow(Window):
+    """The one window of :class:`GlobalWindows`."""
+
+    def max_timestamp(self) -> int:
+        return MAX_WATERMARK
+
+    def namespace(self) -> tuple[Any, ...]:
+        return ()
+
+    @staticmethod
+    def get() -> GlobalWindow:
+        """The singleton."""
+        return _GLOBAL
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GlobalWindow)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "GlobalWindow"
+
+
+_GLOBAL = GlobalWindow()
+
+
+def window_from_namespace(namespace: tuple[Any, ...]) -> Window:
+    """Inverse of :meth:`Window.namespace`."""
+    return _GLOBAL if not namespace else TimeWindow(namespace[0], namespace[1])
+
+
+class TriggerResult(Enum):
+    """What a trigger decides: keep collecting, fire, purge, or both."""
+
+    CONTINUE = (False, False)
+    FIRE_AND_PURGE = (True, True)
+    FIRE = (True, False)
+    PURGE = (False, True)
+
+    def is_fire(self) -> bool:
+        """Emit the window's result."""
+        return bool(self.value[0])
+
+    def is_purge(self) -> bool:
+        """Drop the window's contents."""
+        return bool(self.value[1])
+
+
+class Trigger(ABC):
+    """Decides when a window fires (PyFlink's ``Trigger``); ``ctx`` is the operator's trigger context."""
+
+    @abstractmethod
+    def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:
+        """Called for every element added to ``window``."""
+
+    @abstractmethod
+    def on_processing_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        """A processing-time timer registered by this trigger fired."""
+
+    @abstractmethod
+    def on_event_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        """An event-time timer registered by this trigger fired."""
+
+    def can_merge(self) -> bool:
+        """Whether the trigger supports merging windows."""
+        return False
+
+    def on_merge(self, window: Window, ctx: Any) -> None:  # noqa: B027 - optional hook
+        """Windows were merged into ``window``."""
+
+    @abstractmethod
+    def clear(self, window: Window, ctx: Any) -> None:
+        """The window is purged for good: delete timers and state of this trigger."""
+
+
+class EventTimeTrigger(Trigger):
+    """Fires when the watermark passes the end of the window (default of event-time assigners)."""
+
+    @staticmethod
+    def create() -> EventTimeTrigger:
+        """A new trigger."""
+        return EventTimeTrigger()
+
+    def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:
+        if window.max_timestamp() <= ctx.get_current_watermark():
+            return TriggerResult.FIRE  # late but within allowed lateness: fire at once
+        ctx.register_event_time_timer(window.max_timestamp())
+        return TriggerResult.CONTINUE
+
+    def on_processing_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_event_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.FIRE if time == window.max_timestamp() else TriggerResult.CONTINUE
+
+    def can_merge(self) -> bool:
+        return True
+
+    def on_merge(self, window: Window, ctx: Any) -> None:
+        if window.max_timestamp() > ctx.get_current_watermark():
+            ctx.register_event_time_timer(window.max_timestamp())
+
+    def clear(self, window: Window, ctx: Any) -> None:
+        ctx.delete_event_time_timer(window.max_timestamp())
+
+
+class ProcessingTimeTrigger(Trigger):
+    """Fires when processing time passes the end of the window (default of processing-time assigners)."""
+
+    @staticmethod
+    def create() -> ProcessingTimeTrigger:
+        """A new trigger."""
+        return ProcessingTimeTrigger()
+
+    def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:
+        ctx.register_processing_time_timer(window.max_timestamp())
+        return TriggerResult.CONTINUE
+
+    def on_processing_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.FIRE
+
+    def on_event_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def can_merge(self) -> bool:
+        return True
+
+    def on_merge(self, window: Window, ctx: Any) -> None:
+        if window.max_timestamp() > ctx.get_current_processing_time():
+            ctx.register_processing_time_timer(window.max_timestamp())
+
+    def clear(self, window: Window, ctx: Any) -> None:
+        ctx.delete_processing_time_timer(window.max_timestamp())
+
+
+class CountTrigger(Trigger):
+    """Fires every ``count`` elements of a window (its count is trigger state, so it is checkpointed)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.descriptor = ReducingStateDescriptor("count", lambda a, b: a + b)
+
+    @staticmethod
+    def of(count: int) -> CountTrigger:
+        """Fire every ``count`` elements."""
+        return CountTrigger(count)
+
+    def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:
+        state = ctx.get_partitioned_state(self.descriptor)
+        state.add(1)
+        if state.get() >= self.count:
+            state.clear()
+            return TriggerResult.FIRE
+        return TriggerResult.CONTINUE
+
+    def on_processing_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_event_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def clear(self, window: Window, ctx: Any) -> None:
+        ctx.get_partitioned_state(self.descriptor).clear()
+
+
+class PurgingTrigger(Trigger):
+    """Turns every FIRE of the wrapped trigger into FIRE_AND_PURGE."""
+
+    def __init__(self, nested: Trigger) -> None:
+        self.nested = nested
+
+    @staticmethod
+    def of(nested: Trigger) -> PurgingTrigger:
+        """Wrap ``nested``."""
+        return PurgingTrigger(nested)
+
+    @staticmethod
+    def _purging(result: TriggerResult) -> TriggerResult:
+        return TriggerResult.FIRE_AND_PURGE if result.is_fire() else result
+
+    def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:
+        return self._purging(self.nested.on_element(element, timestamp, window, ctx))
+
+    def on_processing_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return self._purging(self.nested.on_processing_time(time, window, ctx))
+
+    def on_event_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return self._purging(self.nested.on_event_time(time, window, ctx))
+
+    def can_merge(self) -> bool:
+        return self.nested.can_merge()
+
+    def on_merge(self, window: Window, ctx: Any) -> None:
+        self.nested.on_merge(window, ctx)
+
+    def clear(self, window: Window, ctx: Any) -> None:
+        self.nested.clear(window, ctx)
+
+
+class NeverTrigger(Trigger):
+    """Never fires (default of :class:`GlobalWindows`)."""
+
+    def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_processing_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_event_time(self, time: int, window: Window, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def clear(self, window: Window, ctx: Any) -> None:
+        return None
+
+
+class WindowAssigner(ABC):
+    """Assigns each element to zero or more windows."""
+
+    @abstractmethod
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        """Windows of ``element`` (``context.get_current_processing_time()`` for processing time)."""
+
+    @abstractmethod
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        """The trigger used unless the job sets one."""
+
+    @abstractmethod
+    def is_event_time(self) -> bool:
+        """Whether windows are in event time."""
+
+
+class MergingWindowAssigner(WindowAssigner):
+    """An assigner whose windows merge (sessions)."""
+
+    def merge_windows(self, windows: list[TimeWindow]) -> list[tuple[TimeWindow, list[TimeWindow]]]:
+        """Groups of overlapping windows as ``(cover, members)`` (Flink's ``TimeWindow.mergeWindows``)."""
+        merged: list[tuple[TimeWindow, list[TimeWindow]]] = []
+        for window in sorted(windows, key=lambda w: w.start):
+            if merged and merged[-1][0].intersects(window):
+                cover, members = merged[-1]
+                merged[-1] = (cover.cover(window), [*members, window])
+            else:
+                merged.append((window, [window]))
+        return merged
+
+
+def _check_offset(size: int, offset: int, name: str) -> None:
+    if size <= 0 or abs(offset) >= size:
+        raise ValueError(f"{name} parameters must satisfy abs(offset) < size and size > 0")
+
+
+class TumblingEventTimeWindows(WindowAssigner):
+    """Fixed-size, non-overlapping windows by event time."""
+
+    def __init__(self, size: int, offset: int = 0) -> None:
+        _check_offset(size, offset, "TumblingEventTimeWindows")
+        self.size, self.offset = size, offset
+
+    @staticmethod
+    def of(size: Any, offset: Any = 0) -> TumblingEventTimeWindows:
+        """Windows of ``size`` (Duration/Time/ms), shifted by ``offset``."""
+        return TumblingEventTimeWindows(to_millis(size), to_millis(offset))
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        if timestamp <= -(2**63):
+            raise RuntimeError(
+                "Record has no timestamp (Long.MIN_VALUE). Is the time characteristic set to "
+                "'ProcessingTime', or did you forget to call 'assign_timestamps_and_watermarks(...)'?"
+            )
+        start = TimeWindow.get_window_start_with_offset(timestamp, self.offset, self.size)
+        return [TimeWindow(start, start + self.size)]
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return EventTimeTrigger()
+
+    def is_event_time(self) -> bool:
+        return True
+
+
+class TumblingProcessingTimeWindows(TumblingEventTimeWindows):
+    """Fixed-size, non-overlapping windows by the operator's processing time."""
+
+    @staticmethod
+    def of(size: Any, offset: Any = 0) -> TumblingProcessingTimeWindows:
+        """Windows of ``size``, shifted by ``offset``."""
+        return TumblingProcessingTimeWindows(to_millis(size), to_millis(offset))
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        now = context.get_current_processing_time()
+        start = TimeWindow.get_window_start_with_offset(now, self.offset, self.size)
+        return [TimeWindow(start, start + self.size)]
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return ProcessingTimeTrigger()
+
+    def is_event_time(self) -> bool:
+        return False
+
+
+class SlidingEventTimeWindows(WindowAssigner):
+    """Windows of ``size`` starting every ``slide`` (an element is in ``size / slide`` windows)."""
+
+    def __init__(self, size: int, slide: int, offset: int = 0) -> None:
+        if slide <= 0 or size <= 0 or abs(offset) >= slide:
+            raise ValueError(
+                "SlidingEventTimeWindows parameters must satisfy abs(offset) < slide and size > 0"
+            )
+        self.size, self.slide, self.offset = size, slide, offset
+
+    @staticmethod
+    def of(size: Any, slide: Any, offset: Any = 0) -> SlidingEventTimeWindows:
+        """Windows of ``size`` every ``slide``."""
+        return SlidingEventTimeWindows(to_millis(size), to_millis(slide), to_millis(offset))
+
+    def _windows(self, timestamp: int) -> list[Window]:
+        last_start = TimeWindow.get_window_start_with_offset(timestamp, self.offset, self.slide)
+        windows: list[Window] = []
+        start = last_start
+        while start > timestamp - self.size:
+            windows.append(TimeWindow(start, start + self.size))
+            start -= self.slide
+        return windows
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        return self._windows(timestamp)
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return EventTimeTrigger()
+
+    def is_event_time(self) -> bool:
+        return True
+
+
+class SlidingProcessingTimeWindows(SlidingEventTimeWindows):
+    """Sliding windows by processing time."""
+
+    @staticmethod
+    def of(size: Any, slide: Any, offset: Any = 0) -> SlidingProcessingTimeWindows:
+        """Windows of ``size`` every ``slide``."""
+        return SlidingProcessingTimeWindows(to_millis(size), to_millis(slide), to_millis(offset))
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        return self._windows(context.get_current_processing_time())
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return ProcessingTimeTrigger()
+
+    def is_event_time(self) -> bool:
+        return False
+
+
+class EventTimeSessionWindows(MergingWindowAssigner):
+    """Sessions: windows ``[t, t + gap)`` that merge while they overlap."""
+
+    def __init__(self, gap: int | None = None, gap_extractor: Callable[[Any], int] | None = None) -> None:
+        self.gap = gap
+        self.gap_extractor = gap_extractor
+
+    @staticmethod
+    def with_gap(gap: Any) -> EventTimeSessionWindows:
+        """A fixed session gap."""
+        return EventTimeSessionWindows(to_millis(gap))
+
+    @staticmethod
+    def with_dynamic_gap(extractor: Any) -> EventTimeSessionWindows:
+        """A gap computed per element by ``extractor.extract(element)`` (ms)."""
+        return EventTimeSessionWindows(None, getattr(extractor, "extract", extractor))
+
+    def _session(self, element: Any, timestamp: int) -> list[Window]:
+        gap = self.gap if self.gap_extractor is None else int(self.gap_extractor(element))
+        if gap is None or gap <= 0:
+            raise ValueError("session gap must be > 0")
+        return [TimeWindow(timestamp, timestamp + gap)]
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        return self._session(element, timestamp)
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return EventTimeTrigger()
+
+    def is_event_time(self) -> bool:
+        return True
+
+
+class ProcessingTimeSessionWindows(EventTimeSessionWindows):
+    """Sessions by processing time."""
+
+    @staticmethod
+    def with_gap(gap: Any) -> ProcessingTimeSessionWindows:
+        """A fixed session gap."""
+        return ProcessingTimeSessionWindows(to_millis(gap))
+
+    @staticmethod
+    def with_dynamic_gap(extractor: Any) -> ProcessingTimeSessionWindows:
+        """A gap computed per element."""
+        return ProcessingTimeSessionWindows(None, getattr(extractor, "extract", extractor))
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        return self._session(element, context.get_current_processing_time())
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return ProcessingTimeTrigger()
+
+    def is_event_time(self) -> bool:
+        return False
+
+
+class GlobalWindows(WindowAssigner):
+    """All elements of a key in one window that never ends; use it with a trigger (e.g. CountTrigger)."""
+
+    @staticmethod
+    def create() -> GlobalWindows:
+        """The assigner."""
+        return GlobalWindows()
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
+        return [_GLOBAL]
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return NeverTrigger()
+
+    def is_event_time(self) -> bool:
+        return False
+
+
+class CountTumblingWindowAssigner(GlobalWindows):
+    """``count_window(size)``: a global window purged every ``size`` elements."""
+
+    def __init__(self, window_size: int) -> None:
+        self.window_size = window_size
+
+    @staticmethod
+    def of(window_size: int) -> CountTumblingWindowAssigner:
+        """Windows of ``window_size`` elements."""
+        return CountTumblingWindowAssigner(window_size)
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:
+        return PurgingTrigger(CountTrigger(self.window_size))
