@@ -1,0 +1,171 @@
+"""The ``pyflink`` alias (job processes only, never shadowing a real installation), clear errors for what the
+embedded runtime does not run, type checks of ``output_type``, state TTL and the metric group."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stream_runtime.datastream import StreamExecutionEnvironment
+from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.functions import KeyedProcessFunction, MapFunction
+from stream_runtime.pyflink_imports import pyflink_imports
+from stream_runtime.state.api import ValueStateDescriptor
+from stream_runtime.state.ttl import StateTtlConfig
+from stream_runtime.storage.local import LocalCheckpointStorage
+from stream_runtime.timeutil import Time
+from stream_runtime.typeinfo import Types
+from stream_runtime.unsupported import UnsupportedOnEmbeddedRuntime
+
+
+def _run_job(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    job = tmp_path / "main.py"
+    job.write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-m", "stream_runtime", "run", str(job), "--job-id", "j", "--checkpoint-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_pyflink_is_not_importable_outside_a_job_process() -> None:
+    probe = "import importlib.util as u; s = u.find_spec('pyflink'); print(s.origin if s else None)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    origin = result.stdout.strip()
+    assert origin == "None" or "stream_runtime" not in origin  # absent, or a real apache-flink installation
+
+
+def test_alias_is_installed_only_inside_the_block() -> None:
+    before = importlib.util.find_spec("pyflink")
+    with pyflink_imports():
+        import pyflink.datastream as datastream  # type: ignore[import-not-found]
+
+        assert datastream.__name__ == "stream_runtime.pyflink.datastream"
+    assert "pyflink.datastream" not in sys.modules
+    assert importlib.util.find_spec("pyflink") == before
+
+
+def test_a_job_process_runs_pyflink_code(tmp_path: Path) -> None:
+    result = _run_job(
+        tmp_path,
+        """
+        from pyflink.common import Types
+        from pyflink.datastream import StreamExecutionEnvironment
+        env = StreamExecutionEnvironment.get_execution_environment()
+        env.from_collection([1, 2, 3], type_info=Types.INT()).map(lambda v: v * 7, output_type=Types.INT()).print()
+        env.execute("tiny")
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["7", "14", "21"]
+
+
+def test_unsupported_connector_fails_at_job_start_naming_the_class(tmp_path: Path) -> None:
+    result = _run_job(
+        tmp_path,
+        """
+        from pyflink.datastream.connectors.kafka import KafkaSource
+        """,
+    )
+    assert result.returncode != 0
+    assert (
+        "UnsupportedOnEmbeddedRuntime: not supported on the embedded runtime: "
+        "pyflink.datastream.connectors.kafka.KafkaSource" in result.stderr
+    )
+
+
+def test_from_source_refuses_a_foreign_source_object() -> None:
+    with pyflink_imports():
+        from pyflink.datastream import StreamExecutionEnvironment as PyFlinkEnvironment
+
+        class JavaBackedSource:
+            pass
+
+        with pytest.raises(UnsupportedOnEmbeddedRuntime, match="JavaBackedSource"):
+            PyFlinkEnvironment.get_execution_environment().from_source(JavaBackedSource(), None, "s")  # type: ignore[arg-type]
+
+
+def test_output_type_is_checked_at_the_producing_operator(tmp_path: Path) -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection(["1", "x"]).map(lambda v: int(v) if v.isdigit() else v, output_type=Types.INT()).uid(
+        "parse"
+    ).print()
+    with launch_options(LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None)):
+        with pytest.raises(TypeError, match=r"Operator 'parse' declared output_type=INT but produced 'x' \(str\)"):
+            env.execute()
+
+
+class _Clock:
+    """A wall clock the test moves (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _Remember(KeyedProcessFunction):
+    """Moves the clock by each record's third field (seconds), then reads and writes a TTL'd value."""
+
+    def __init__(self, clock: _Clock) -> None:
+        self.clock = clock
+
+    def open(self, runtime_context):  # type: ignore[no-untyped-def]
+        descriptor = ValueStateDescriptor("last")
+        descriptor.enable_time_to_live(StateTtlConfig.new_builder(Time.seconds(10)).build())
+        self.last = runtime_context.get_state(descriptor)
+
+    def process_element(self, value, ctx):  # type: ignore[no-untyped-def]
+        self.clock.now += value[2]
+        yield f"{value[0]} previous={self.last.value()}"
+        self.last.update(value[1])
+
+
+def test_state_ttl_expires_values_in_processing_time(tmp_path: Path) -> None:
+    clock = _Clock()
+    env = StreamExecutionEnvironment.get_execution_environment()
+    events = [("k", 1, 0), ("k", 2, 4), ("k", 3, 11), ("k", 4, 9), ("k", 5, 1)]
+    stream = env.from_collection(events).key_by(lambda v: v[0]).process(_Remember(clock))
+    options = LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None, wall_clock=clock)
+    with launch_options(options):
+        lines = list(stream.execute_and_collect())
+    # written at 1000 s, read at 1004 (alive), written at 1004, read at 1015 (11 s later: expired),
+    # written at 1015, read at 1024 (9 s: alive), written at 1024, read at 1025 (alive)
+    assert lines == ["k previous=None", "k previous=1", "k previous=None", "k previous=3", "k previous=4"]
+
+
+def test_metric_group_counts_per_subtask(tmp_path: Path) -> None:
+    seen: list[dict[str, object]] = []
+
+    class Counting(MapFunction):
+        def open(self, runtime_context):  # type: ignore[no-untyped-def]
+            self.group = runtime_context.get_metrics_group().add_group("app")
+            self.counter = self.group.counter("records")
+            self.meter = self.group.meter("rate")
+            self.group.gauge("last", lambda: self.last)
+            self.last = None
+
+        def map(self, value):  # type: ignore[no-untyped-def]
+            self.counter.inc()
+            self.meter.mark_event()
+            self.last = value
+            return value
+
+        def close(self) -> None:
+            seen.append(self.group.snapshot())
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    stream = env.from_collection([5, 6, 7]).map(Counting()).name("count")
+    with launch_options(LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None)):
+        assert list(stream.execute_and_collect()) == [5, 6, 7]
+    assert seen[0]["count.0.app.records"] == 3
+    assert seen[0]["count.0.app.last"] == 7
+    assert seen[0]["count.0.app.rate"]["count"] == 3  # type: ignore[index]
