@@ -27,7 +27,17 @@ def _run_job(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
     job = tmp_path / "main.py"
     job.write_text(textwrap.dedent(source))
     return subprocess.run(
-        [sys.executable, "-m", "stream_runtime", "run", str(job), "--job-id", "j", "--checkpoint-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "stream_runtime",
+            "run",
+            str(job),
+            "--job-id",
+            "j",
+            "--checkpoint-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -37,7 +47,9 @@ def _run_job(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
 
 def test_pyflink_is_not_importable_outside_a_job_process() -> None:
     probe = "import importlib.util as u; s = u.find_spec('pyflink'); print(s.origin if s else None)"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
     origin = result.stdout.strip()
     assert origin == "None" or "stream_runtime" not in origin  # absent, or a real apache-flink installation
 
@@ -59,7 +71,8 @@ def test_a_job_process_runs_pyflink_code(tmp_path: Path) -> None:
         from pyflink.common import Types
         from pyflink.datastream import StreamExecutionEnvironment
         env = StreamExecutionEnvironment.get_execution_environment()
-        env.from_collection([1, 2, 3], type_info=Types.INT()).map(lambda v: v * 7, output_type=Types.INT()).print()
+        numbers = env.from_collection([1, 2, 3], type_info=Types.INT())
+        numbers.map(lambda v: v * 7, output_type=Types.INT()).print()
         env.execute("tiny")
         """,
     )
@@ -97,9 +110,10 @@ def test_output_type_is_checked_at_the_producing_operator(tmp_path: Path) -> Non
     env.from_collection(["1", "x"]).map(lambda v: int(v) if v.isdigit() else v, output_type=Types.INT()).uid(
         "parse"
     ).print()
-    with launch_options(LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None)):
-        with pytest.raises(TypeError, match=r"Operator 'parse' declared output_type=INT but produced 'x' \(str\)"):
-            env.execute()
+    options = LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None)
+    expected = r"Operator 'parse' declared output_type=INT but produced 'x' \(str\)"
+    with launch_options(options), pytest.raises(TypeError, match=expected):
+        env.execute()
 
 
 class _Clock:
@@ -134,7 +148,9 @@ def test_state_ttl_expires_values_in_processing_time(tmp_path: Path) -> None:
     env = StreamExecutionEnvironment.get_execution_environment()
     events = [("k", 1, 0), ("k", 2, 4), ("k", 3, 11), ("k", 4, 9), ("k", 5, 1)]
     stream = env.from_collection(events).key_by(lambda v: v[0]).process(_Remember(clock))
-    options = LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None, wall_clock=clock)
+    options = LaunchOptions(
+        storage=LocalCheckpointStorage(str(tmp_path)), log=lambda _: None, wall_clock=clock
+    )
     with launch_options(options):
         lines = list(stream.execute_and_collect())
     # written at 1000 s, read at 1004 (alive), written at 1004, read at 1015 (11 s later: expired),

@@ -71,7 +71,11 @@ def test_five_kill_9_commit_exactly_the_uninterrupted_output(tmp_path: Path) -> 
         pid = supervisor.pid
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        wait_until(lambda killed=pid: supervisor.pid != killed or not supervisor.processing.is_set(), WAIT_S, "restart")
+        wait_until(
+            lambda killed=pid: supervisor.pid != killed or not supervisor.processing.is_set(),
+            WAIT_S,
+            "restart",
+        )
     assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, (supervisor.failure_cause, read_logs(tmp_path))
     assert supervisor.restart_count == 5
     assert _committed(tmp_path / "out") == _expected(n)

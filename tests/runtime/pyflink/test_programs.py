@@ -112,7 +112,8 @@ EXPECTED: dict[str, list[str]] = {
     "p20_broadcast_state": ["temp alert 35", "temp alert 31", "hum alert 85"],
     "p21_broadcast_non_keyed": ["config v1 at subtask"] * 3 + ["element a", "element b"],
     "p22_partition_custom": [f"{v} on subtask {v % 2}" for v in range(6)],
-    "p23_rebalance_shuffle_forward": [f"r{2 * v + 1}" for v in range(1, 10)] + [f"g{v}" for v in range(1, 10)],
+    "p23_rebalance_shuffle_forward": [f"r{2 * v + 1}" for v in range(1, 10)]
+    + [f"g{v}" for v in range(1, 10)],
     "p24_keyed_state_kinds": [
         "ann items=['cake', 'tea'] counts=[('cake', 1), ('tea', 2)] total=12 mean=4",
         "bob items=['jam', 'pie'] counts=[('jam', 1), ('pie', 2)] total=18 mean=6",

@@ -41,12 +41,16 @@ env = StreamExecutionEnvironment.get_execution_environment()
 env.enable_checkpointing(100)
 env.set_restart_strategy(RestartStrategies.fixed_delay_restart(20, 0))
 source = NumberSequenceSource(0, int(os.environ["N"]) - 1, records_per_second=float(os.environ["RATE"]))
-(env.from_source(source, WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(Stamp()), "numbers")
+(
+    env.from_source(
+        source, WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(Stamp()), "numbers"
+    )
     .uid("numbers")
     .key_by(lambda n: n % 7)
     .window(TumblingEventTimeWindows.of(Time.seconds(1)))
     .aggregate(CountSum(), Format(), output_type=Types.STRING())
     .uid("windows")
     .sink_to(FileSink.for_row_format(os.environ["OUT_DIR"], Encoder.simple_string_encoder()).build())
-    .uid("sink"))
+    .uid("sink")
+)
 env.execute("windowed-count")

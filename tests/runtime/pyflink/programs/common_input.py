@@ -1,7 +1,7 @@
 """Shared bounded, out-of-order input of the window programs: (key, value, event time ms)."""
 
-from pyflink.common.watermark_strategy import TimestampAssigner, WatermarkStrategy
 from pyflink.common import Duration
+from pyflink.common.watermark_strategy import TimestampAssigner, WatermarkStrategy
 
 EVENTS = [
     ("a", 1, 1000),

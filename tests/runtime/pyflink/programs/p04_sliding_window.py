@@ -12,9 +12,11 @@ class Sum(ProcessWindowFunction):
 
 env = StreamExecutionEnvironment.get_execution_environment()
 ds = env.from_collection(EVENTS)
-(ds.assign_timestamps_and_watermarks(strategy())
-   .key_by(lambda e: e[0])
-   .window(SlidingEventTimeWindows.of(Time.seconds(10), Time.seconds(5)))
-   .process(Sum(), output_type=Types.STRING())
-   .print())
+(
+    ds.assign_timestamps_and_watermarks(strategy())
+    .key_by(lambda e: e[0])
+    .window(SlidingEventTimeWindows.of(Time.seconds(10), Time.seconds(5)))
+    .process(Sum(), output_type=Types.STRING())
+    .print()
+)
 env.execute("p04")

@@ -13,9 +13,11 @@ class Bounds(ProcessWindowFunction):
 
 env = StreamExecutionEnvironment.get_execution_environment()
 ds = env.from_collection(EVENTS)
-(ds.assign_timestamps_and_watermarks(strategy())
-   .key_by(lambda e: e[0])
-   .window(EventTimeSessionWindows.with_gap(Time.seconds(2)))
-   .process(Bounds(), output_type=Types.STRING())
-   .print())
+(
+    ds.assign_timestamps_and_watermarks(strategy())
+    .key_by(lambda e: e[0])
+    .window(EventTimeSessionWindows.with_gap(Time.seconds(2)))
+    .process(Bounds(), output_type=Types.STRING())
+    .print()
+)
 env.execute("p06")

@@ -12,9 +12,11 @@ class MaxValue(WindowFunction):
 
 env = StreamExecutionEnvironment.get_execution_environment()
 ds = env.from_collection(EVENTS)
-(ds.assign_timestamps_and_watermarks(strategy())
-   .key_by(lambda e: e[0])
-   .window(TumblingEventTimeWindows.of(Time.seconds(8)))
-   .apply(MaxValue(), output_type=Types.STRING())
-   .print())
+(
+    ds.assign_timestamps_and_watermarks(strategy())
+    .key_by(lambda e: e[0])
+    .window(TumblingEventTimeWindows.of(Time.seconds(8)))
+    .apply(MaxValue(), output_type=Types.STRING())
+    .print()
+)
 env.execute("p07")

@@ -8,13 +8,16 @@ from pyflink.datastream.window import TumblingEventTimeWindows
 class Keys(ProcessAllWindowFunction):
     def process(self, context, elements):
         items = list(elements)
-        yield f"[{context.window().start}] keys={sorted({e[0] for e in items})} total={sum(e[1] for e in items)}"
+        keys = sorted({e[0] for e in items})
+        yield f"[{context.window().start}] keys={keys} total={sum(e[1] for e in items)}"
 
 
 env = StreamExecutionEnvironment.get_execution_environment()
-(env.from_collection(EVENTS)
+(
+    env.from_collection(EVENTS)
     .assign_timestamps_and_watermarks(strategy())
     .window_all(TumblingEventTimeWindows.of(Time.seconds(5)))
     .process(Keys(), output_type=Types.STRING())
-    .print())
+    .print()
+)
 env.execute("p10")

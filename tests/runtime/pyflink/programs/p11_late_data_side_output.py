@@ -19,7 +19,15 @@ class Punctuated(WatermarkGenerator):
 
 late = OutputTag("late", Types.STRING())
 env = StreamExecutionEnvironment.get_execution_environment()
-events = [("a", 1, 1000), ("a", 2, 3000), ("a", 3, 7000), ("a", 4, 2000), ("a", 5, 4500), ("a", 6, 12500), ("a", 7, 9000)]
+events = [
+    ("a", 1, 1000),
+    ("a", 2, 3000),
+    ("a", 3, 7000),
+    ("a", 4, 2000),
+    ("a", 5, 4500),
+    ("a", 6, 12500),
+    ("a", 7, 9000),
+]
 windowed = (
     env.from_collection(events)
     .assign_timestamps_and_watermarks(
@@ -31,5 +39,7 @@ windowed = (
     .reduce(lambda x, y: (x[0], x[1] + y[1], x[2]))
 )
 windowed.map(lambda r: f"on-time sum={r[1]}", output_type=Types.STRING()).print()
-windowed.get_side_output(late).map(lambda e: f"late value={e[1]} ts={e[2]}", output_type=Types.STRING()).print()
+windowed.get_side_output(late).map(
+    lambda e: f"late value={e[1]} ts={e[2]}", output_type=Types.STRING()
+).print()
 env.execute("p11")

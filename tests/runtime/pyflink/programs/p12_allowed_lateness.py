@@ -17,13 +17,16 @@ class Punctuated(WatermarkGenerator):
 
 env = StreamExecutionEnvironment.get_execution_environment()
 events = [("k", 1, 1000), ("k", 2, 6000), ("k", 3, 2000), ("k", 4, 8000), ("k", 5, 3000), ("k", 6, 11000)]
-(env.from_collection(events)
+(
+    env.from_collection(events)
     .assign_timestamps_and_watermarks(
-        WatermarkStrategy.for_generator(Punctuated).with_timestamp_assigner(lambda e, ts: e[2]))
+        WatermarkStrategy.for_generator(Punctuated).with_timestamp_assigner(lambda e, ts: e[2])
+    )
     .key_by(lambda e: e[0])
     .window(TumblingEventTimeWindows.of(Time.seconds(5)))
     .allowed_lateness(3000)
     .reduce(lambda x, y: (x[0], x[1] + y[1], max(x[2], y[2])))
     .map(lambda r: f"fire sum={r[1]}", output_type=Types.STRING())
-    .print())
+    .print()
+)
 env.execute("p12")

@@ -24,9 +24,11 @@ class CountUntilQuiet(KeyedProcessFunction):
 
 
 env = StreamExecutionEnvironment.get_execution_environment()
-(env.from_collection(EVENTS)
+(
+    env.from_collection(EVENTS)
     .assign_timestamps_and_watermarks(strategy())
     .key_by(lambda e: e[0])
     .process(CountUntilQuiet(), output_type=Types.STRING())
-    .print())
+    .print()
+)
 env.execute("p13")

@@ -8,10 +8,12 @@ class Dedup(KeyedProcessFunction):
     """Emits the first record of each key; the 'seen' flag lives for one hour."""
 
     def open(self, runtime_context):
-        ttl = (StateTtlConfig.new_builder(Time.hours(1))
-               .set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
-               .set_state_visibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-               .build())
+        ttl = (
+            StateTtlConfig.new_builder(Time.hours(1))
+            .set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
+            .set_state_visibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+            .build()
+        )
         descriptor = ValueStateDescriptor("seen", Types.BOOLEAN())
         descriptor.enable_time_to_live(ttl)
         self.seen = runtime_context.get_state(descriptor)
@@ -23,8 +25,10 @@ class Dedup(KeyedProcessFunction):
 
 
 env = StreamExecutionEnvironment.get_execution_environment()
-(env.from_collection(["u1", "u2", "u1", "u3", "u2", "u1"], type_info=Types.STRING())
+(
+    env.from_collection(["u1", "u2", "u1", "u3", "u2", "u1"], type_info=Types.STRING())
     .key_by(lambda v: v)
     .process(Dedup(), output_type=Types.STRING())
-    .print())
+    .print()
+)
 env.execute("p14")

@@ -17,7 +17,9 @@ class Split(ProcessFunction):
 
 
 env = StreamExecutionEnvironment.get_execution_environment()
-main = env.from_collection(list(range(1, 11)), type_info=Types.INT()).process(Split(), output_type=Types.INT())
+main = env.from_collection(list(range(1, 11)), type_info=Types.INT()).process(
+    Split(), output_type=Types.INT()
+)
 main.map(lambda v: f"even {v}", output_type=Types.STRING()).print()
 main.get_side_output(odd).map(lambda v: f"odd {v}", output_type=Types.STRING()).print()
 main.get_side_output(big).print()

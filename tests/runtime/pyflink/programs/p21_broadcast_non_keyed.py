@@ -18,5 +18,7 @@ class Rename(BroadcastProcessFunction):
 env = StreamExecutionEnvironment.get_execution_environment()
 env.set_parallelism(3)
 config = env.from_collection(["v1"], type_info=Types.STRING()).broadcast(CONFIG)
-env.from_collection(["a", "b"], type_info=Types.STRING()).connect(config).process(Rename(), output_type=Types.STRING()).print()
+env.from_collection(["a", "b"], type_info=Types.STRING()).connect(config).process(
+    Rename(), output_type=Types.STRING()
+).print()
 env.execute("p21")

@@ -18,8 +18,10 @@ class WhereAmI(MapFunction):
 
 env = StreamExecutionEnvironment.get_execution_environment()
 env.set_parallelism(2)
-(env.from_collection(list(range(6)), type_info=Types.INT())
+(
+    env.from_collection(list(range(6)), type_info=Types.INT())
     .partition_custom(ByParity(), lambda v: v)
     .map(WhereAmI(), output_type=Types.STRING())
-    .print())
+    .print()
+)
 env.execute("p22")

@@ -1,6 +1,6 @@
 from pyflink.common import Types
 from pyflink.datastream import StreamExecutionEnvironment
-from pyflink.datastream.functions import KeyedProcessFunction
+from pyflink.datastream.functions import AggregateFunction, KeyedProcessFunction
 from pyflink.datastream.state import (
     AggregatingStateDescriptor,
     ListStateDescriptor,
@@ -8,7 +8,6 @@ from pyflink.datastream.state import (
     ReducingStateDescriptor,
     ValueStateDescriptor,
 )
-from pyflink.datastream.functions import AggregateFunction
 
 
 class Mean(AggregateFunction):
@@ -31,7 +30,9 @@ class Profile(KeyedProcessFunction):
         self.items = ctx.get_list_state(ListStateDescriptor("items", Types.STRING()))
         self.per_item = ctx.get_map_state(MapStateDescriptor("per-item", Types.STRING(), Types.INT()))
         self.total = ctx.get_reducing_state(ReducingStateDescriptor("total", lambda a, b: a + b, Types.INT()))
-        self.mean = ctx.get_aggregating_state(AggregatingStateDescriptor("mean", Mean(), Types.TUPLE([Types.INT(), Types.INT()])))
+        self.mean = ctx.get_aggregating_state(
+            AggregatingStateDescriptor("mean", Mean(), Types.TUPLE([Types.INT(), Types.INT()]))
+        )
 
     def process_element(self, value, ctx):
         user, item, price = value
@@ -43,11 +44,19 @@ class Profile(KeyedProcessFunction):
         self.mean.add(price)
         if self.count.value() == 3:
             counts = sorted(self.per_item.items())
-            yield f"{user} items={sorted(self.items.get())} counts={counts} total={self.total.get()} mean={self.mean.get()}"
+            items = sorted(self.items.get())
+            yield f"{user} items={items} counts={counts} total={self.total.get()} mean={self.mean.get()}"
 
 
 env = StreamExecutionEnvironment.get_execution_environment()
 env.set_parallelism(2)
-purchases = [("ann", "tea", 3), ("bob", "pie", 5), ("ann", "cake", 7), ("bob", "pie", 5), ("ann", "tea", 2), ("bob", "jam", 8)]
+purchases = [
+    ("ann", "tea", 3),
+    ("bob", "pie", 5),
+    ("ann", "cake", 7),
+    ("bob", "pie", 5),
+    ("ann", "tea", 2),
+    ("bob", "jam", 8),
+]
 env.from_collection(purchases).key_by(lambda p: p[0]).process(Profile(), output_type=Types.STRING()).print()
 env.execute("p24")

@@ -28,9 +28,13 @@ class SumAtTimer(KeyedProcessFunction):
 
 env = StreamExecutionEnvironment.get_execution_environment()
 env.set_parallelism(2)
-strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(500)).with_timestamp_assigner(Millis())
-(env.from_source(NumberSequenceSource(1, 40), strategy, "numbers")
+strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(500)).with_timestamp_assigner(
+    Millis()
+)
+(
+    env.from_source(NumberSequenceSource(1, 40), strategy, "numbers")
     .key_by(lambda n: n % 4)
     .process(SumAtTimer(), output_type=Types.STRING())
-    .print())
+    .print()
+)
 env.execute("p27")

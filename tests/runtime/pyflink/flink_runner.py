@@ -1,0 +1,26 @@
+"""Runs PyFlink program files one after another with the *real* apache-flink (local mini cluster), in one
+interpreter so the JVM starts once. Usage: ``python flink_runner.py PROGRAM_DIR NAME...``. Each program's
+output is framed by ``=== begin NAME`` / ``=== end NAME`` lines; a failure prints ``=== failed NAME: ...``.
+
+Not imported by the tests: it runs in the interpreter that has apache-flink installed."""
+
+import os
+import runpy
+import sys
+
+
+def main() -> None:
+    folder, names = sys.argv[1], sys.argv[2:]
+    sys.path.insert(0, folder)
+    for name in names:
+        print(f"=== begin {name}", flush=True)
+        try:
+            runpy.run_path(os.path.join(folder, f"{name}.py"), run_name="__main__")
+        except BaseException as exc:
+            print(f"=== failed {name}: {type(exc).__name__}: {str(exc)[-500:]}", flush=True)
+        sys.modules.pop("common_input", None)
+        print(f"=== end {name}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
