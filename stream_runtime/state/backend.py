@@ -74,10 +74,6 @@ class HeapKeyedStateBackend:
         """Whether any timer (processing or event time) is registered."""
         return bool(self.processing_timers) or bool(self.event_timers)
 
-    def pop_due_timers(self, now_ms: int) -> list[tuple[int, Any]]:
-        """Remove and return processing-time timers (without namespace) with timestamp ≤ ``now_ms``."""
-        return [(timestamp, key) for timestamp, key, _ in self.processing_timers.pop_due(now_ms)]
-
     def copy_for_snapshot(self) -> dict[str, Any]:
         """Synchronous part of a snapshot: an immutable copy of every table and of the timers."""
         tables = {}

@@ -47,19 +47,6 @@ class TimerQueue:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def pop_due(self, time: int) -> list[tuple[int, Any, Any]]:
-        """Remove and return the timers with timestamp ≤ ``time`` in timestamp (then registration) order."""
-        due = []
-        heap = self._heap
-        live = self._live
-        while heap and heap[0][0] <= time:
-            timestamp, _, key, namespace = heapq.heappop(heap)
-            entry = (timestamp, key, namespace)
-            if entry in live:
-                live.discard(entry)
-                due.append(entry)
-        return due
-
     def pop_next_due(self, time: int) -> tuple[int, Any, Any] | None:
         """Remove and return the earliest timer with timestamp ≤ ``time`` (one at a time, so timers a firing
         registers are seen in order)."""
