@@ -20,7 +20,13 @@ from stream_runtime.windowing.functions import (
     WindowFunction,
     WindowSpec,
 )
-from stream_runtime.windowing.windows import MergingWindowAssigner, TimeWindow, Window, window_from_namespace
+from stream_runtime.windowing.windows import (
+    EventTimeTrigger,
+    MergingWindowAssigner,
+    TimeWindow,
+    Window,
+    window_from_namespace,
+)
 
 _IMMUTABLE = (int, float, str, bool, bytes, tuple, type(None))
 LATE_RECORDS_DROPPED = "numLateRecordsDropped"
@@ -179,6 +185,7 @@ class WindowOperator(OperatorInstance):
         self.backend: HeapKeyedStateBackend = self.keyed_backend
         backend = self.backend
         self.contents = backend.get_state(MapStateDescriptor("_window-contents"))
+        self.contents_table = backend.tables["_window-contents"]
         self.elements = backend.get_state(ListStateDescriptor("_window-elements"))
         self.trigger_state = backend.get_state(MapStateDescriptor("_window-trigger"))
         self.window_state = backend.get_state(MapStateDescriptor("_window-state"))
@@ -186,6 +193,11 @@ class WindowOperator(OperatorInstance):
         self.assigner = spec.assigner
         self.event_time = self.assigner.is_event_time()
         self.merging = isinstance(self.assigner, MergingWindowAssigner)
+        self._fast = (
+            type(self.trigger) is EventTimeTrigger
+            and self.event_time
+            and hasattr(self.assigner, "window_bounds")
+        )
         self.ctx = WindowContext(self)
         self.function_ctx = _WindowFunctionContext(self.ctx)
         self.late_dropped = self.runtime_context.get_metrics_group().counter(LATE_RECORDS_DROPPED)
@@ -209,21 +221,25 @@ class WindowOperator(OperatorInstance):
             namespaces = set(self.contents.keys())
         return [TimeWindow(ns[0], ns[1]) for ns in namespaces]
 
-    def _add(self, window: Window, value: Any) -> None:
+    def _add(self, ns: tuple[Any, ...], value: Any) -> None:
         spec = self.spec
-        ns = window.namespace()
         if spec.mode == "list":
             self.elements.add((ns, value))
             return
-        current = self.contents.get(ns)
+        table = self.contents_table
+        key = self.backend.key_context.current_key
+        windows = table.get(key)
+        if windows is None:
+            windows = {}
+        current = windows.get(ns)
         if spec.mode == "reduce":
             assert spec.reduce is not None
-            self.contents.put(ns, value if current is None else spec.reduce(current, value))
+            windows[ns] = value if current is None else spec.reduce(current, value)
         else:
             agg = spec.aggregate
             assert agg is not None
-            acc = agg.create_accumulator() if current is None else _private(current)
-            self.contents.put(ns, agg.add(value, acc))
+            windows[ns] = agg.add(value, agg.create_accumulator() if current is None else _private(current))
+        table[key] = windows  # snapshots copy the per-key map, so updating it in place is safe
 
     def _has_contents(self, window: Window) -> bool:
         ns = window.namespace()
@@ -272,10 +288,40 @@ class WindowOperator(OperatorInstance):
 
     def process_keyed(self, keys: list[Any], batch: Batch, ts: Stamps = None) -> None:
         key_context = self.backend.key_context
+        element = self._element_fast if self._fast else self._element
         for index, (key, value) in enumerate(zip(keys, batch, strict=True)):
             key_context.current_key = key
-            self._element(value, -(2**63) if ts is None or ts[index] is None else ts[index])
+            element(value, -(2**63) if ts is None or ts[index] is None else ts[index])
         self.emit(self._take(), self._take_ts())
+
+    def _element_fast(self, value: Any, timestamp: int) -> None:
+        """``_element`` for tumbling/sliding event-time windows with the default trigger, without objects."""
+        if timestamp <= -(2**63):
+            self.assigner.assign_windows(value, timestamp, self.ctx)  # raises the missing-timestamp error
+        watermark = self.current_watermark
+        lateness = self.spec.allowed_lateness_ms
+        timers = self.backend.event_timers
+        key = self.backend.key_context.current_key
+        assigned = False
+        for start, end in self.assigner.window_bounds(timestamp):  # type: ignore[attr-defined]
+            max_timestamp = end - 1
+            cleanup = max_timestamp + lateness
+            if cleanup <= watermark:
+                continue
+            assigned = True
+            ns = (start, end)
+            self._add(ns, value)
+            if max_timestamp <= watermark:
+                self._fire_window(TimeWindow(start, end))
+            else:
+                timers.add(max_timestamp, key, ns)
+            if cleanup != max_timestamp:
+                timers.add(cleanup, key, ns)
+        if not assigned and timestamp + lateness <= watermark:
+            if self.spec.late_tag is not None:
+                self.side_output(self.spec.late_tag, value, timestamp)
+            else:
+                self.late_dropped.inc()
 
     def process_batch(self, batch: Batch, ts: Stamps = None) -> None:
         self.process_keyed([0] * len(batch), batch, ts)
@@ -300,7 +346,7 @@ class WindowOperator(OperatorInstance):
             if window is None or self._is_window_late(window):
                 continue
             skipped = False
-            self._add(window, value)
+            self._add(window.namespace(), value)
             ctx.window = window
             result = self.trigger.on_element(value, timestamp, window, ctx)
             if result.is_fire():
@@ -409,6 +455,8 @@ class WindowOperator(OperatorInstance):
             function.clear(self.function_ctx)
         ns = window.namespace()
         for table in (self.window_state, self.trigger_state):
+            if table.is_empty():
+                continue
             for entry in [e for e in table.keys() if e[0] == ns]:  # noqa: SIM118 - a MapState
                 table.remove(entry)
             if table.is_empty():

@@ -105,11 +105,15 @@ class TriggerResult(Enum):
 
     def is_fire(self) -> bool:
         """Emit the window's result."""
-        return bool(self.value[0])
+        return self in _FIRING
 
     def is_purge(self) -> bool:
         """Drop the window's contents."""
-        return bool(self.value[1])
+        return self in _PURGING
+
+
+_FIRING = frozenset({TriggerResult.FIRE, TriggerResult.FIRE_AND_PURGE})
+_PURGING = frozenset({TriggerResult.PURGE, TriggerResult.FIRE_AND_PURGE})
 
 
 class Trigger(ABC):
@@ -336,6 +340,11 @@ class TumblingEventTimeWindows(WindowAssigner):
         start = TimeWindow.get_window_start_with_offset(timestamp, self.offset, self.size)
         return [TimeWindow(start, start + self.size)]
 
+    def window_bounds(self, timestamp: int) -> list[tuple[int, int]]:
+        """``(start, end)`` of the windows of an element at ``timestamp`` (the window operator's fast path)."""
+        start = timestamp - (timestamp - self.offset) % self.size
+        return [(start, start + self.size)]
+
     def get_default_trigger(self, env: Any = None) -> Trigger:
         return EventTimeTrigger()
 
@@ -378,14 +387,17 @@ class SlidingEventTimeWindows(WindowAssigner):
         """Windows of ``size`` every ``slide``."""
         return SlidingEventTimeWindows(to_millis(size), to_millis(slide), to_millis(offset))
 
-    def _windows(self, timestamp: int) -> list[Window]:
-        last_start = TimeWindow.get_window_start_with_offset(timestamp, self.offset, self.slide)
-        windows: list[Window] = []
-        start = last_start
+    def window_bounds(self, timestamp: int) -> list[tuple[int, int]]:
+        """``(start, end)`` of the windows of an element at ``timestamp``, latest first."""
+        start = TimeWindow.get_window_start_with_offset(timestamp, self.offset, self.slide)
+        bounds = []
         while start > timestamp - self.size:
-            windows.append(TimeWindow(start, start + self.size))
+            bounds.append((start, start + self.size))
             start -= self.slide
-        return windows
+        return bounds
+
+    def _windows(self, timestamp: int) -> list[Window]:
+        return [TimeWindow(start, end) for start, end in self.window_bounds(timestamp)]
 
     def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:
         return self._windows(timestamp)
