@@ -335,7 +335,6 @@ class DataStream:
             parallelism=self.node.parallelism,
             side_tag=output_tag.tag_id,
         )
-        node.parallelism = self.node.parallelism or self.env.parallelism
         return DataStream(self.env, node)
 
     def window_all(self, window_assigner: Any) -> Any:
