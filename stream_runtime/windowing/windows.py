@@ -341,7 +341,7 @@ class TumblingEventTimeWindows(WindowAssigner):
         return [TimeWindow(start, start + self.size)]
 
     def window_bounds(self, timestamp: int) -> list[tuple[int, int]]:
-        """``(start, end)`` of the windows of an element at ``timestamp`` (the window operator's fast path)."""
+        """``(start, end)`` of the window of an element at ``timestamp`` (window operator fast path)."""
         start = timestamp - (timestamp - self.offset) % self.size
         return [(start, start + self.size)]
 
