@@ -341,7 +341,7 @@ class JobRunner:
         else:
             instance = OperatorInstance(*args)
         if node.output_type is not None:
-            instance._emit = checking_emitter(instance._emit, node.output_type, uid)  # type: ignore[assignment]
+            instance._emit = checking_emitter(instance._emit, node.output_type, uid)
         if backend is not None:
             self.keyed.append(instance)
         return instance

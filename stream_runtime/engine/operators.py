@@ -63,7 +63,7 @@ class OperatorInstance:
         self.process_context = ProcessContext(
             TimerService(keyed_backend, clock_ms, self.get_current_watermark), keyed_backend, self.side_output
         )
-        self._emit = self.output.emit
+        self._emit: Callable[[Batch, Stamps], None] = self.output.emit
         self._side_capable = self.side_output_capable or kind in SIDE_OUTPUT_KINDS
         self._call: Callable[..., Any] = {
             "map": lambda f: _method(f, "map"),
