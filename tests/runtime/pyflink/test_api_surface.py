@@ -185,3 +185,52 @@ def test_metric_group_counts_per_subtask(tmp_path: Path) -> None:
     assert seen[0]["count.0.app.records"] == 3
     assert seen[0]["count.0.app.last"] == 7
     assert seen[0]["count.0.app.rate"]["count"] == 3  # type: ignore[index]
+
+
+def test_file_source_reads_a_folder_and_file_sink_commits(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "b.txt").write_text("3\n4\n")
+    (inputs / "a.txt").write_text("1\n2\n")
+    (inputs / ".hidden").write_text("99\n")
+    with pyflink_imports():
+        from pyflink.common import Encoder, WatermarkStrategy
+        from pyflink.datastream import StreamExecutionEnvironment as PyFlinkEnvironment
+        from pyflink.datastream.connectors.file_system import FileSink, FileSource, StreamFormat
+
+        env = PyFlinkEnvironment.get_execution_environment()
+        env.enable_checkpointing(50)
+        source = FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(inputs)).build()
+        sink = FileSink.for_row_format(str(tmp_path / "out"), Encoder.simple_string_encoder()).build()
+        env.from_source(source, WatermarkStrategy.no_watermarks(), "files").map(
+            lambda v: int(v) * 10
+        ).sink_to(sink)
+        with launch_options(
+            LaunchOptions(storage=LocalCheckpointStorage(str(tmp_path / "ck")), log=lambda _: None)
+        ):
+            env.execute("files")
+    committed = [p for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
+    lines = [line for part in sorted(committed) for line in part.read_text().splitlines()]
+    assert lines == ["10", "20", "30", "40"]
+
+
+def test_kinesis_streams_sink_builder_takes_flink_property_keys() -> None:
+    with pyflink_imports():
+        from pyflink.common import SimpleStringSchema
+        from pyflink.datastream.connectors.kinesis import KinesisStreamsSink, PartitionKeyGenerator
+
+        sink = (
+            KinesisStreamsSink.builder()
+            .set_stream_name("out")
+            .set_serialization_schema(SimpleStringSchema())
+            .set_partition_key_generator(PartitionKeyGenerator.fixed())
+            .set_kinesis_client_properties({"aws.region": "eu-west-1", "aws.endpoint": "http://127.0.0.1:1"})
+            .set_max_batch_size(100)
+            .build()
+        )
+    assert (sink.stream_name, sink.region_name, sink.endpoint_url) == (
+        "out",
+        "eu-west-1",
+        "http://127.0.0.1:1",
+    )
+    assert sink.max_batch_records == 100 and sink.partition_key_generator("x") == "0"
