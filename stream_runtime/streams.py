@@ -10,7 +10,8 @@ from stream_runtime.functions import OutputTag
 from stream_runtime.timeutil import to_millis
 from stream_runtime.unsupported import unsupported
 from stream_runtime.windowing.functions import WindowSpec
-from stream_runtime.windowing.windows import Trigger, WindowAssigner
+from stream_runtime.windowing.triggers import Trigger
+from stream_runtime.windowing.windows import WindowAssigner
 
 
 def _constant_key(value: Any) -> int:

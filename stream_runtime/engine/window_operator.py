@@ -20,8 +20,8 @@ from stream_runtime.windowing.functions import (
     WindowFunction,
     WindowSpec,
 )
+from stream_runtime.windowing.triggers import EventTimeTrigger
 from stream_runtime.windowing.windows import (
-    EventTimeTrigger,
     MergingWindowAssigner,
     TimeWindow,
     Window,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from stream_runtime.functions import AggregateFunction, OutputTag, RichFunction
-from stream_runtime.windowing.windows import Trigger, Window, WindowAssigner
+from stream_runtime.windowing.triggers import Trigger
+from stream_runtime.windowing.windows import Window, WindowAssigner
 
 
 class ProcessWindowFunction(RichFunction):

@@ -1,21 +1,23 @@
 """``pyflink.datastream.window``."""
 
-from stream_runtime.windowing.windows import (
+from stream_runtime.windowing.triggers import (
     CountTrigger,
+    EventTimeTrigger,
+    ProcessingTimeTrigger,
+    PurgingTrigger,
+    Trigger,
+    TriggerResult,
+)
+from stream_runtime.windowing.windows import (
     CountTumblingWindowAssigner,
     EventTimeSessionWindows,
-    EventTimeTrigger,
     GlobalWindow,
     GlobalWindows,
     MergingWindowAssigner,
     ProcessingTimeSessionWindows,
-    ProcessingTimeTrigger,
-    PurgingTrigger,
     SlidingEventTimeWindows,
     SlidingProcessingTimeWindows,
     TimeWindow,
-    Trigger,
-    TriggerResult,
     TumblingEventTimeWindows,
     TumblingProcessingTimeWindows,
     Window,
