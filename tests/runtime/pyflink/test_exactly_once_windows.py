@@ -61,7 +61,7 @@ def test_uninterrupted_run_matches_the_model(tmp_path: Path) -> None:
 
 def test_five_kill_9_commit_exactly_the_uninterrupted_output(tmp_path: Path) -> None:
     n = 6000
-    supervisor = _supervisor(tmp_path, n, 2500)
+    supervisor = _supervisor(tmp_path, n, 1500)  # 4 s of input at least
     supervisor.start()
     rng = random.Random()
     for _ in range(5):
@@ -84,7 +84,7 @@ def test_five_kill_9_commit_exactly_the_uninterrupted_output(tmp_path: Path) -> 
 
 def test_savepoint_at_parallelism_2_restored_at_3_gives_the_same_output(tmp_path: Path) -> None:
     n = 4000
-    first = _supervisor(tmp_path, n, 4000, overrides=RuntimeOverrides(parallelism=2))
+    first = _supervisor(tmp_path, n, 500, overrides=RuntimeOverrides(parallelism=2))  # 8 s of input
     first.start()
     wait_until(lambda: len(_committed(tmp_path / "out")) > 0, WAIT_S, "first committed windows")
     outcome = first.stop_with_savepoint(str(tmp_path / "savepoints"), request_id="sp")
