@@ -46,11 +46,12 @@ class JobCode:
 
 @dataclass(frozen=True)
 class CheckpointSettings:
-    """The application's effective checkpoint configuration; it wins over what the code sets."""
+    """The application's effective checkpoint configuration (the control plane decides it); it wins over
+    what the code sets."""
 
-    enabled: bool = True
-    interval_ms: int = 60_000
-    min_pause_ms: int = 5_000
+    enabled: bool
+    interval_ms: int
+    min_pause_ms: int
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class JobSpec:
     name: str
     code: JobCode
     parallelism: int = 1
-    checkpoints: CheckpointSettings = field(default_factory=CheckpointSettings)
+    checkpoints: CheckpointSettings | None = None  # None: the job's own checkpointing
     properties_file: Path | None = None  # application_properties.json; the adapter tells the job its path
     restore: RestorePoint | None = None
     checkpoint_dir: str | None = None

@@ -94,9 +94,11 @@ class EmbeddedRuntimeAdapter:
                 job_id=spec.job_id,
                 checkpoint_dir=spec.checkpoint_dir or str(self.root / "checkpoints"),
                 overrides=RuntimeOverrides(
-                    checkpointing_enabled=spec.checkpoints.enabled,
-                    checkpoint_interval_ms=spec.checkpoints.interval_ms,
-                    min_pause_between_checkpoints_ms=spec.checkpoints.min_pause_ms,
+                    checkpointing_enabled=spec.checkpoints.enabled if spec.checkpoints else None,
+                    checkpoint_interval_ms=spec.checkpoints.interval_ms if spec.checkpoints else None,
+                    min_pause_between_checkpoints_ms=spec.checkpoints.min_pause_ms
+                    if spec.checkpoints
+                    else None,
                     parallelism=spec.parallelism,
                 ),
                 restore_path=spec.restore.location if spec.restore else None,

@@ -153,7 +153,7 @@ class RuntimeOverrides:
         if self.checkpointing_enabled is False:
             config.checkpoint_interval_ms = -1
         elif self.checkpointing_enabled and not config.is_checkpointing_enabled():
-            config.set_checkpoint_interval(self.checkpoint_interval_ms or 60_000)
+            raise ValueError("checkpointing is enabled without an interval: set the checkpoint interval too")
 
     def to_cli_args(self) -> list[str]:
         """The ``run`` command-line flags carrying these overrides."""

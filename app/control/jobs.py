@@ -18,6 +18,7 @@ from app.code.source import S3CodeLocation, fetch_s3_code
 from app.code.store import CodeStore
 from app.db.models import ApplicationRow
 from app.gateway import aws_client, job_aws_environment
+from app.services.configuration.view import VersionView
 from app.services.inline_code import InlineCodeStore
 from app.settings import Settings
 from runtime_adapter.base import CheckpointSettings, JobSpec, RestorePoint
@@ -38,54 +39,12 @@ class PlannedJob:
     error: str | None = None
 
 
-def application_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
-    """The ``ApplicationConfigurationDescription`` of a stored version configuration."""
-    described: dict[str, Any] = configuration.get("ApplicationConfigurationDescription", {})
-    return described
-
-
-def snapshots_enabled(configuration: dict[str, Any]) -> bool:
-    """Whether system snapshots are taken on stop and update (legacy ``SnapshotsEnabled``)."""
-    snapshots = application_configuration(configuration).get(
-        "ApplicationSnapshotConfigurationDescription", {}
-    )
-    return bool(snapshots.get("SnapshotsEnabled", False))
-
-
-def checkpoint_settings(configuration: dict[str, Any]) -> CheckpointSettings:
-    """The effective checkpoint configuration: AWS's defaults for DEFAULT, the given values for CUSTOM."""
-    flink = application_configuration(configuration).get("FlinkApplicationConfigurationDescription", {})
-    checkpoint = flink.get("CheckpointConfigurationDescription", {})
-    if checkpoint.get("ConfigurationType", "DEFAULT") == "DEFAULT":
-        return CheckpointSettings()
-    defaults = CheckpointSettings()
+def checkpoint_settings(view: VersionView) -> CheckpointSettings:
+    """The runtime's form of the version's effective checkpoint policy."""
+    policy = view.effective_checkpoint()
     return CheckpointSettings(
-        enabled=bool(checkpoint.get("CheckpointingEnabled", defaults.enabled)),
-        interval_ms=int(checkpoint.get("CheckpointInterval", defaults.interval_ms)),
-        min_pause_ms=int(checkpoint.get("MinPauseBetweenCheckpoints", defaults.min_pause_ms)),
+        enabled=policy.enabled, interval_ms=policy.interval_ms, min_pause_ms=policy.min_pause_ms
     )
-
-
-def parallelism(configuration: dict[str, Any]) -> int:
-    """The parallelism the job runs with (DEFAULT: 1)."""
-    flink = application_configuration(configuration).get("FlinkApplicationConfigurationDescription", {})
-    described = flink.get("ParallelismConfigurationDescription", {})
-    if described.get("ConfigurationType", "DEFAULT") == "DEFAULT":
-        return 1
-    return int(described.get("Parallelism", 1))
-
-
-def property_groups(configuration: dict[str, Any]) -> list[dict[str, Any]]:
-    """The application's property groups in AWS's shape."""
-    environment = application_configuration(configuration).get("EnvironmentPropertyDescriptions", {})
-    groups: list[dict[str, Any]] = environment.get("PropertyGroupDescriptions", [])
-    return groups
-
-
-def run_configuration(configuration: dict[str, Any]) -> dict[str, Any]:
-    """The ``RunConfigurationDescription`` in force (empty before the first start)."""
-    run: dict[str, Any] = application_configuration(configuration).get("RunConfigurationDescription", {})
-    return run
 
 
 class JobPlanner:
@@ -117,9 +76,10 @@ class JobPlanner:
         restore: RestorePoint | None,
     ) -> PlannedJob:
         """The spec of job ``job_id`` running ``configuration``; an error string if the code is unusable."""
+        view = VersionView(configuration)
         try:
-            data = self._code_bytes(application, configuration)
-            groups = property_groups(configuration)
+            data = self._code_bytes(application, view)
+            groups = view.property_groups()
             code = self.code.prepare(data, entry_file(groups))
         except AwsError as error:
             return PlannedJob(error=f"{error.code}: {error.message}")
@@ -131,8 +91,8 @@ class JobPlanner:
             job_id=job_id,
             name=application.application_name,
             code=code,
-            parallelism=parallelism(configuration),
-            checkpoints=checkpoint_settings(configuration),
+            parallelism=view.parallelism(),
+            checkpoints=checkpoint_settings(view),
             properties_file=properties,
             restore=restore,
             checkpoint_dir=f"{self.application_dir(application.id)}/checkpoints",
@@ -140,9 +100,9 @@ class JobPlanner:
         )
         return PlannedJob(spec=spec)
 
-    def _code_bytes(self, application: ApplicationRow, configuration: dict[str, Any]) -> bytes:
-        code = application_configuration(configuration).get("ApplicationCodeConfigurationDescription")
-        if not code:
+    def _code_bytes(self, application: ApplicationRow, view: VersionView) -> bytes:
+        code = view.code()
+        if code is None:
             raise InvalidApplicationConfigurationException(
                 "The application has no ApplicationCodeConfiguration"
             )

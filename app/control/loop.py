@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api_models.models import ApplicationStatus
+from api_models.models import ApplicationStatus, SnapshotStatus
 from app.control.jobs import JobPlanner
 from app.control.observer import Observer
 from app.control.reconciler import Reconciler, Transaction
@@ -115,7 +115,7 @@ class ControlLoop:
                 )
             )
             snapshots = select(SnapshotRow.application_id).where(
-                SnapshotRow.status.in_(("CREATING", "DELETING"))
+                SnapshotRow.status.in_((SnapshotStatus.CREATING.value, SnapshotStatus.DELETING.value))
             )
             return sorted(set(session.scalars(deployed)) | set(session.scalars(snapshots)))
 

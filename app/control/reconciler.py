@@ -34,12 +34,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api_models.models import ApplicationStatus, OperationStatus
-from app.control.jobs import JobPlanner, run_configuration, snapshots_enabled
+from api_models.models import ApplicationRestoreType, ApplicationStatus, OperationStatus, SnapshotStatus
+from app.control.jobs import JobPlanner
 from app.control.records import DeploymentRow, Phase
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
 from app.db.repositories import lock_for_write
 from app.services import state_machine
+from app.services.configuration.view import VersionView
 from runtime_adapter.base import (
     DisposeResult,
     JobState,
@@ -358,19 +359,17 @@ class Reconciler:
         self, session: Session, application: ApplicationRow, configuration: dict[str, Any]
     ) -> tuple[RestorePoint | None, str | None]:
         """Where the new job restores from, per ``RunConfigurationDescription`` (or why it cannot)."""
-        run = run_configuration(configuration)
-        restore = run.get("ApplicationRestoreConfigurationDescription", {})
-        kind = restore.get("ApplicationRestoreType", "RESTORE_FROM_LATEST_SNAPSHOT")
-        allow = bool(run.get("FlinkRunConfigurationDescription", {}).get("AllowNonRestoredState", False))
-        if kind == "SKIP_RESTORE_FROM_SNAPSHOT":
+        restore = VersionView(configuration).restore()
+        allow = restore.allow_non_restored_state
+        if restore.restore_type is ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT:
             return None, None
         query = select(SnapshotRow).where(
             SnapshotRow.application_id == application.id,
-            SnapshotRow.status == "READY",
+            SnapshotRow.status == SnapshotStatus.READY.value,
             SnapshotRow.savepoint_location.is_not(None),
         )
-        if kind == "RESTORE_FROM_CUSTOM_SNAPSHOT":
-            name = restore.get("SnapshotName")
+        if restore.restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT:
+            name = restore.snapshot_name
             snapshot = session.scalars(query.where(SnapshotRow.snapshot_name == name)).first()
             if snapshot is None or snapshot.savepoint_location is None:
                 return None, f"Snapshot {name} of application {application.application_name} is not available"
@@ -388,7 +387,7 @@ class Reconciler:
         assert deployment.job_id is not None
         running_version = self._version(tx.session, application, deployment.version_id)
         savepoint: SavepointRequest | None = None
-        if snapshots_enabled(running_version.configuration):
+        if VersionView(running_version.configuration).snapshots_enabled():
             deployment.stop_mode = StopMode.SAVEPOINT.value
             deployment.trigger_id = uuid.uuid4().hex
             deployment.snapshot_name = self._system_snapshot_name(tx.session, application)
@@ -458,7 +457,7 @@ class Reconciler:
                 SnapshotRow(
                     application_id=application.id,
                     snapshot_name=name,
-                    status="READY",
+                    status=SnapshotStatus.READY.value,
                     application_version_id=deployment.version_id or application.current_version_id,
                     creation_timestamp=self.now(),
                     runtime_environment=application.runtime_environment,
@@ -534,12 +533,13 @@ class Reconciler:
         rows = session.scalars(
             select(SnapshotRow)
             .where(
-                SnapshotRow.application_id == application.id, SnapshotRow.status.in_(("CREATING", "DELETING"))
+                SnapshotRow.application_id == application.id,
+                SnapshotRow.status.in_((SnapshotStatus.CREATING.value, SnapshotStatus.DELETING.value)),
             )
             .order_by(SnapshotRow.id)
         )
         for row in rows:
-            if row.status == "CREATING":
+            if row.status == SnapshotStatus.CREATING:
                 self._take_snapshot(application, deployment, row)
             else:
                 self._delete_snapshot(session, row)
@@ -553,7 +553,7 @@ class Reconciler:
             logger.info(
                 "snapshot %s of %s failed: no job runs", row.snapshot_name, application.application_name
             )
-            row.status = "FAILED"
+            row.status = SnapshotStatus.FAILED.value
             return
         savepoint = self.adapter.savepoint_status(deployment.job_id, trigger)
         if savepoint.state is SavepointState.UNKNOWN:
@@ -565,13 +565,13 @@ class Reconciler:
                 logger.info(
                     "snapshot %s refused: %s", row.snapshot_name, outcome.error or outcome.result.value
                 )
-                row.status = "FAILED"
+                row.status = SnapshotStatus.FAILED.value
         elif savepoint.state is SavepointState.COMPLETED:
             row.savepoint_location = savepoint.location
-            row.status = "READY"
+            row.status = SnapshotStatus.READY.value
         elif savepoint.state is SavepointState.FAILED:
             logger.info("snapshot %s failed: %s", row.snapshot_name, savepoint.error)
-            row.status = "FAILED"
+            row.status = SnapshotStatus.FAILED.value
 
     def _delete_snapshot(self, session: Session, row: SnapshotRow) -> None:
         if row.savepoint_location is not None:

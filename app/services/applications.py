@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api_models import errors
 from api_models.models import (
     ApplicationMaintenanceConfigurationDescription,
+    ApplicationRestoreType,
     ApplicationStatus,
     ApplicationSummary,
     CreateApplicationRequest,
@@ -44,7 +45,9 @@ from app.services.common import (
     now,
     repository,
 )
-from app.services.configuration import apply_update, initial_configuration
+from app.services.configuration.create import initial_configuration
+from app.services.configuration.update import apply_update
+from app.services.configuration.wire import is_sql
 from app.services.context import RequestContext
 from app.services.lifecycle import require_ready_snapshot
 from app.services.tags import MAX_USER_TAGS, too_many_tags, unique_tags
@@ -177,7 +180,10 @@ def _check_restore_snapshot(
     restore = update.application_restore_configuration if update is not None else None
     if application.status != ApplicationStatus.RUNNING.value or restore is None:
         return
-    if restore.application_restore_type.value == "RESTORE_FROM_CUSTOM_SNAPSHOT" and restore.snapshot_name:
+    if (
+        restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT
+        and restore.snapshot_name
+    ):
         require_ready_snapshot(ctx, application, restore.snapshot_name)
 
 
@@ -207,7 +213,7 @@ def update_application_maintenance_configuration(
 ) -> UpdateApplicationMaintenanceConfigurationResponse:
     """Move the 8-hour maintenance window; the version does not change."""
     application, _current = get_for_change(ctx, request.application_name)
-    if application.runtime_environment == "SQL-1_0":
+    if is_sql(application.runtime_environment):
         raise errors.UnsupportedOperationException(
             "UpdateApplicationMaintenanceConfiguration is supported only for "
             "Managed Service for Apache Flink applications"

@@ -19,7 +19,7 @@ from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow
 from app.db.repositories import ApplicationRepository, CurrentVersionRow, lock_for_write
 from app.gateway import aws_client
 from app.services import state_machine
-from app.services.configuration import Configuration, is_sql
+from app.services.configuration.wire import Configuration, is_sql
 from app.services.context import RequestContext
 from app.services.inline_code import CodeIntake
 

@@ -46,17 +46,14 @@ from api_models.models import (
 from app.db.models import ApplicationRow
 from app.services import state_machine
 from app.services.common import VersionChange, change_configuration, check_condition, get_for_change
-from app.services.configuration import (
+from app.services.configuration.resources import add_logging_option, add_vpc
+from app.services.configuration.sql import add_input, add_output, add_reference
+from app.services.configuration.wire import (
     APP_CONFIG,
     CWL,
     SQL,
     VPC,
     Configuration,
-    add_input,
-    add_logging_option,
-    add_output,
-    add_reference,
-    add_vpc,
     find_by_id,
     is_sql,
     remove_by_id,

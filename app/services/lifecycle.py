@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from api_models import errors
 from api_models.models import (
+    ApplicationRestoreType,
     ApplicationStatus,
     OperationStatus,
     RunConfiguration,
+    SnapshotStatus,
     StartApplicationRequest,
     StartApplicationResponse,
     StopApplicationRequest,
@@ -27,11 +29,9 @@ from app.control.records import ensure_deployment
 from app.db.models import ApplicationRow, ApplicationVersionRow, SnapshotRow
 from app.services import state_machine
 from app.services.common import get_for_change, new_token, record_operation
-from app.services.configuration import APP_CONFIG, DEFAULT_RUN_CONFIGURATION, RUN, is_sql, is_zeppelin
+from app.services.configuration.view import VersionView
+from app.services.configuration.wire import APP_CONFIG, FLINK_RUN, RESTORE, RUN, is_sql, is_zeppelin
 from app.services.context import RequestContext
-
-RESTORE = "ApplicationRestoreConfigurationDescription"
-FLINK_RUN = "FlinkRunConfigurationDescription"
 
 
 def start_application(ctx: RequestContext, request: StartApplicationRequest) -> StartApplicationResponse:
@@ -43,12 +43,12 @@ def start_application(ctx: RequestContext, request: StartApplicationRequest) -> 
             f"msf-local runs Apache Flink applications; {runtime} applications cannot be started"
         )
     state_machine.require(application, state_machine.Action.START)
-    described: dict[str, Any] = version.configuration.get(APP_CONFIG, {})
-    if not described.get("ApplicationCodeConfigurationDescription"):
+    view = VersionView(version.configuration)
+    if view.code() is None:
         raise errors.InvalidApplicationConfigurationException(
             f"Application {application.application_name} has no application code configuration"
         )
-    run = _run_configuration(ctx, application, described.get(RUN), request.run_configuration)
+    run = _run_configuration(ctx, application, view.start_run_configuration(), request.run_configuration)
     _record_run_configuration(version, run)
     state_machine.transition(application, ApplicationStatus.STARTING)
     ensure_deployment(ctx.session, application, ctx.clock().replace(microsecond=0))
@@ -74,19 +74,18 @@ def stop_application(ctx: RequestContext, request: StopApplicationRequest) -> St
 def _run_configuration(
     ctx: RequestContext,
     application: ApplicationRow,
-    current: dict[str, Any] | None,
+    current: dict[str, Any],
     requested: RunConfiguration | None,
 ) -> dict[str, Any]:
     """The RunConfigurationDescription for this start: each member given wins, else the one in force."""
-    run = copy.deepcopy(current or DEFAULT_RUN_CONFIGURATION)
+    run = copy.deepcopy(current)
     if requested is None:
         return run
     if requested.sql_run_configurations:
         raise errors.InvalidArgumentException("SqlRunConfigurations apply only to SQL applications")
     restore = requested.application_restore_configuration
     if restore is not None:
-        kind = restore.application_restore_type.value
-        if kind == "RESTORE_FROM_CUSTOM_SNAPSHOT":
+        if restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT:
             if restore.snapshot_arn and not restore.snapshot_name:
                 raise errors.InvalidArgumentException(
                     "SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS; "
@@ -111,7 +110,7 @@ def require_ready_snapshot(ctx: RequestContext, application: ApplicationRow, nam
             SnapshotRow.application_id == application.id, SnapshotRow.snapshot_name == name
         )
     ).one_or_none()
-    if snapshot is None or snapshot.status != "READY":
+    if snapshot is None or snapshot.status != SnapshotStatus.READY:
         raise errors.InvalidArgumentException(
             f"Snapshot {name} does not exist for application {application.application_name} or is not READY"
         )

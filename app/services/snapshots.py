@@ -11,13 +11,13 @@ other: listed, described and deletable, and counted against the per-application 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from api_models import errors
 from api_models.models import (
+    ApplicationRestoreType,
     ApplicationStatus,
     CreateApplicationSnapshotRequest,
     CreateApplicationSnapshotResponse,
@@ -28,6 +28,7 @@ from api_models.models import (
     ListApplicationSnapshotsRequest,
     ListApplicationSnapshotsResponse,
     SnapshotDetails,
+    SnapshotStatus,
 )
 from app.db.models import ApplicationRow, ApplicationVersionRow, SnapshotRow
 from app.services import state_machine
@@ -40,13 +41,13 @@ from app.services.common import (
     repository,
     require_flink,
 )
-from app.services.configuration import APP_CONFIG, RUN
+from app.services.configuration.view import VersionView
 from app.services.context import RequestContext
 
 RESERVED_PREFIX = "SYSTEMSNAPSHOT"
 """Names starting with this (in any case) are the service's own snapshots (spec §5)."""
 
-_IN_FLIGHT = ("CREATING", "DELETING")
+_IN_FLIGHT = (SnapshotStatus.CREATING, SnapshotStatus.DELETING)
 
 
 def create_application_snapshot(
@@ -61,7 +62,7 @@ def create_application_snapshot(
             f"Snapshot name {name} is not allowed: names starting with {RESERVED_PREFIX} are reserved"
         )
     state_machine.require(application, state_machine.Action.CREATE_SNAPSHOT)
-    if not _snapshot_configuration(version).get("SnapshotsEnabled", False):
+    if not VersionView(version.configuration).snapshots_enabled():
         raise errors.InvalidApplicationConfigurationException(
             f"Snapshots are disabled for application {application.application_name} "
             "(ApplicationSnapshotConfiguration.SnapshotsEnabled is false)"
@@ -79,7 +80,7 @@ def create_application_snapshot(
     row = SnapshotRow(
         application_id=application.id,
         snapshot_name=name,
-        status="CREATING",
+        status=SnapshotStatus.CREATING.value,
         application_version_id=application.current_version_id,
         creation_timestamp=now(ctx),
         runtime_environment=application.runtime_environment,
@@ -159,7 +160,7 @@ def delete_application_snapshot(
         raise errors.ResourceInUseException(
             f"Application {application.application_name} is {application.status} from snapshot {name}"
         )
-    row.status = "DELETING"
+    row.status = SnapshotStatus.DELETING.value
     return DeleteApplicationSnapshotResponse()
 
 
@@ -167,29 +168,21 @@ def _require_legacy_snapshots(
     application: ApplicationRow, version: ApplicationVersionRow, operation: str
 ) -> None:
     require_flink(application, operation)
-    if _snapshot_configuration(version).get("SnapshotMode") == "ENHANCED_SNAPSHOTS":
+    if VersionView(version.configuration).enhanced_snapshots():
         raise errors.InvalidApplicationConfigurationException(
             f"Application {application.application_name} uses SnapshotMode ENHANCED_SNAPSHOTS; "
             "use CreateSnapshot"
         )
 
 
-def _snapshot_configuration(version: ApplicationVersionRow) -> dict[str, Any]:
-    described: dict[str, Any] = version.configuration.get(APP_CONFIG, {}).get(
-        "ApplicationSnapshotConfigurationDescription", {}
-    )
-    return described
-
-
 def _restores_from(application: ApplicationRow, version: ApplicationVersionRow, name: str) -> bool:
     """Whether a start or update in progress is about to restore from snapshot ``name``."""
     if ApplicationStatus(application.status) not in (ApplicationStatus.STARTING, ApplicationStatus.UPDATING):
         return False
-    run = version.configuration.get(APP_CONFIG, {}).get(RUN, {})
-    restore = run.get("ApplicationRestoreConfigurationDescription", {})
-    return bool(
-        restore.get("ApplicationRestoreType") == "RESTORE_FROM_CUSTOM_SNAPSHOT"
-        and restore.get("SnapshotName") == name
+    restore = VersionView(version.configuration).restore()
+    return (
+        restore.restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT
+        and restore.snapshot_name == name
     )
 
 

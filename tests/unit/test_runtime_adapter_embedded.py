@@ -67,7 +67,7 @@ def job(tmp_path: Path, source: str, job_id: str = "job-1") -> JobSpec:
         job_id=job_id,
         name="app",
         code=JobCode(root=code),
-        checkpoints=CheckpointSettings(interval_ms=100, min_pause_ms=0),
+        checkpoints=CheckpointSettings(enabled=True, interval_ms=100, min_pause_ms=0),
         properties_file=properties,
         checkpoint_dir=str(tmp_path / "checkpoints"),
     )
