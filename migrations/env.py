@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import app.control.records  # noqa: F401  (registers the control loop's table on Base.metadata)
+import app.db.deployments  # noqa: F401  (registers the control loop's table on Base.metadata)
 from app.db.models import Base
 
 config = context.config

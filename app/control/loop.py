@@ -23,7 +23,7 @@ from api_models.models import ApplicationStatus, SnapshotStatus
 from app.control.jobs import JobPlanner
 from app.control.observer import Observer
 from app.control.reconciler import Reconciler, Transaction
-from app.control.records import DeploymentRow, Phase, ensure_deployment
+from app.db.deployments import DeploymentRow, Phase, ensure_deployment
 from app.db.models import ApplicationRow, SnapshotRow
 from app.db.repositories import lock_for_write
 from app.db.session import Database

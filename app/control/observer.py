@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.control.records import DeploymentRow
+from app.db.deployments import DeploymentRow
 from runtime_adapter.base import JobState, RuntimeAdapter, SavepointState
 
 

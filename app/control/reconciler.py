@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from api_models.models import ApplicationRestoreType, ApplicationStatus, OperationStatus, SnapshotStatus
 from app.control.jobs import JobPlanner
-from app.control.records import DeploymentRow, Phase
+from app.db.deployments import DeploymentRow, Phase
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
 from app.db.repositories import lock_for_write
 from app.services import state_machine

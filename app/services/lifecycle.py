@@ -25,7 +25,7 @@ from api_models.models import (
     StopApplicationRequest,
     StopApplicationResponse,
 )
-from app.control.records import ensure_deployment
+from app.db.deployments import ensure_deployment
 from app.db.models import ApplicationRow, ApplicationVersionRow, SnapshotRow
 from app.services import state_machine
 from app.services.common import get_for_change, new_token, record_operation

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from api_models import models
 from app.control.loop import ControlLoop, TickReport
-from app.control.records import DeploymentRow
+from app.db.deployments import DeploymentRow
 from app.db.migrate import upgrade
 from app.db.models import ApplicationRow, SnapshotRow
 from app.db.session import Database

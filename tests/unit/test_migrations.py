@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-import app.control.records  # noqa: F401  (the control loop's table is part of the schema)
+import app.db.deployments  # noqa: F401  (the control loop's table is part of the schema)
 from app.db.migrate import alembic_config, upgrade
 from app.db.models import Base
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api_models import errors
-from app.services.configuration.wire import sub_resource_id, update_by_id
+from app.services.configuration.wire import find_by_id, sub_resource_id, update_by_id
 from app.services.shapes import describe, shape
 
 
@@ -47,6 +47,7 @@ def in_app_stream_names(prefix: str, count: int) -> list[str]:
     return [f"{prefix}_{index:03d}" for index in range(1, count + 1)]
 
 
+_INPUT_SOURCES = ("KinesisStreamsInput", "KinesisFirehoseInput")
 _OUTPUT_DESTINATIONS = ("KinesisStreamsOutput", "KinesisFirehoseOutput", "LambdaOutput")
 
 
@@ -57,13 +58,10 @@ def add_output(
         raise errors.InvalidArgumentException(
             "Output must specify exactly one of KinesisStreamsOutput, KinesisFirehoseOutput or LambdaOutput"
         )
-    if any(item["Name"] == given["Name"] for item in existing):
-        raise errors.InvalidArgumentException(
-            f"An output for in-application stream {given['Name']} already exists"
-        )
-    described = describe(given, shape("Output"), shape("OutputDescription"))
-    described["OutputId"] = sub_resource_id(version_id, existing, "OutputId")
-    return [*existing, described]
+    _require_new(
+        existing, given, "Name", f"An output for in-application stream {given['Name']} already exists"
+    )
+    return _added(existing, given, version_id, "Output", "OutputId")
 
 
 def add_reference(
@@ -74,57 +72,62 @@ def add_reference(
         raise errors.InvalidArgumentException(
             "ReferenceDataSource requires S3ReferenceDataSource with BucketARN and FileKey"
         )
-    if any(item["TableName"] == given["TableName"] for item in existing):
-        raise errors.InvalidArgumentException(
-            f"A reference data source for table {given['TableName']} already exists"
-        )
-    described = describe(given, shape("ReferenceDataSource"), shape("ReferenceDataSourceDescription"))
-    described["ReferenceId"] = sub_resource_id(version_id, existing, "ReferenceId")
+    _require_new(
+        existing, given, "TableName", f"A reference data source for table {given['TableName']} already exists"
+    )
+    return _added(existing, given, version_id, "ReferenceDataSource", "ReferenceId")
+
+
+def _require_new(existing: list[dict[str, Any]], given: dict[str, Any], member: str, message: str) -> None:
+    if any(item[member] == given[member] for item in existing):
+        raise errors.InvalidArgumentException(message)
+
+
+def _added(
+    existing: list[dict[str, Any]], given: dict[str, Any], version_id: int, stem: str, id_member: str
+) -> list[dict[str, Any]]:
+    """``existing`` with ``given`` (wire form of shape ``stem``) described and numbered ``<version>.<n>``."""
+    described = describe(given, shape(stem), shape(f"{stem}Description"))
+    described[id_member] = sub_resource_id(version_id, existing, id_member)
     return [*existing, described]
 
 
+_SQL_UPDATES = (  # update member, description member, id member, shape stem, what, source kinds
+    ("InputUpdates", "InputDescriptions", "InputId", "Input", "Input", _INPUT_SOURCES),
+    ("OutputUpdates", "OutputDescriptions", "OutputId", "Output", "Output", _OUTPUT_DESTINATIONS),
+    (
+        "ReferenceDataSourceUpdates",
+        "ReferenceDataSourceDescriptions",
+        "ReferenceId",
+        "ReferenceDataSource",
+        "Reference data source",
+        (),
+    ),
+)
+
+
 def update_sql(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The SQL description after ``SqlApplicationConfigurationUpdate`` (wire form)."""
     updated = dict(current)
-    if "InputUpdates" in update:
-        inputs = update_by_id(
-            current.get("InputDescriptions", []),
-            update["InputUpdates"],
-            "InputId",
-            "InputUpdate",
-            "InputDescription",
-            "Input",
+    for member, described_member, id_member, stem, what, kinds in _SQL_UPDATES:
+        if member not in update:
+            continue
+        items = update_by_id(
+            current.get(described_member, []),
+            update[member],
+            id_member,
+            f"{stem}Update",
+            f"{stem}Description",
+            what,
         )
-        for item, change in (
-            (i, c) for c in update["InputUpdates"] for i in inputs if i["InputId"] == c["InputId"]
-        ):
-            _keep_one_source(item, change, ("KinesisStreamsInput", "KinesisFirehoseInput"))
-            item["InAppStreamNames"] = in_app_stream_names(
-                item["NamePrefix"], item.get("InputParallelism", {}).get("Count", 1)
-            )
-        updated["InputDescriptions"] = inputs
-    if "OutputUpdates" in update:
-        outputs = update_by_id(
-            current.get("OutputDescriptions", []),
-            update["OutputUpdates"],
-            "OutputId",
-            "OutputUpdate",
-            "OutputDescription",
-            "Output",
-        )
-        for item, change in (
-            (o, c) for c in update["OutputUpdates"] for o in outputs if o["OutputId"] == c["OutputId"]
-        ):
-            _keep_one_source(item, change, _OUTPUT_DESTINATIONS)
-        updated["OutputDescriptions"] = outputs
-    if "ReferenceDataSourceUpdates" in update:
-        updated["ReferenceDataSourceDescriptions"] = update_by_id(
-            current.get("ReferenceDataSourceDescriptions", []),
-            update["ReferenceDataSourceUpdates"],
-            "ReferenceId",
-            "ReferenceDataSourceUpdate",
-            "ReferenceDataSourceDescription",
-            "Reference data source",
-        )
+        for change in update[member]:
+            item = find_by_id(items, id_member, change[id_member], what)
+            _keep_one_source(item, change, kinds)
+            if stem == "Input":
+                item["InAppStreamNames"] = in_app_stream_names(
+                    item["NamePrefix"], item.get("InputParallelism", {}).get("Count", 1)
+                )
+        updated[described_member] = items
     return updated
 
 

@@ -12,32 +12,18 @@ from api_models.models import (
     RunConfigurationUpdate,
     RuntimeEnvironment,
 )
+from app.services.configuration import wire
 from app.services.configuration.code import update_code
 from app.services.configuration.create import environment_description
 from app.services.configuration.flink import apply_run_configuration, update_flink, update_snapshots
 from app.services.configuration.resources import update_logging_option, vpc_id
 from app.services.configuration.sql import update_sql
-from app.services.configuration.wire import (
-    APP_CONFIG,
-    CODE,
-    CWL,
-    ENVIRONMENT,
-    FLINK,
-    ROLLBACK,
-    SNAPSHOTS,
-    SQL,
-    VPC,
-    Configuration,
-    is_sql,
-    is_zeppelin,
-    update_by_id,
-)
 from app.services.inline_code import CodeIntake
 from app.services.shapes import merge_update, shape
 
 
 def apply_update(
-    current: Configuration,
+    current: wire.Configuration,
     *,
     configuration_update: ApplicationConfigurationUpdate | None,
     service_execution_role: str | None,
@@ -45,7 +31,7 @@ def apply_update(
     run_configuration_update: RunConfigurationUpdate | None,
     logging_option_updates: list[CloudWatchLoggingOptionUpdate] | None,
     code_store: CodeIntake,
-) -> Configuration:
+) -> wire.Configuration:
     """The configuration of the version an UpdateApplication call creates."""
     updated = copy.deepcopy(current)
     runtime = updated["RuntimeEnvironment"]
@@ -54,13 +40,13 @@ def apply_update(
         updated["RuntimeEnvironment"] = runtime
     if service_execution_role is not None:
         updated["ServiceExecutionRole"] = service_execution_role
-    described: dict[str, Any] = updated.setdefault(APP_CONFIG, {})
-    if not is_sql(runtime):
+    described: dict[str, Any] = updated.setdefault(wire.APP_CONFIG, {})
+    if not wire.is_sql(runtime):
         apply_run_configuration(described, run_configuration_update)
     elif run_configuration_update is not None:
         raise errors.InvalidArgumentException("RunConfigurationUpdate is not supported for SQL applications")
     for option_update in logging_option_updates or []:
-        updated[CWL] = update_logging_option(updated.get(CWL, []), option_update)
+        updated[wire.CWL] = update_logging_option(updated.get(wire.CWL, []), option_update)
     if configuration_update is not None:  # last: a code update stores the code
         _apply_configuration_update(runtime, described, configuration_update, code_store)
     return updated
@@ -68,7 +54,7 @@ def apply_update(
 
 def _change_runtime(current: str, requested: str) -> str:
     def family(runtime: str) -> str:
-        return "SQL" if is_sql(runtime) else "ZEPPELIN" if is_zeppelin(runtime) else "FLINK"
+        return "SQL" if wire.is_sql(runtime) else "ZEPPELIN" if wire.is_zeppelin(runtime) else "FLINK"
 
     if family(current) != family(requested):
         raise errors.InvalidArgumentException(
@@ -94,40 +80,50 @@ def _apply_configuration_update(
         "VpcConfigurationUpdates",
         "ZeppelinApplicationConfigurationUpdate",
     }
-    foreign = sorted(set(body) & (flink_members if is_sql(runtime) else sql_members))
-    if not is_sql(runtime) and not is_zeppelin(runtime) and "ZeppelinApplicationConfigurationUpdate" in body:
+    foreign = sorted(set(body) & (flink_members if wire.is_sql(runtime) else sql_members))
+    if (
+        not wire.is_sql(runtime)
+        and not wire.is_zeppelin(runtime)
+        and "ZeppelinApplicationConfigurationUpdate" in body
+    ):
         foreign.append("ZeppelinApplicationConfigurationUpdate")
     if foreign:
         raise errors.InvalidArgumentException(
             f"{', '.join(foreign)} is not supported for runtime environment {runtime}"
         )
     if "FlinkApplicationConfigurationUpdate" in body:
-        described[FLINK] = update_flink(described.get(FLINK, {}), body["FlinkApplicationConfigurationUpdate"])
+        described[wire.FLINK] = update_flink(
+            described.get(wire.FLINK, {}), body["FlinkApplicationConfigurationUpdate"]
+        )
     if "EnvironmentPropertyUpdates" in body:
-        described[ENVIRONMENT] = environment_description(body["EnvironmentPropertyUpdates"]["PropertyGroups"])
+        described[wire.ENVIRONMENT] = environment_description(
+            body["EnvironmentPropertyUpdates"]["PropertyGroups"]
+        )
     if "ApplicationSnapshotConfigurationUpdate" in body:
-        described[SNAPSHOTS] = update_snapshots(
+        described[wire.SNAPSHOTS] = update_snapshots(
             runtime,
-            described.get(SNAPSHOTS, {}),
+            described.get(wire.SNAPSHOTS, {}),
             body["ApplicationSnapshotConfigurationUpdate"],
         )
     if "ApplicationSystemRollbackConfigurationUpdate" in body:
-        described[ROLLBACK] = {
+        described[wire.ROLLBACK] = {
             "RollbackEnabled": body["ApplicationSystemRollbackConfigurationUpdate"]["RollbackEnabledUpdate"]
         }
     if "VpcConfigurationUpdates" in body:
-        described[VPC] = update_by_id(
-            described.get(VPC, []),
+        described[wire.VPC] = wire.update_by_id(
+            described.get(wire.VPC, []),
             body["VpcConfigurationUpdates"],
             "VpcConfigurationId",
             "VpcConfigurationUpdate",
             "VpcConfigurationDescription",
             "VPC configuration",
         )
-        for item in described[VPC]:
+        for item in described[wire.VPC]:
             item["VpcId"] = vpc_id(item["SubnetIds"])
     if "SqlApplicationConfigurationUpdate" in body:
-        described[SQL] = update_sql(described.get(SQL, {}), body["SqlApplicationConfigurationUpdate"])
+        described[wire.SQL] = update_sql(
+            described.get(wire.SQL, {}), body["SqlApplicationConfigurationUpdate"]
+        )
     if "ZeppelinApplicationConfigurationUpdate" in body:
         described["ZeppelinApplicationConfigurationDescription"] = merge_update(
             described.get("ZeppelinApplicationConfigurationDescription", {}),
@@ -147,9 +143,9 @@ def _apply_configuration_update(
         }
 
     if update.application_code_configuration_update is not None:  # last: it stores the code
-        described[CODE] = update_code(
+        described[wire.CODE] = update_code(
             runtime,
-            described.get(CODE),
+            described.get(wire.CODE),
             update.application_code_configuration_update,
             code_store,
         )
