@@ -29,6 +29,7 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy app api_models runtime_adapter stream_runtime
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev

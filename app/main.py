@@ -14,6 +14,7 @@ from app.db.migrate import upgrade
 from app.db.session import Database
 from app.gateway import install_gateway
 from app.protocol.router import aws_json_asgi, is_aws_json_request, router
+from app.services.details import DetailCache
 from app.settings import Settings
 
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="msf-local", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.settings = settings
+    app.state.details = DetailCache()
     app.include_router(router)
     app.include_router(clients_router)
     install_gateway(app, settings)

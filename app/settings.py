@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.protocol.credentials import AccessKey, read_credentials_file
+from app.credentials import AccessKey, read_credentials_file
 
 
 class AuthMode(StrEnum):

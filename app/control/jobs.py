@@ -17,7 +17,7 @@ from app.code.properties import entry_file, write_application_properties
 from app.code.source import S3CodeLocation, fetch_s3_code
 from app.code.store import CodeStore
 from app.db.models import ApplicationRow
-from app.gateway import aws_client, job_aws_environment
+from app.services.aws import aws_client, job_aws_environment
 from app.services.configuration.view import VersionView
 from app.services.inline_code import InlineCodeStore
 from app.settings import Settings

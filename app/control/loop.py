@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
-from api_models.models import ApplicationStatus, SnapshotStatus
 from app.control.jobs import JobPlanner
+from app.control.lifecycle import LifecycleReconciler
 from app.control.observer import Observer
-from app.control.reconciler import Reconciler, Transaction
-from app.db.deployments import DeploymentRow, Phase, ensure_deployment
-from app.db.models import ApplicationRow, SnapshotRow
+from app.control.snapshots import SnapshotReconciler
+from app.control.steps import Transaction
+from app.db.control_repository import ControlRepository
+from app.db.models import ApplicationRow
 from app.db.repositories import lock_for_write
 from app.db.session import Database
 from app.services.context import utc_now
@@ -46,7 +45,7 @@ class TickReport:
 
 
 class ControlLoop:
-    """Observe → reconcile for every application with something to do."""
+    """Observe → reconcile (lifecycle, then snapshots) for every application with something to do."""
 
     def __init__(
         self,
@@ -63,18 +62,18 @@ class ControlLoop:
         self.adapter = adapter
         self.clock = clock
         self.observer = Observer(adapter)
-        self.reconciler = Reconciler(
-            adapter,
-            planner or JobPlanner(settings),
-            clock,
-            start_timeout=start_timeout,
-            stop_timeout=stop_timeout,
+        planner = planner or JobPlanner(settings)
+        self.lifecycle = LifecycleReconciler(
+            adapter, planner, clock, start_timeout=start_timeout, stop_timeout=stop_timeout
         )
+        self.snapshots = SnapshotReconciler(adapter, planner, clock)
 
     def tick(self) -> TickReport:
         """One pass over every application that is not at rest, and every job left behind."""
         report = TickReport()
-        for application_id in self._pending():
+        with self.database.session() as session:
+            pending = ControlRepository(session).pending_application_ids()
+        for application_id in pending:
             try:
                 self.step(application_id)
             except Exception as error:  # one application's problem must not stop the others
@@ -84,52 +83,27 @@ class ControlLoop:
         return report
 
     def step(self, application_id: int) -> None:
-        """Observe, then reconcile, one application."""
+        """Observe, then reconcile the lifecycle and the snapshots of, one application."""
         with self.database.session() as session:
-            deployment = self._deployment(session, application_id)
+            repository = ControlRepository(session)
+            deployment = repository.deployment(application_id, self._now())
             if deployment is None:
                 return
-            self.observer.observe(deployment)
+            observation = self.observer.observe(deployment, repository.pending_snapshots(application_id))
         with self.database.session_factory() as session:
             lock_for_write(session)
             application = session.get(ApplicationRow, application_id, with_for_update=True)
-            deployment = self._deployment(session, application_id)
+            tx = Transaction(session)
+            deployment = tx.repository.deployment(application_id, self._now())
             if deployment is None:
                 return
-            self.reconciler.reconcile(Transaction(session), application, deployment)
+            self.lifecycle.reconcile(tx, application, deployment)
+            if application is not None:
+                self.snapshots.reconcile(tx, application, deployment, observation)
             session.commit()
 
-    def _pending(self) -> list[int]:
-        """Applications handed to the loop that are not at rest, jobs left behind, snapshot requests."""
-        with self.database.session() as session:
-            deployed = (
-                select(DeploymentRow.application_id)
-                .outerjoin(ApplicationRow, ApplicationRow.id == DeploymentRow.application_id)
-                .where(
-                    or_(
-                        ApplicationRow.id.is_(None),  # deleted, maybe with a job left behind
-                        ApplicationRow.status != ApplicationStatus.READY.value,
-                        DeploymentRow.job_id.is_not(None),
-                        DeploymentRow.phase != Phase.IDLE.value,
-                    )
-                )
-            )
-            snapshots = select(SnapshotRow.application_id).where(
-                SnapshotRow.status.in_((SnapshotStatus.CREATING.value, SnapshotStatus.DELETING.value))
-            )
-            return sorted(set(session.scalars(deployed)) | set(session.scalars(snapshots)))
-
-    def _deployment(self, session: Session, application_id: int) -> DeploymentRow | None:
-        """The deployment of an application (created for snapshot requests); None once both are gone."""
-        deployment = session.scalars(
-            select(DeploymentRow).where(DeploymentRow.application_id == application_id)
-        ).one_or_none()
-        if deployment is not None:
-            return deployment
-        application = session.get(ApplicationRow, application_id)
-        if application is None:
-            return None
-        return ensure_deployment(session, application, self.clock().replace(microsecond=0))
+    def _now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
 
 
 def make_adapter(settings: Settings) -> RuntimeAdapter:

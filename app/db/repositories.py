@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, TagRow
-from app.services.context import Scope
+from app.db.scope import Scope
 
 
 def lock_for_write(session: Session) -> None:

@@ -21,7 +21,7 @@ from botocore.credentials import Credentials
 from starlette.requests import Request
 
 from api_models import errors
-from app.protocol.credentials import AccessKey
+from app.credentials import AccessKey
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=15)

@@ -13,17 +13,12 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
+from app.credentials import account_for_key
+from app.db.scope import Scope
 from app.protocol.auth import verify_signature
-from app.services.context import Scope
 from app.settings import AuthMode, Settings
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]{1,64})/([^/,\s]+)/aws4_request")
-_ACCOUNT_KEY = re.compile(r"\d{12}")
-
-
-def account_for_key(access_key: str, settings: Settings) -> str:
-    """A 12-digit access key id is the account itself; any other key acts in the default account."""
-    return access_key if _ACCOUNT_KEY.fullmatch(access_key) else settings.default_account_id
 
 
 def resolve_scope(request: Request, body: bytes) -> Scope:

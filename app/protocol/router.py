@@ -31,11 +31,12 @@ from starlette.types import Scope as AsgiScope
 from api_models import errors
 from api_models.operations import OPERATIONS, OperationSpec
 from api_models.service_model import TARGET_PREFIX
+from app.db.scope import Scope
 from app.db.session import Database
 from app.protocol.body import check_content_type, parse_json_object, read_body
 from app.protocol.identity import resolve_scope
 from app.protocol.serialize import dump_output, load_input
-from app.services.context import RequestContext, Scope
+from app.services.context import RequestContext
 from app.services.registry import service_table
 
 logger = logging.getLogger("msf_local.protocol")
@@ -112,7 +113,13 @@ def invoke(
         raise errors.NotImplementedException(f"The operation {spec.name} is not implemented by msf-local yet")
     state = request.app.state
     with database.session() as session:
-        ctx = RequestContext(scope=scope, session=session, settings=state.settings, request_id=request_id)
+        ctx = RequestContext(
+            scope=scope,
+            session=session,
+            settings=state.settings,
+            request_id=request_id,
+            details=state.details,
+        )
         result = function(ctx, model)
     return dump_output(spec, result)
 

@@ -32,9 +32,6 @@ from app.db.repositories import lock_for_write
 from app.services import state_machine
 from app.services.common import (
     DEFAULT_PAGE_SIZE,
-    DETAILS,
-    DetailKey,
-    application_detail,
     change_configuration,
     check_condition,
     code_store,
@@ -49,6 +46,7 @@ from app.services.configuration.create import initial_configuration
 from app.services.configuration.update import apply_update
 from app.services.configuration.wire import is_sql
 from app.services.context import RequestContext
+from app.services.details import DetailKey, application_detail
 from app.services.lifecycle import require_ready_snapshot
 from app.services.tags import MAX_USER_TAGS, too_many_tags, unique_tags
 
@@ -117,7 +115,7 @@ def describe_application(
     found = repo.current_version(request.application_name)
     if found is None:
         raise not_found(request.application_name)
-    detail = DETAILS.get(DetailKey.of_current(found), lambda: repo.configuration(found.version_pk))
+    detail = ctx.details.get(DetailKey.of_current(found), lambda: repo.configuration(found.version_pk))
     return DescribeApplicationResponse(application_detail=detail)
 
 

@@ -9,19 +9,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from app.db.scope import Scope
+from app.services.details import DetailCache
+
 if TYPE_CHECKING:
     from app.settings import Settings
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The account and region a request acts in; part of every key."""
-
-    account_id: str
-    region: str
-
-    def application_arn(self, name: str) -> str:
-        return f"arn:aws:kinesisanalytics:{self.region}:{self.account_id}:application/{name}"
 
 
 def utc_now() -> datetime:
@@ -37,3 +29,4 @@ class RequestContext:
     settings: Settings
     request_id: str
     clock: Callable[[], datetime] = field(default=utc_now)
+    details: DetailCache = field(default_factory=DetailCache)

@@ -12,7 +12,6 @@ from api_models.models import (
 )
 from app.services.common import (
     DEFAULT_PAGE_SIZE,
-    application_detail,
     get_application,
     next_page_token,
     parse_int_token,
@@ -20,6 +19,7 @@ from app.services.common import (
     require_flink,
 )
 from app.services.context import RequestContext
+from app.services.details import application_detail
 
 
 def list_application_versions(

@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from app.code.source import S3CodeLocation, fetch_s3_code
-from app.gateway import AwsGatewayMiddleware, aws_client, aws_endpoint_url, job_aws_environment
+from app.gateway import AwsGatewayMiddleware
+from app.services.aws import aws_client, aws_endpoint_url, job_aws_environment
 from app.settings import Settings
 from tests.conftest import LiveServer
 

@@ -18,9 +18,10 @@ from app.control.loop import ControlLoop, TickReport
 from app.db.deployments import DeploymentRow
 from app.db.migrate import upgrade
 from app.db.models import ApplicationRow, SnapshotRow
+from app.db.scope import Scope
 from app.db.session import Database
 from app.services import applications, lifecycle, operations
-from app.services.context import RequestContext, Scope
+from app.services.context import RequestContext
 from app.settings import Settings
 from runtime_adapter.fake import FakeJob, FakeRuntimeAdapter
 from tests.api.app_helpers import python_zip as code_zip

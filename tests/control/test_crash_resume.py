@@ -72,7 +72,7 @@ def test_lifecycle_survives_a_crash_at_any_runtime_call(
 ) -> None:
     runtime = CrashingRuntime(control.fake, crash_at, after)
     control.loop.observer.adapter = runtime  # type: ignore[assignment]
-    control.loop.reconciler.adapter = runtime  # type: ignore[assignment]
+    control.loop.lifecycle.adapter = runtime  # type: ignore[assignment]
     control.create()
     operations = [control.start()]
     settle(control, "RUNNING")

@@ -125,7 +125,7 @@ def test_deleting_an_application_removes_its_state(control: ControlEnv) -> None:
     control.fake.advance()
     control.tick()
     [row] = control.snapshots()
-    state = Path(control.loop.reconciler.planner.application_dir(row.application_id))
+    state = Path(control.loop.lifecycle.planner.application_dir(row.application_id))
     (state / "savepoints").mkdir(parents=True)
     (state / "savepoints" / "data").write_bytes(b"state")
     control.delete()

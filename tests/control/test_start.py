@@ -186,14 +186,14 @@ def test_loop_leaves_ready_applications_alone(control: ControlEnv) -> None:
 def test_a_force_stop_while_the_code_is_being_prepared_wins(control: ControlEnv) -> None:
     control.create()
     start_id = control.start()
-    plan = control.loop.reconciler.planner.plan
+    plan = control.loop.lifecycle.planner.plan
 
     def plan_then_force_stop(*args: object) -> object:
         planned = plan(*args)  # type: ignore[arg-type]
         control.stop(force=True)  # an API call while the loop holds no lock
         return planned
 
-    control.loop.reconciler.planner.plan = plan_then_force_stop  # type: ignore[method-assign,assignment]
+    control.loop.lifecycle.planner.plan = plan_then_force_stop  # type: ignore[method-assign,assignment]
     control.tick()
     assert control.fake.jobs == {}  # the plan was dropped, nothing was submitted
     control.tick()

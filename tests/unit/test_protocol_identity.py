@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from api_models import errors
+from app.credentials import AccessKey, account_for_key, read_credentials_file
+from app.db.scope import Scope
 from app.protocol.auth import IncompleteSignatureException, parse_authorization, verify_signature
-from app.protocol.credentials import AccessKey, read_credentials_file
-from app.protocol.identity import account_for_key, resolve_scope
-from app.services.context import Scope
+from app.protocol.identity import resolve_scope
 from app.settings import AuthMode, Settings
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)

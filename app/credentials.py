@@ -1,11 +1,15 @@
-"""The credentials file of ``--auth strict``: access key id → secret access key and account."""
+"""Access keys: the credentials file of ``--auth strict`` and the rule that maps a key to its account."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+_ACCOUNT_KEY = re.compile(r"\d{12}")
 
 
 class AccessKey(BaseModel):
@@ -37,3 +41,15 @@ def read_credentials_file(path: Path) -> dict[str, AccessKey]:
     if not keys:
         raise ValueError(f"credentials file {path} holds no access keys")
     return keys
+
+
+class DefaultAccount(Protocol):
+    """Anything that names the account unsigned and non-numeric keys act in (``Settings``)."""
+
+    @property
+    def default_account_id(self) -> str: ...
+
+
+def account_for_key(access_key: str, settings: DefaultAccount) -> str:
+    """A 12-digit access key id is the account itself; any other key acts in the default account."""
+    return access_key if _ACCOUNT_KEY.fullmatch(access_key) else settings.default_account_id

@@ -1,0 +1,128 @@
+"""The control loop's queries, by application row id (the loop acts in every scope), never inline in the loop.
+
+``ControlRepository`` reads and writes what the loop needs besides the application row it has locked:
+deployments, versions, in-progress operations and snapshot rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from api_models.models import ApplicationStatus, OperationStatus, SnapshotStatus
+from app.db.deployments import DeploymentRow, Phase, ensure_deployment
+from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
+
+PENDING_SNAPSHOT_STATUSES = (SnapshotStatus.CREATING.value, SnapshotStatus.DELETING.value)
+
+
+class ControlRepository:
+    """Data access of the control loop within one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def pending_application_ids(self) -> list[int]:
+        """Applications handed to the loop that are not at rest, jobs left behind, snapshot requests."""
+        deployed = (
+            select(DeploymentRow.application_id)
+            .outerjoin(ApplicationRow, ApplicationRow.id == DeploymentRow.application_id)
+            .where(
+                or_(
+                    ApplicationRow.id.is_(None),  # deleted, maybe with a job left behind
+                    ApplicationRow.status != ApplicationStatus.READY.value,
+                    DeploymentRow.job_id.is_not(None),
+                    DeploymentRow.phase != Phase.IDLE.value,
+                )
+            )
+        )
+        snapshots = select(SnapshotRow.application_id).where(
+            SnapshotRow.status.in_(PENDING_SNAPSHOT_STATUSES)
+        )
+        return sorted(set(self.session.scalars(deployed)) | set(self.session.scalars(snapshots)))
+
+    def deployment(self, application_id: int, now: datetime) -> DeploymentRow | None:
+        """The deployment of an application (created for snapshot requests); None once both are gone."""
+        deployment = self.session.scalars(
+            select(DeploymentRow).where(DeploymentRow.application_id == application_id)
+        ).one_or_none()
+        if deployment is not None:
+            return deployment
+        application = self.session.get(ApplicationRow, application_id)
+        if application is None:
+            return None
+        return ensure_deployment(self.session, application, now)
+
+    def version(self, application: ApplicationRow, version_id: int | None = None) -> ApplicationVersionRow:
+        """Version ``version_id`` of the application (default: its current version)."""
+        wanted = version_id or application.current_version_id
+        return self.session.scalars(
+            select(ApplicationVersionRow).where(
+                ApplicationVersionRow.application_id == application.id,
+                ApplicationVersionRow.version_id == wanted,
+            )
+        ).one()
+
+    def in_progress_operations(self, application: ApplicationRow) -> list[OperationRow]:
+        """The application's IN_PROGRESS operations, newest first."""
+        return list(
+            self.session.scalars(
+                select(OperationRow)
+                .where(
+                    OperationRow.application_id == application.id,
+                    OperationRow.status == OperationStatus.IN_PROGRESS.value,
+                )
+                .order_by(OperationRow.id.desc())
+            )
+        )
+
+    def operation(self, application: ApplicationRow, operation_id: str) -> OperationRow | None:
+        """One operation of the application."""
+        return self.session.scalars(
+            select(OperationRow).where(
+                OperationRow.application_id == application.id, OperationRow.operation_id == operation_id
+            )
+        ).one_or_none()
+
+    def pending_snapshots(self, application_id: int) -> Sequence[SnapshotRow]:
+        """Snapshot rows the API left CREATING or DELETING, oldest first."""
+        return self.session.scalars(
+            select(SnapshotRow)
+            .where(
+                SnapshotRow.application_id == application_id,
+                SnapshotRow.status.in_(PENDING_SNAPSHOT_STATUSES),
+            )
+            .order_by(SnapshotRow.id)
+        ).all()
+
+    def snapshot(self, application: ApplicationRow, name: str) -> SnapshotRow | None:
+        """The application's snapshot named ``name``, whatever its status."""
+        return self.session.scalars(
+            select(SnapshotRow).where(
+                SnapshotRow.application_id == application.id, SnapshotRow.snapshot_name == name
+            )
+        ).first()
+
+    def snapshot_names(self, application: ApplicationRow) -> set[str]:
+        """Every snapshot name the application uses."""
+        return set(
+            self.session.scalars(
+                select(SnapshotRow.snapshot_name).where(SnapshotRow.application_id == application.id)
+            )
+        )
+
+    def restorable_snapshot(self, application: ApplicationRow, name: str | None = None) -> SnapshotRow | None:
+        """The READY snapshot ``name`` with a savepoint, or (no name) the newest such snapshot."""
+        query = select(SnapshotRow).where(
+            SnapshotRow.application_id == application.id,
+            SnapshotRow.status == SnapshotStatus.READY.value,
+            SnapshotRow.savepoint_location.is_not(None),
+        )
+        if name is not None:
+            return self.session.scalars(query.where(SnapshotRow.snapshot_name == name)).first()
+        return self.session.scalars(
+            query.order_by(SnapshotRow.creation_timestamp.desc(), SnapshotRow.id.desc())
+        ).first()
