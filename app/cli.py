@@ -8,6 +8,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from app.db.ownership import Ownership, OwnershipError
 from app.settings import AuthMode, RuntimeKind, Settings
 
 
@@ -118,17 +119,22 @@ def main() -> None:
 def serve(**options: Any) -> None:
     """Serve the kinesisanalyticsv2 API (and the embedded S3/Kinesis/Logs) over HTTP."""
     settings = _settings(**options)
+    ownership = Ownership(settings.data_dir, settings.effective_database_url, settings.port)
+    try:
+        ownership.acquire()  # before anything is migrated, started or touched
+    except OwnershipError as error:
+        raise click.ClickException(str(error)) from None
     if settings.workers > 1:
         from app.workers import serve_workers
 
-        serve_workers(settings)
+        serve_workers(settings, ownership)
         return
     import uvicorn
 
     from app.main import create_app
 
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, ownership),
         host=settings.host,
         port=settings.port,
         log_level="info",

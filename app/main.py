@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -11,11 +12,14 @@ from starlette.types import Receive, Scope, Send
 from app.clients.routes import router as clients_router
 from app.control.loop import run_control_loop
 from app.db.migrate import upgrade
+from app.db.ownership import Ownership, OwnershipError
 from app.db.session import Database
 from app.gateway import install_gateway
 from app.protocol.router import aws_json_asgi, is_aws_json_request, router
 from app.services.details import DetailCache
 from app.settings import Settings
+
+logger = logging.getLogger("msf_local")
 
 
 class MsfLocalApp(FastAPI):
@@ -35,28 +39,40 @@ class MsfLocalApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAPI:
     """Build the service for ``settings``; nothing is created at import time.
 
     A process that is not an HTTP worker of ``serve --workers N`` (no ``settings.controller_url``)
-    owns the schema and the control loop: it migrates at start and runs the loop until it stops.
+    owns the data directory, the schema and the control loop: it locks the data directory and the
+    database first (``app.db.ownership``; a second server stops there, naming the first), then
+    migrates and runs the loop until it stops. ``msf-local serve`` takes the locks before it builds the
+    application (``ownership``, released when the application stops).
     A worker does neither; its process only answers requests from the shared database.
     """
     controls = settings.controller_url is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if controls:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            upgrade(settings.effective_database_url)
-        app.state.database = Database(settings.effective_database_url)
+        owner = ownership or Ownership(settings.data_dir, settings.effective_database_url, settings.port)
+        if controls and ownership is None:
+            try:
+                owner.acquire()  # before anything is migrated, started or touched
+            except OwnershipError as error:
+                logger.error("msf-local cannot start: %s", error)
+                raise
         try:
-            async with AsyncExitStack() as stack:
-                if controls:
-                    await stack.enter_async_context(run_control_loop(app))
-                yield
+            if controls:
+                upgrade(settings.effective_database_url)
+            app.state.database = Database(settings.effective_database_url)
+            try:
+                async with AsyncExitStack() as stack:
+                    if controls:
+                        await stack.enter_async_context(run_control_loop(app))
+                    yield
+            finally:
+                app.state.database.dispose()
         finally:
-            app.state.database.dispose()
+            owner.release()
 
     app = MsfLocalApp(
         title="msf-local", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None

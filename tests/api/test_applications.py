@@ -18,7 +18,7 @@ from tests.api.app_helpers import (
     log_stream,
     python_zip,
 )
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, stop_server
 
 
 def test_create_returns_ready_version_1_with_aws_defaults(kav2: Any) -> None:
@@ -420,5 +420,6 @@ def test_delete_accepts_rfc3339_seconds_like_terraform(kav2: Any) -> None:
 def test_state_survives_a_restart(make_server: Any) -> None:
     first = make_server()
     created = create_flink(first.client(), "durable", Tags=[{"Key": "k", "Value": "v"}])
+    stop_server(first)  # one owner per database: the second server is the restarted first
     second = make_server()
     assert describe(second.client(), "durable") == created
