@@ -7,6 +7,7 @@ the next tick.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -22,10 +23,17 @@ from runtime_adapter.base import JobState
 MAX_ERROR_STRING = 512
 
 
+_DIRECTORIES = re.compile(r"(?:/[^/\s\"':,()]+)+/(?=[^/\s\"':,()])")
+
+
 def error_string(error: str) -> str:
-    """An ``ErrorString`` (1 to 512 characters)."""
-    error = error.strip() or "Unknown error"
-    return error if len(error) <= MAX_ERROR_STRING else error[: MAX_ERROR_STRING - 3] + "..."
+    """An ``ErrorString`` (1 to 512 characters) that ends with the cause and shows no server paths.
+
+    Directories are dropped from every absolute path (a file keeps its name); a text too long loses
+    its head, so a traceback keeps its last line: the exception type and message.
+    """
+    error = _DIRECTORIES.sub("", error).strip() or "Unknown error"
+    return error if len(error) <= MAX_ERROR_STRING else "..." + error[-(MAX_ERROR_STRING - 3) :]
 
 
 def job_state(deployment: DeploymentRow) -> JobState | None:

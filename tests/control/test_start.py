@@ -124,7 +124,25 @@ def test_long_error_strings_are_cut_to_512_characters(control: ControlEnv) -> No
     operation_id = control.start()
     control.tick()
     error = control.error_string(operation_id)
-    assert len(error) == 512 and error.endswith("...")
+    assert len(error) == 512 and error.startswith("...") and error.endswith("x")  # the tail is kept
+
+
+def test_a_traceback_keeps_its_exception_type_and_message_without_server_paths(control: ControlEnv) -> None:
+    control.create()
+    frames = "".join(
+        f'  File "/srv/msf/.venv/lib/python3.11/site-packages/stream_runtime/m{n}.py", line {n}, in f\n'
+        for n in range(40)
+    )
+    control.fake.reject_next_start(
+        f"Traceback (most recent call last):\n{frames}"
+        "stream_runtime.state.api.StateRestoreError: operator uid 'counts' is not in /srv/msf/data/state/1/sp"
+    )
+    operation_id = control.start()
+    control.tick()
+    error = control.error_string(operation_id)
+    assert len(error) <= 512
+    assert error.endswith("stream_runtime.state.api.StateRestoreError: operator uid 'counts' is not in sp")
+    assert "/srv" not in error and 'File "m39.py", line 39' in error
 
 
 def test_start_that_never_reaches_running_times_out(control: ControlEnv) -> None:
