@@ -7,7 +7,8 @@ Status (phase) → what the loop does:
 - STARTING (STARTING_JOB): RUNNING → app RUNNING, operation SUCCESSFUL; the job ended, was refused
   or did not reach RUNNING in time → operation FAILED with the runtime's error, app READY.
 - RUNNING (IDLE): the job ended → app READY; the runtime lost it → resubmit from its newest state.
-- STOPPING (IDLE): save the stop (stop-with-savepoint if snapshots are enabled), ask the runtime.
+- STOPPING (IDLE): save the stop (stop-with-savepoint if snapshots are enabled), ask the runtime; a
+  job between restarts is asked for its savepoint once it runs again (else the stop times out).
 - STOPPING (STOPPING_JOB): savepoint done → system snapshot; job ended → app READY, operation
   SUCCESSFUL; savepoint failed or stop refused → operation FAILED, app RUNNING (the job runs on).
 - FORCE_STOPPING: force-stop the job; once gone → app READY, operation SUCCESSFUL, every other
@@ -315,6 +316,8 @@ class LifecycleReconciler(Bookkeeping):
             deployment.stop_mode = StopMode.CANCEL.value
         self.enter(deployment, Phase.STOPPING_JOB)
         tx.save()
+        if savepoint is not None and job_state(deployment) is not JobState.RUNNING:
+            return  # restarting or still starting: the savepoint is asked for once it runs (_await_stop)
         outcome = self.adapter.stop(deployment.job_id, StopMode(deployment.stop_mode), savepoint)
         application_after = tx.relock(application.id)
         if outcome.result is StopResult.REJECTED and application_after is not None:

@@ -224,3 +224,38 @@ def test_stopping_an_application_the_loop_never_ran_completes(control: ControlEn
     control.tick()
     assert control.status() == "READY"
     assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+
+
+def test_stop_of_a_job_between_restarts_takes_its_snapshot_once_it_runs_again(control: ControlEnv) -> None:
+    control.run()
+    control.fake.restart(control.job().spec.job_id)
+    operation_id = control.stop()
+    control.tick()  # the job is RESTARTING: no savepoint can be taken yet, and the stop is not refused
+    assert (
+        control.status() == "STOPPING" and control.operation(operation_id)["OperationStatus"] == "IN_PROGRESS"
+    )
+    assert "stop:SAVEPOINT" not in {call[0] for call in control.fake.calls}
+    control.fake.advance()  # running again
+    control.tick()
+    control.tick()
+    assert control.job().state is JobState.STOPPING
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "READY"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    [snapshot] = control.snapshots()
+    assert snapshot.status == "READY"
+
+
+def test_stop_of_a_job_that_never_runs_again_fails_clearly_within_the_stop_timeout(
+    control: ControlEnv,
+) -> None:
+    control.run()
+    control.fake.restart(control.job().spec.job_id)
+    operation_id = control.stop()
+    control.tick()
+    control.clock.advance(STOP_TIMEOUT.total_seconds() + 1)
+    control.tick()
+    assert control.status() == "READY"
+    assert "did not stop within 60 seconds" in control.error_string(operation_id)
+    assert control.snapshots() == []
