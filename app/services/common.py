@@ -179,7 +179,7 @@ def record_operation(
             operation_id=operation_id,
             operation=operation,
             status=status.value,
-            start_time=now(ctx),
+            start_time=finished_at or now(ctx),  # one instant for an operation that ends as it starts
             end_time=finished_at,
             version_updated_from=version_from,
             version_updated_to=version_to,
