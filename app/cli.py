@@ -127,21 +127,25 @@ def serve(**options: Any) -> None:
     if settings.workers > 1:
         from app.workers import serve_workers
 
-        serve_workers(settings, ownership)
+        ownership.release()  # checked: the controlling application takes it again in this process
+        serve_workers(settings)
         return
     import uvicorn
 
     from app.main import create_app
 
-    uvicorn.run(
-        create_app(settings, ownership),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            create_app(settings, ownership),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+        )
+    finally:
+        ownership.release()
 
 
 @main.command()

@@ -31,7 +31,6 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from app.db.ownership import Ownership
 from app.main import create_app
 from app.settings import Settings
 
@@ -52,14 +51,14 @@ def worker_app() -> FastAPI:
     return create_app(Settings.model_validate_json(os.environ[WORKER_SETTINGS_ENV]))
 
 
-def serve_workers(settings: Settings, ownership: Ownership | None = None) -> None:
+def serve_workers(settings: Settings) -> None:
     """Run the controller in this process and ``settings.workers`` HTTP workers until a signal stops us."""
     private = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     private.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     private.bind(("127.0.0.1", 0))
     controller_url = f"http://127.0.0.1:{private.getsockname()[1]}"
     controller = uvicorn.Server(
-        uvicorn.Config(create_app(settings, ownership), log_level="info", access_log=False, lifespan="on")
+        uvicorn.Config(create_app(settings), log_level="info", access_log=False, lifespan="on")
     )
     thread = threading.Thread(
         target=controller.run, kwargs={"sockets": [private]}, name="msf-local controller", daemon=True
