@@ -10,11 +10,18 @@ ids), so a control plane that crashes between "call the runtime" and "record the
 again with the same id: starting a job id that already exists, or triggering a known trigger id,
 is answered with the existing job or trigger rather than a second one. Flink's REST API accepts
 both (``jobId`` in ``/jars/:id/run``, ``triggerId`` in ``/jobs/:id/savepoints`` and ``/stop``);
-the embedded supervisor keys its job directories by them.
+the embedded supervisor keys its job directories by them. Flink needs both as 32 hex digits:
+``flink_id`` turns any caller key into one, stably.
+
+A runtime that does not answer (a cluster's REST API down) is an outcome too: ``JobState.UNREACHABLE``
+and ``SavepointState.UNREACHABLE`` mean "nothing is known, ask again", and commands are REJECTED with
+an error that says so; adapters log the outage once, not once per tick.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,14 +36,31 @@ class CodeLanguage(StrEnum):
     JAR = "JAR"  # a jar file and an entry class (real Flink only)
 
 
+FLINK_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def flink_id(key: str) -> str:
+    """``key`` as a valid Flink JobID / TriggerID (32 lower-case hex): unchanged if it already is one,
+    else a stable name-based UUID of it, so the same key always maps to the same id."""
+    if FLINK_ID.match(key):
+        return key
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"msf-local:{key}").hex
+
+
 @dataclass(frozen=True)
 class JobCode:
-    """Unpacked application code: its directory and what to launch in it."""
+    """Unpacked application code: its directory and what to launch in it.
+
+    The runtime may run elsewhere (a Flink cluster): it receives the files, never relies on ``root``
+    being on its own disk, except for Python files that a *local* cluster reads in place.
+    """
 
     root: Path
     entry: str = "main.py"
     language: CodeLanguage = CodeLanguage.PYTHON
     entry_class: str | None = None
+    jars: tuple[str, ...] = ()  # extra jars (relative to ``root``), e.g. a Python app's ``lib/*.jar``
+    python_files: tuple[str, ...] = ()  # extra Python files / archives (``pyFiles``), relative to ``root``
 
     @property
     def entry_path(self) -> Path:
@@ -54,12 +78,28 @@ class CheckpointSettings:
     min_pause_ms: int
 
 
+class ClaimMode(StrEnum):
+    """Who owns a restored snapshot's files afterwards (Flink's ``RecoveryClaimMode``)."""
+
+    NO_CLAIM = "NO_CLAIM"  # the job never deletes them (MSF snapshots stay usable)
+    CLAIM = "CLAIM"  # the job owns them and deletes them once subsumed
+
+
 @dataclass(frozen=True)
 class RestorePoint:
     """Where a job restores its state from: a savepoint or retained checkpoint location."""
 
     location: str
     allow_non_restored_state: bool = False
+    claim_mode: ClaimMode = ClaimMode.NO_CLAIM
+
+
+@dataclass(frozen=True)
+class PropertyGroup:
+    """One runtime property group (``EnvironmentProperties``), carried as data to the runtime."""
+
+    group_id: str
+    properties: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +115,9 @@ class JobSpec:
     restore: RestorePoint | None = None
     checkpoint_dir: str | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    program_args: tuple[str, ...] = ()  # arguments of the entry point (``programArgsList`` on Flink)
+    job_configuration: Mapping[str, str] = field(default_factory=dict)  # per-job runtime config keys
+    property_groups: tuple[PropertyGroup, ...] = ()  # the application's properties as data
 
 
 class JobState(StrEnum):
@@ -88,6 +131,7 @@ class JobState(StrEnum):
     FINISHED = "FINISHED"  # ended normally: stopped with a savepoint, or a bounded job completed
     CANCELED = "CANCELED"  # stopped without a savepoint (cancel or force)
     FAILED = "FAILED"  # ended with an error (``JobStatus.error`` says which)
+    UNREACHABLE = "UNREACHABLE"  # the runtime does not answer; nothing is known (``error`` says where)
 
     @property
     def is_terminal(self) -> bool:
@@ -187,6 +231,7 @@ class SavepointState(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    UNREACHABLE = "UNREACHABLE"  # the runtime does not answer; ask again later
 
 
 @dataclass(frozen=True)
@@ -228,6 +273,7 @@ class DisposeResult(StrEnum):
     """How a savepoint disposal was answered."""
 
     DISPOSED = "DISPOSED"
+    IN_PROGRESS = "IN_PROGRESS"  # disposal runs in the runtime; ask again with the same location
     NOT_FOUND = "NOT_FOUND"  # nothing at that location (already disposed counts as success for callers)
     FAILED = "FAILED"
 
@@ -274,7 +320,8 @@ class RuntimeAdapter(Protocol):
         ...
 
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
-        """Delete a savepoint's data (a deleted snapshot); unknown locations are NOT_FOUND."""
+        """Delete a savepoint's data (a deleted snapshot); unknown locations are NOT_FOUND. A runtime that
+        disposes asynchronously answers IN_PROGRESS; calling again with the same location reports progress."""
         ...
 
     def close(self) -> None:

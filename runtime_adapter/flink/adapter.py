@@ -1,0 +1,435 @@
+"""``RuntimeAdapter`` over a real Apache Flink cluster's REST API (Flink 2.3).
+
+Submission is ``/jars/upload`` once per jar (cached by content), then ``/jars/:id/run`` with the job id
+the control loop persisted (``jobId``), ``parallelism``, ``savepointPath`` / ``allowNonRestoredState`` /
+``claimMode`` and a per-job ``flinkConfiguration`` carrying the effective checkpoint configuration and
+the job's checkpoint directory. Python jobs run through Flink's ``PythonDriver`` (``opt/flink-python``).
+Savepoint trigger ids are made valid Flink TriggerIds (32 hex) with ``flink_id``; job ids must be 32 hex
+already. States come from the live endpoints (``/jobs/:id/status``, ``/jobs/overview``), never from the
+cached execution graph; failure text from ``/jobs/:id/exceptions``.
+
+Expected problems are outcomes: an unreachable REST API is ``JobState.UNREACHABLE`` /
+``SavepointState.UNREACHABLE`` / a REJECTED command whose error says so, logged once when it starts and
+once when it ends — never a stack trace per tick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runtime_adapter.base import (
+    FLINK_ID,
+    CheckpointSettings,
+    CheckpointStats,
+    CodeLanguage,
+    CompletedCheckpoint,
+    DisposeOutcome,
+    DisposeResult,
+    JobSpec,
+    JobState,
+    JobStatus,
+    SavepointRequest,
+    SavepointState,
+    SavepointStatus,
+    StartOutcome,
+    StartResult,
+    StopMode,
+    StopOutcome,
+    StopResult,
+    TriggerOutcome,
+    TriggerResult,
+    flink_id,
+)
+from runtime_adapter.flink.distribution import PYTHON_DRIVER
+from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
+from runtime_adapter.flink.store import AdapterStore, as_uri, local_path
+
+logger = logging.getLogger(__name__)
+
+SlotCheck = Callable[[int], "str | None"]
+
+_STATES = {
+    "INITIALIZING": JobState.STARTING,
+    "CREATED": JobState.STARTING,
+    "RECONCILING": JobState.STARTING,
+    "RUNNING": JobState.RUNNING,
+    "FAILING": JobState.RESTARTING,
+    "RESTARTING": JobState.RESTARTING,
+    "SUSPENDED": JobState.RESTARTING,
+    "CANCELLING": JobState.STOPPING,
+    "FINISHED": JobState.FINISHED,
+    "CANCELED": JobState.CANCELED,
+    "FAILED": JobState.FAILED,
+}
+
+
+def checkpoint_configuration(settings: CheckpointSettings) -> dict[str, str]:
+    """The Flink keys of an effective CheckpointConfiguration (unset interval = checkpointing off)."""
+    if not settings.enabled:
+        return {}
+    return {
+        "execution.checkpointing.interval": f"{settings.interval_ms} ms",
+        "execution.checkpointing.min-pause": f"{settings.min_pause_ms} ms",
+    }
+
+
+class FlinkRuntimeAdapter:
+    """Runs jobs on a Flink cluster reached at ``rest_url``; keeps what Flink forgets under ``state_dir``.
+
+    ``python_jar`` is the ``flink-python`` jar uploaded for Python jobs; ``slots`` (a local cluster's
+    ``ensure_slots``) is asked for capacity before each submission, else ``/overview`` is checked.
+    """
+
+    def __init__(
+        self,
+        rest_url: str,
+        state_dir: Path,
+        *,
+        python_jar: Path | None = None,
+        slots: SlotCheck | None = None,
+        rest: FlinkRest | None = None,
+    ) -> None:
+        self.rest = rest or FlinkRest(rest_url)
+        self.store = AdapterStore(state_dir)
+        self.python_jar = python_jar
+        self._slots = slots
+        self._jar_ids: dict[str, str] = {}
+        self._stops: dict[str, str] = {}  # job id → Flink trigger id of its stop-with-savepoint
+        self._disposals: dict[str, str] = {}  # savepoint location → disposal trigger id
+        self._reachable = True
+        self._lock = threading.RLock()
+
+    # ---- RuntimeAdapter --------------------------------------------------------------------
+
+    def start(self, spec: JobSpec) -> StartOutcome:
+        if not FLINK_ID.match(spec.job_id):
+            return StartOutcome(
+                StartResult.REJECTED, spec.job_id, f"{spec.job_id} is not a Flink JobID (32 hex digits)"
+            )
+        try:
+            return self._start(spec)
+        except Unreachable as error:
+            return StartOutcome(StartResult.REJECTED, spec.job_id, self._unreachable(error))
+
+    def stop(self, job_id: str, mode: StopMode, savepoint: SavepointRequest | None = None) -> StopOutcome:
+        if mode is StopMode.SAVEPOINT and savepoint is None:
+            raise ValueError("stop with StopMode.SAVEPOINT needs a SavepointRequest")
+        try:
+            state = self._raw_state(job_id)
+            if state is None:
+                return StopOutcome(StopResult.NOT_FOUND, job_id)
+            if state.is_terminal:
+                return StopOutcome(StopResult.NOT_RUNNING, job_id)
+            if savepoint is None or mode is not StopMode.SAVEPOINT:
+                reply = self.rest.patch(f"/jobs/{job_id}", mode="cancel")
+                if not reply.ok:
+                    return StopOutcome(StopResult.REJECTED, job_id, error=reply.error)
+                return StopOutcome(StopResult.ACCEPTED, job_id)
+            trigger = flink_id(savepoint.trigger_id)
+            body = {
+                "targetDirectory": as_uri(savepoint.target_dir),
+                "drain": False,
+                "formatType": "CANONICAL",
+                "triggerId": trigger,
+            }
+            reply = self.rest.post(f"/jobs/{job_id}/stop", body)
+        except Unreachable as error:
+            return StopOutcome(StopResult.REJECTED, job_id, error=self._unreachable(error))
+        if not reply.ok:
+            return StopOutcome(StopResult.REJECTED, job_id, error=reply.error)
+        with self._lock:
+            self._stops[job_id] = trigger
+        return StopOutcome(StopResult.ACCEPTED, job_id, trigger_id=savepoint.trigger_id)
+
+    def trigger_savepoint(self, job_id: str, request: SavepointRequest) -> TriggerOutcome:
+        trigger = flink_id(request.trigger_id)
+        if self.store.result(trigger, request.trigger_id) is not None:
+            return TriggerOutcome(TriggerResult.ACCEPTED, request.trigger_id)
+        body = {
+            "target-directory": as_uri(request.target_dir),
+            "cancel-job": False,
+            "formatType": "CANONICAL",
+            "triggerId": trigger,
+        }
+        try:
+            if self._raw_state(job_id) is not JobState.RUNNING:
+                known = self.rest.get(f"/jobs/{job_id}/savepoints/{trigger}")
+                result = TriggerResult.ACCEPTED if known.ok else TriggerResult.NOT_RUNNING
+                return TriggerOutcome(result, request.trigger_id)
+            reply = self.rest.post(f"/jobs/{job_id}/savepoints", body)
+        except Unreachable as error:
+            return TriggerOutcome(TriggerResult.REJECTED, request.trigger_id, self._unreachable(error))
+        if reply.ok:
+            return TriggerOutcome(TriggerResult.ACCEPTED, request.trigger_id)
+        return TriggerOutcome(TriggerResult.REJECTED, request.trigger_id, reply.error)
+
+    def savepoint_status(self, job_id: str, trigger_id: str) -> SavepointStatus:
+        trigger = flink_id(trigger_id)
+        saved = self.store.result(trigger, trigger_id)
+        if saved is not None:
+            return saved
+        try:
+            reply = self.rest.get(f"/jobs/{job_id}/savepoints/{trigger}")
+        except Unreachable as error:
+            return SavepointStatus(trigger_id, SavepointState.UNREACHABLE, error=self._unreachable(error))
+        self._reached()
+        if not reply.ok:
+            return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
+        status = _savepoint(trigger_id, reply.body)
+        if status.state in (SavepointState.COMPLETED, SavepointState.FAILED):
+            self.store.save_result(trigger, status)
+        return status
+
+    def status(self, job_id: str) -> JobStatus:
+        try:
+            state = self._raw_state(job_id)
+            if state is None:
+                return JobStatus(job_id, JobState.NOT_FOUND)
+            if state is JobState.RUNNING and not self._all_tasks_running(job_id):
+                state = JobState.STARTING
+            if not state.is_terminal and self._stopping(job_id):
+                state = JobState.STOPPING
+            failure = self._failure(job_id) if state is JobState.FAILED else None
+            restarts = self._restarts(job_id) if state in (JobState.RUNNING, JobState.RESTARTING) else 0
+            restored = self._restored_from(job_id) if state is JobState.RUNNING else None
+        except Unreachable as error:
+            return JobStatus(job_id, JobState.UNREACHABLE, self._unreachable(error))
+        return JobStatus(job_id, state, failure, restarts, restored)
+
+    def checkpoint_stats(self, job_id: str) -> CheckpointStats:
+        try:
+            reply = self.rest.get(f"/jobs/{job_id}/checkpoints") if FLINK_ID.match(job_id) else None
+        except Unreachable as error:
+            self._unreachable(error)
+            reply = None
+        if reply is None or not reply.ok:
+            retained = self.store.latest_retained_checkpoint(job_id)
+            if retained is None:
+                return CheckpointStats(job_id, found=False)
+            return CheckpointStats(job_id, completed=1, latest_completed=retained)
+        counts = reply.body.get("counts", {})
+        latest = reply.body.get("latest") or {}
+        return CheckpointStats(
+            job_id,
+            completed=int(counts.get("completed", 0)),
+            failed=int(counts.get("failed", 0)),
+            in_progress=int(counts.get("in_progress", 0)),
+            restored=int(counts.get("restored", 0)),
+            latest_completed=_checkpoint(latest.get("completed")),
+            latest_savepoint=_checkpoint(latest.get("savepoint"), is_savepoint=True),
+        )
+
+    def dispose_savepoint(self, location: str) -> DisposeOutcome:
+        path = local_path(location)
+        with self._lock:
+            trigger = self._disposals.get(location)
+        try:
+            if trigger is None:
+                if path is not None and not path.exists():
+                    return DisposeOutcome(DisposeResult.NOT_FOUND, location)
+                reply = self.rest.post("/savepoint-disposal", {"savepoint-path": location})
+                if not reply.ok:
+                    return DisposeOutcome(DisposeResult.FAILED, location, reply.error)
+                trigger = str(reply.body["request-id"])
+                with self._lock:
+                    self._disposals[location] = trigger
+            reply = self.rest.get(f"/savepoint-disposal/{trigger}")
+        except Unreachable as error:
+            return DisposeOutcome(DisposeResult.FAILED, location, self._unreachable(error))
+        progress = reply.body.get("status", {}).get("id")
+        if reply.ok and progress == "IN_PROGRESS":
+            return DisposeOutcome(DisposeResult.IN_PROGRESS, location)
+        with self._lock:
+            self._disposals.pop(location, None)
+        cause = (reply.body.get("operation") or {}).get("failure-cause")
+        if reply.ok and cause is None:
+            return DisposeOutcome(DisposeResult.DISPOSED, location)
+        text = error_text((cause or {}).get("stack-trace")) or reply.error
+        if path is not None and not path.exists():
+            return DisposeOutcome(DisposeResult.NOT_FOUND, location)
+        return DisposeOutcome(DisposeResult.FAILED, location, text)
+
+    def close(self) -> None:
+        self.rest.close()
+
+    # ---- submission ------------------------------------------------------------------------
+
+    def _start(self, spec: JobSpec, *, uploaded_again: bool = False) -> StartOutcome:
+        if self._raw_state(spec.job_id) is not None:
+            return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
+        shortage = self._slots(spec.parallelism) if self._slots else self._free_slots(spec.parallelism)
+        if shortage:
+            return StartOutcome(StartResult.REJECTED, spec.job_id, shortage)
+        jar = self._jar(spec)
+        if isinstance(jar, StartOutcome):
+            return jar
+        reply = self.rest.post(f"/jars/{jar}/run", self._run_body(spec), timeout_s=self.rest.run_timeout_s)
+        missing_jar = "jar" in reply.error.lower() and "exist" in reply.error.lower()
+        if reply.status in (400, 404) and missing_jar and not uploaded_again:
+            with self._lock:
+                self._jar_ids.clear()  # the cluster restarted and lost its uploads
+            return self._start(spec, uploaded_again=True)
+        self._reached()
+        if reply.ok:
+            self.store.remember_job(spec.job_id, spec.checkpoint_dir)
+            return StartOutcome(StartResult.STARTED, spec.job_id)
+        if "DuplicateJobSubmissionException" in reply.error:
+            return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
+        return StartOutcome(StartResult.REJECTED, spec.job_id, reply.error)
+
+    def _jar(self, spec: JobSpec) -> str | StartOutcome:
+        if spec.code.language is CodeLanguage.JAR:
+            path = spec.code.entry_path
+        elif self.python_jar is not None:
+            path = self.python_jar
+        else:
+            return StartOutcome(StartResult.REJECTED, spec.job_id, "No flink-python jar for Python jobs")
+        if not path.is_file():
+            return StartOutcome(StartResult.REJECTED, spec.job_id, f"The jar {path.name} is not in the code")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with self._lock:
+            if digest in self._jar_ids:
+                return self._jar_ids[digest]
+        reply = self.rest.upload_jar(path)
+        if not reply.ok or "filename" not in reply.body:
+            error = f"Uploading {path.name} failed: {reply.error}"
+            return StartOutcome(StartResult.REJECTED, spec.job_id, error)
+        jar_id = Path(str(reply.body["filename"])).name
+        with self._lock:
+            self._jar_ids[digest] = jar_id
+        return jar_id
+
+    def _run_body(self, spec: JobSpec) -> dict[str, Any]:
+        configuration = {"pipeline.name": spec.name, **checkpoint_configuration(spec.checkpoints)}
+        if spec.checkpoint_dir:
+            configuration["execution.checkpointing.dir"] = as_uri(spec.checkpoint_dir)
+        root = spec.code.root.resolve()
+        if spec.code.jars:
+            configuration["pipeline.jars"] = ";".join(f"file://{root / jar}" for jar in spec.code.jars)
+        configuration.update(spec.job_configuration)
+        body: dict[str, Any] = {
+            "jobId": spec.job_id,
+            "parallelism": spec.parallelism,
+            "flinkConfiguration": configuration,
+        }
+        if spec.code.language is CodeLanguage.JAR:
+            args = list(spec.program_args)
+            if spec.code.entry_class:
+                body["entryClass"] = spec.code.entry_class
+        else:
+            body["entryClass"] = PYTHON_DRIVER
+            args = ["-py", str(root / spec.code.entry)]
+            if spec.code.python_files:
+                args += ["-pyfs", ",".join(str(root / name) for name in spec.code.python_files)]
+            args += list(spec.program_args)
+        body["programArgsList"] = args
+        if spec.restore is not None:
+            body["savepointPath"] = spec.restore.location
+            body["allowNonRestoredState"] = spec.restore.allow_non_restored_state
+            body["claimMode"] = spec.restore.claim_mode.value
+        return body
+
+    def _free_slots(self, needed: int) -> str | None:
+        overview = self.rest.get("/overview")
+        free = int(overview.body.get("slots-available", 0))
+        if overview.ok and free < needed:
+            total = overview.body.get("slots-total", 0)
+            return f"Not enough task slots: the job needs {needed}, {free} of {total} are free"
+        return None
+
+    # ---- observation -----------------------------------------------------------------------
+
+    def _raw_state(self, job_id: str) -> JobState | None:
+        if not FLINK_ID.match(job_id):
+            return None
+        reply = self.rest.get(f"/jobs/{job_id}/status")
+        if reply.status == 404 or "JobNotFoundException" in reply.error:
+            self._reached()
+            return None
+        if reply.status >= 500:
+            raise Unreachable(f"Flink REST API at {self.rest.url} failed: HTTP {reply.status}: {reply.error}")
+        self._reached()
+        if not reply.ok:
+            return None
+        return _STATES.get(str(reply.body.get("status")), JobState.STARTING)
+
+    def _all_tasks_running(self, job_id: str) -> bool:
+        for job in self.rest.get("/jobs/overview").body.get("jobs", []):
+            if job.get("jid") == job_id:
+                tasks = job.get("tasks", {})
+                done = int(tasks.get("running", 0)) + int(tasks.get("finished", 0))
+                return done >= int(tasks.get("total", 1))
+        return False
+
+    def _stopping(self, job_id: str) -> bool:
+        with self._lock:
+            trigger = self._stops.get(job_id)
+        if trigger is None:
+            return False
+        if self.savepoint_status(job_id, trigger).state is SavepointState.FAILED:
+            with self._lock:
+                self._stops.pop(job_id, None)
+            return False
+        return True
+
+    def _failure(self, job_id: str) -> str:
+        body = self.rest.get(f"/jobs/{job_id}/exceptions").body
+        entries = (body.get("exceptionHistory") or {}).get("entries") or []
+        if entries:
+            return error_text(entries[0].get("stacktrace")) or str(entries[0].get("exceptionName"))
+        return error_text(body.get("root-exception")) or "The job failed"
+
+    def _restarts(self, job_id: str) -> int:
+        reply = self.rest.get(f"/jobs/{job_id}/metrics", get="numRestarts")
+        values = reply.body.get("value") if isinstance(reply.body.get("value"), list) else []
+        for metric in values or []:
+            if metric.get("id") == "numRestarts":
+                return int(float(metric.get("value", 0)))
+        return 0
+
+    def _restored_from(self, job_id: str) -> str | None:
+        latest = self.rest.get(f"/jobs/{job_id}/checkpoints").body.get("latest") or {}
+        restored = latest.get("restored") or {}
+        path = restored.get("external_path")
+        return str(path) if path else None
+
+    def _unreachable(self, error: Unreachable) -> str:
+        with self._lock:
+            if self._reachable:
+                logger.warning("%s; retrying quietly until it answers", error)
+            self._reachable = False
+        return str(error)
+
+    def _reached(self) -> None:
+        with self._lock:
+            if not self._reachable:
+                logger.warning("Flink REST API at %s answers again", self.rest.url)
+            self._reachable = True
+
+
+def _savepoint(trigger_id: str, body: dict[str, Any]) -> SavepointStatus:
+    if (body.get("status") or {}).get("id") != "COMPLETED":
+        return SavepointStatus(trigger_id, SavepointState.IN_PROGRESS)
+    operation = body.get("operation") or {}
+    cause = operation.get("failure-cause")
+    if cause is not None:
+        text = error_text(cause.get("stack-trace")) or str(cause.get("class", "The savepoint failed"))
+        return SavepointStatus(trigger_id, SavepointState.FAILED, error=text)
+    return SavepointStatus(trigger_id, SavepointState.COMPLETED, location=operation.get("location"))
+
+
+def _checkpoint(entry: dict[str, Any] | None, *, is_savepoint: bool = False) -> CompletedCheckpoint | None:
+    if not entry or not entry.get("external_path"):
+        return None
+    return CompletedCheckpoint(
+        checkpoint_id=int(entry.get("id", 0)),
+        location=str(entry["external_path"]),
+        completed_at_ms=int(entry.get("latest_ack_timestamp", 0)),
+        is_savepoint=is_savepoint or bool(entry.get("is_savepoint", False)),
+        size_bytes=int(entry.get("checkpointed_size") or entry.get("state_size") or 0),
+    )

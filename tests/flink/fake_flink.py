@@ -1,0 +1,241 @@
+"""A scriptable fake of Flink 2.3's REST API, served over real HTTP on 127.0.0.1, for error paths.
+
+It answers with the shapes (and the quirks) of a real cluster: an unknown job id is a 500 carrying
+``FlinkJobNotFoundException``; errors are ``{"errors": [<exception with stack frames>]}``; a savepoint
+that failed is ``COMPLETED`` with ``operation.failure-cause``. Scripting:
+
+    fake.refuse_upload("...")          # POST /jars/upload answers 400
+    fake.fail_submit("...")            # POST /jars/:id/run answers 500 with a ProgramInvocationException
+    fake.fail_job(job_id, "...")       # a job turns FAILED with that root cause in /exceptions
+    fake.fail_next_savepoint("...")    # the next savepoint (trigger or stop) fails; the job keeps running
+    fake.slots_total = 1               # capacity reported by /overview
+    fake.forget_triggers()             # savepoint trigger results expire (rest.async.store-duration)
+    fake.stop()                        # nothing listens any more: REST unreachable
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+PROGRAM_INVOCATION = "org.apache.flink.client.program.ProgramInvocationException"
+DUPLICATE = "org.apache.flink.runtime.client.DuplicateJobSubmissionException"
+FRAMES = "\n\tat org.apache.flink.client.program.PackagedProgram.callMainMethod(PackagedProgram.java:376)"
+
+
+def stack(*causes: str) -> str:
+    """A Java stack trace text: the first line, then ``Caused by:`` lines, each with frames."""
+    head, *rest = causes
+    return head + FRAMES + "".join(f"\nCaused by: {cause}{FRAMES}" for cause in rest)
+
+
+@dataclass
+class FakeJob:
+    """A job held by the fake cluster."""
+
+    job_id: str
+    body: dict[str, Any]
+    state: str = "RUNNING"
+    failure: str | None = None
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeFlink:
+    """The fake cluster's state and scripts; ``url`` is where it listens."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, FakeJob] = {}
+        self.triggers: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self.slots_total = 4
+        self.upload_error: str | None = None
+        self.submit_error: str | None = None
+        self.savepoint_errors: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def refuse_upload(self, error: str) -> None:
+        """The next uploads are refused with ``error``."""
+        self.upload_error = error
+
+    def fail_submit(self, error: str) -> None:
+        """The next runs fail in the job's main method with ``error``."""
+        self.submit_error = error
+
+    def fail_job(self, job_id: str, cause: str) -> None:
+        """The job fails for good with ``cause``."""
+        with self._lock:
+            self.jobs[job_id].state, self.jobs[job_id].failure = "FAILED", cause
+
+    def fail_next_savepoint(self, error: str) -> None:
+        """The next savepoint fails with ``error``."""
+        self.savepoint_errors.append(error)
+
+    def forget_triggers(self) -> None:
+        """Trigger results expire, as after ``rest.async.store-duration``."""
+        with self._lock:
+            self.triggers.clear()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def slots_available(self) -> int:
+        """Free slots: total minus the parallelism of running jobs."""
+        busy = sum(int(j.body.get("parallelism", 1)) for j in self.jobs.values() if j.state == "RUNNING")
+        return self.slots_total - busy
+
+    # ---- request handling ------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        with self._lock:
+            self.requests.append((method, path, body))
+            return self._route(method, path, query, body)
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        if path == "/overview":
+            overview = {"taskmanagers": 1, "slots-total": self.slots_total}
+            return 200, {**overview, "slots-available": self.slots_available(), "flink-version": "2.3.0"}
+        if path == "/jars/upload":
+            if self.upload_error:
+                return 400, {"errors": [self.upload_error]}
+            return 200, {"filename": f"/tmp/flink-web-upload/{uuid.uuid4()}_job.jar", "status": "success"}
+        if match := re.fullmatch(r"/jars/([^/]+)/run", path):
+            return self._run(body)
+        if path == "/jobs/overview":
+            jobs = [
+                {
+                    "jid": j.job_id,
+                    "state": j.state,
+                    "tasks": {"running": 2 if j.state == "RUNNING" else 0, "total": 2},
+                }
+                for j in self.jobs.values()
+            ]
+            return 200, {"jobs": jobs}
+        if path == "/savepoint-disposal" and method == "POST":
+            return 200, {"request-id": self._settle_trigger(None, body.get("savepoint-path"), for_stop=False)}
+        if match := re.fullmatch(r"/savepoint-disposal/(\w+)", path):
+            return 200, self.triggers.get(match[1], {"status": {"id": "COMPLETED"}, "operation": {}})
+        match = re.fullmatch(r"/jobs/(\w+)(/.*)?", path)
+        if match is None:
+            return 404, {"errors": ["Not found: " + path]}
+        job = self.jobs.get(match[1])
+        if job is None:
+            return 500, {
+                "errors": [
+                    "Internal server error.",
+                    f"<Exception on server side:\n{stack(_not_found(match[1]))}",
+                ]
+            }
+        return self._job(method, job, match[2] or "", query, body)
+
+    def _run(self, body: dict[str, Any]) -> tuple[int, Any]:
+        if self.submit_error:
+            error = stack(
+                "org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute application.",
+                "org.apache.flink.util.FlinkRuntimeException: Could not execute application.",
+                f"{PROGRAM_INVOCATION}: The main method caused an error: {self.submit_error}",
+                f"java.lang.IllegalArgumentException: {self.submit_error}",
+            )
+            return 500, {"errors": [error]}
+        job_id = body.get("jobId") or uuid.uuid4().hex
+        if job_id in self.jobs:
+            return 500, {"errors": [stack(f"{DUPLICATE}: Job has already been submitted. {job_id}")]}
+        self.jobs[job_id] = FakeJob(job_id, body)
+        return 200, {"jobid": job_id}
+
+    def _job(
+        self, method: str, job: FakeJob, rest: str, query: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        if rest == "" and method == "PATCH":
+            job.state = "CANCELED"
+            return 202, {}
+        if rest == "/status":
+            return 200, {"status": job.state}
+        if rest == "/exceptions":
+            entries = [{"exceptionName": "x", "stacktrace": stack(job.failure)}] if job.failure else []
+            return 200, {"exceptionHistory": {"entries": entries}}
+        if rest == "/checkpoints":
+            latest = job.checkpoints[-1] if job.checkpoints else None
+            return 200, {"counts": {"completed": len(job.checkpoints)}, "latest": {"completed": latest}}
+        if rest == "/metrics":
+            return 200, {"value": []}
+        if rest in ("/stop", "/savepoints") and method == "POST":
+            if job.state != "RUNNING":
+                return 409, {"errors": [f"Job {job.job_id} is not running"]}
+            target = body.get("targetDirectory") or body.get("target-directory")
+            trigger = self._settle_trigger(body.get("triggerId"), target, for_stop=rest == "/stop", job=job)
+            return 202, {"request-id": trigger}
+        if match := re.fullmatch(r"/savepoints/(\w+)", rest):
+            if match[1] not in self.triggers:
+                return 404, {"errors": [f"Operation not found under key: {match[1]}"]}
+            return 200, self.triggers[match[1]]
+        return 404, {"errors": ["Not found"]}
+
+    def _settle_trigger(
+        self, trigger: str | None, target: str | None, *, for_stop: bool, job: FakeJob | None = None
+    ) -> str:
+        trigger = trigger or uuid.uuid4().hex
+        if self.savepoint_errors:
+            cause = {
+                "class": "java.util.concurrent.CompletionException",
+                "stack-trace": stack(self.savepoint_errors.pop(0)),
+            }
+            self.triggers[trigger] = {"status": {"id": "COMPLETED"}, "operation": {"failure-cause": cause}}
+            return trigger
+        location = f"{target}/savepoint-{trigger[:6]}"
+        self.triggers[trigger] = {"status": {"id": "COMPLETED"}, "operation": {"location": location}}
+        if job is not None and for_stop:
+            job.state = "FINISHED"
+        return trigger
+
+
+def _not_found(job_id: str) -> str:
+    return f"org.apache.flink.runtime.messages.FlinkJobNotFoundException: Could not find Flink job ({job_id})"
+
+
+def _handler(fake: FakeFlink) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self, method: str) -> None:
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body: dict[str, Any] = {}
+            if raw and self.headers.get("Content-Type", "").startswith("application/json"):
+                body = json.loads(raw)
+            query = {key: values[0] for key, values in parse_qs(url.query).items()}
+            status, answer = fake.handle(method, url.path, query, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_PATCH(self) -> None:
+            self._serve("PATCH")
+
+    return Handler

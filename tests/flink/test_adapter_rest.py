@@ -1,0 +1,281 @@
+"""The Flink adapter against a scriptable fake Flink REST server: request shapes and every error path."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runtime_adapter.base import (
+    FLINK_ID,
+    CheckpointSettings,
+    ClaimMode,
+    CodeLanguage,
+    JobCode,
+    JobSpec,
+    JobState,
+    RestorePoint,
+    RuntimeAdapter,
+    SavepointRequest,
+    SavepointState,
+    StartResult,
+    StopMode,
+    StopResult,
+    TriggerResult,
+    flink_id,
+)
+from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
+from runtime_adapter.flink.rest import error_text
+from tests.flink.fake_flink import FakeFlink, stack
+
+JOB = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeFlink]:
+    server = FakeFlink()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def adapter(fake: FakeFlink, tmp_path: Path) -> Iterator[FlinkRuntimeAdapter]:
+    runtime = FlinkRuntimeAdapter(fake.url, tmp_path / "state")
+    yield runtime
+    runtime.close()
+
+
+def jar_spec(tmp_path: Path, job_id: str = JOB, **changes: object) -> JobSpec:
+    (tmp_path / "job.jar").write_bytes(b"PK fake jar")
+    code = JobCode(
+        root=tmp_path, entry="job.jar", language=CodeLanguage.JAR, entry_class="msflocal.CountingJob"
+    )
+    values: dict[str, object] = {
+        "job_id": job_id,
+        "name": "app",
+        "code": code,
+        "checkpoint_dir": str(tmp_path / "checkpoints"),
+        "checkpoints": CheckpointSettings(interval_ms=60_000, min_pause_ms=5_000),
+        "program_args": ("1000", "10"),
+    }
+    values.update(changes)
+    return JobSpec(**values)  # type: ignore[arg-type]
+
+
+def test_the_adapter_satisfies_the_protocol(adapter: FlinkRuntimeAdapter) -> None:
+    assert isinstance(adapter, RuntimeAdapter)
+
+
+def test_run_request_carries_the_job_id_arguments_restore_point_and_checkpoint_configuration(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    restore = RestorePoint(
+        "file:/sp/savepoint-1", allow_non_restored_state=True, claim_mode=ClaimMode.NO_CLAIM
+    )
+    spec = jar_spec(
+        tmp_path, parallelism=2, restore=restore, job_configuration={"pipeline.object-reuse": "true"}
+    )
+
+    assert adapter.start(spec).result is StartResult.STARTED
+
+    body = fake.jobs[JOB].body
+    assert body["jobId"] == JOB
+    assert body["entryClass"] == "msflocal.CountingJob"
+    assert body["programArgsList"] == ["1000", "10"]
+    assert body["parallelism"] == 2
+    assert body["savepointPath"] == "file:/sp/savepoint-1"
+    assert body["allowNonRestoredState"] is True
+    assert body["claimMode"] == "NO_CLAIM"
+    configuration = body["flinkConfiguration"]
+    assert configuration["execution.checkpointing.interval"] == "60000 ms"
+    assert configuration["execution.checkpointing.min-pause"] == "5000 ms"
+    assert configuration["execution.checkpointing.dir"] == f"file://{(tmp_path / 'checkpoints').resolve()}"
+    assert configuration["pipeline.object-reuse"] == "true"
+    assert adapter.start(spec).result is StartResult.ALREADY_EXISTS
+    uploads = [path for method, path, _ in fake.requests if path == "/jars/upload"]
+    assert len(uploads) == 1
+
+
+def test_python_jobs_run_through_the_python_driver(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    (tmp_path / "flink-python.jar").write_bytes(b"PK")
+    (tmp_path / "main.py").write_text("print('job')")
+    adapter.python_jar = tmp_path / "flink-python.jar"
+    code = JobCode(root=tmp_path, entry="main.py", python_files=("lib.py",), jars=("lib/connector.jar",))
+
+    assert adapter.start(JobSpec(job_id=JOB, name="py", code=code)).result is StartResult.STARTED
+
+    body = fake.jobs[JOB].body
+    assert body["entryClass"] == "org.apache.flink.client.python.PythonDriver"
+    root = tmp_path.resolve()
+    assert body["programArgsList"] == ["-py", str(root / "main.py"), "-pyfs", str(root / "lib.py")]
+    assert body["flinkConfiguration"]["pipeline.jars"] == f"file://{root}/lib/connector.jar"
+
+
+def test_disabled_checkpointing_sends_no_interval(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path, checkpoints=CheckpointSettings(enabled=False)))
+
+    assert "execution.checkpointing.interval" not in fake.jobs[JOB].body["flinkConfiguration"]
+
+
+def test_a_refused_upload_is_a_rejection_with_flinks_text(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    fake.refuse_upload("Only Jar files are allowed.")
+
+    outcome = adapter.start(jar_spec(tmp_path))
+
+    assert outcome.result is StartResult.REJECTED
+    assert outcome.error == "Uploading job.jar failed: Only Jar files are allowed."
+
+
+def test_a_main_method_failing_at_submission_is_a_rejection_keeping_type_and_message(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    fake.fail_submit("Unknown topic 'orders'")
+
+    outcome = adapter.start(jar_spec(tmp_path))
+
+    assert outcome.result is StartResult.REJECTED
+    assert outcome.error is not None
+    assert (
+        "ProgramInvocationException: The main method caused an error: Unknown topic 'orders'" in outcome.error
+    )
+    assert outcome.error.endswith("java.lang.IllegalArgumentException: Unknown topic 'orders'")
+    assert "\tat " not in outcome.error and "Could not execute application" not in outcome.error
+
+
+def test_a_job_that_fails_reports_its_root_cause_from_the_exception_history(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    fake.fail_job(JOB, "java.lang.ArithmeticException: / by zero")
+
+    status = adapter.status(JOB)
+
+    assert status.state is JobState.FAILED
+    assert status.error == "java.lang.ArithmeticException: / by zero"
+
+
+def test_a_savepoint_failing_during_stop_leaves_the_job_running(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    fake.fail_next_savepoint("org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired")
+
+    stop = adapter.stop(JOB, StopMode.SAVEPOINT, SavepointRequest("stop-1", str(tmp_path / "sp")))
+    savepoint = adapter.savepoint_status(JOB, "stop-1")
+
+    assert stop.result is StopResult.ACCEPTED
+    assert savepoint.state is SavepointState.FAILED
+    assert savepoint.error == "org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired"
+    assert adapter.status(JOB).state is JobState.RUNNING
+
+
+def test_slots_exhausted_is_a_rejection_naming_the_shortage(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    fake.slots_total = 1
+
+    outcome = adapter.start(jar_spec(tmp_path, parallelism=3))
+
+    assert outcome.result is StartResult.REJECTED
+    assert outcome.error == "Not enough task slots: the job needs 3, 1 of 1 are free"
+    assert JOB not in fake.jobs
+
+
+def test_an_unreachable_cluster_is_an_outcome_logged_once_without_a_stack_trace(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    fake.stop()
+    caplog.set_level(logging.WARNING, logger="runtime_adapter.flink.adapter")
+
+    statuses = [adapter.status(JOB) for _ in range(5)]
+    start = adapter.start(jar_spec(tmp_path, job_id="f" * 32))
+    stop = adapter.stop(JOB, StopMode.FORCE)
+    savepoint = adapter.savepoint_status(JOB, "t")
+
+    assert {status.state for status in statuses} == {JobState.UNREACHABLE}
+    assert "is unreachable (ConnectError)" in (statuses[0].error or "")
+    assert start.result is StartResult.REJECTED and "unreachable" in (start.error or "")
+    assert stop.result is StopResult.REJECTED
+    assert savepoint.state is SavepointState.UNREACHABLE
+    assert len(caplog.records) == 1
+    assert caplog.records[0].exc_info is None
+
+
+def test_savepoint_results_are_kept_after_flink_forgets_them(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    assert (
+        adapter.trigger_savepoint(JOB, SavepointRequest("snapshot-7", "/sp")).result is TriggerResult.ACCEPTED
+    )
+    first = adapter.savepoint_status(JOB, "snapshot-7")
+    fake.forget_triggers()
+
+    again = FlinkRuntimeAdapter(fake.url, tmp_path / "state").savepoint_status(JOB, "snapshot-7")
+
+    assert first.state is SavepointState.COMPLETED
+    assert again == first
+    assert (
+        adapter.trigger_savepoint(JOB, SavepointRequest("snapshot-7", "/sp")).result is TriggerResult.ACCEPTED
+    )
+
+
+def test_trigger_ids_sent_to_flink_are_valid_trigger_ids(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+
+    adapter.trigger_savepoint(JOB, SavepointRequest("snapshot-42", "/sp"))
+
+    sent = [body["triggerId"] for method, path, body in fake.requests if path.endswith("/savepoints")]
+    assert sent == [flink_id("snapshot-42")]
+    assert FLINK_ID.match(sent[0])
+    assert flink_id("snapshot-42") == flink_id("snapshot-42") != flink_id("snapshot-43")
+    assert flink_id(JOB) == JOB
+
+
+def test_the_latest_retained_checkpoint_of_a_forgotten_job_is_read_from_storage(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    for number, complete in ((3, True), (4, True), (5, False)):
+        directory = tmp_path / "checkpoints" / JOB / f"chk-{number}"
+        directory.mkdir(parents=True)
+        if complete:
+            (directory / "_metadata").write_bytes(b"meta")
+    fake.jobs.clear()  # the cluster restarted and forgot the job
+
+    stats = FlinkRuntimeAdapter(fake.url, tmp_path / "state").checkpoint_stats(JOB)
+
+    assert stats.found
+    assert stats.latest_completed is not None
+    assert stats.latest_completed.checkpoint_id == 4
+    assert stats.latest_completed.location == f"file:{(tmp_path / 'checkpoints' / JOB / 'chk-4').resolve()}"
+
+
+def test_unknown_jobs_are_not_found(adapter: FlinkRuntimeAdapter, tmp_path: Path) -> None:
+    assert adapter.status(JOB).state is JobState.NOT_FOUND
+    assert adapter.stop(JOB, StopMode.CANCEL).result is StopResult.NOT_FOUND
+    assert adapter.trigger_savepoint(JOB, SavepointRequest("t", "/sp")).result is TriggerResult.NOT_RUNNING
+    assert adapter.savepoint_status(JOB, "t").state is SavepointState.UNKNOWN
+    assert not adapter.checkpoint_stats(JOB).found
+    rejected = adapter.start(jar_spec(tmp_path, job_id="job-1"))
+    assert rejected.result is StartResult.REJECTED
+    assert rejected.error == "job-1 is not a Flink JobID (32 hex digits)"
+
+
+def test_error_text_keeps_types_and_messages_and_drops_frames() -> None:
+    text = error_text([stack("a.B: outer", "c.D: inner cause")])
+
+    assert text == "a.B: outer\nc.D: inner cause"
+    assert error_text(["x" * 5000]).startswith("…")
+    assert len(error_text(["x" * 5000])) == 2001
