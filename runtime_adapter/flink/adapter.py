@@ -46,6 +46,7 @@ from runtime_adapter.base import (
     flink_id,
 )
 from runtime_adapter.flink.distribution import PYTHON_DRIVER
+from runtime_adapter.flink.launcher import LAUNCHER_CLASS, PINNED_KEYS, Launcher, manifest_entry_class
 from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
 from runtime_adapter.flink.store import AdapterStore, as_uri, local_path
 
@@ -68,6 +69,9 @@ _STATES = {
 }
 
 
+PINNED = ("execution.checkpointing.interval", "execution.checkpointing.min-pause")
+
+
 def checkpoint_configuration(settings: CheckpointSettings) -> dict[str, str]:
     """The Flink keys of an effective CheckpointConfiguration (unset interval = checkpointing off)."""
     if not settings.enabled:
@@ -81,8 +85,9 @@ def checkpoint_configuration(settings: CheckpointSettings) -> dict[str, str]:
 class FlinkRuntimeAdapter:
     """Runs jobs on a Flink cluster reached at ``rest_url``; keeps what Flink forgets under ``state_dir``.
 
-    ``python_jar`` is the ``flink-python`` jar uploaded for Python jobs; ``slots`` (a local cluster's
-    ``ensure_slots``) is asked for capacity before each submission, else ``/overview`` is checked.
+    ``python_jar`` is the ``flink-python`` jar uploaded for Python jobs; ``launcher`` wraps each program
+    so the submitted checkpoint configuration wins over the code's (see ``launcher``); ``slots`` (a local
+    cluster's ``ensure_slots``) is asked for capacity before each submission, else ``/overview`` is.
     """
 
     def __init__(
@@ -91,12 +96,14 @@ class FlinkRuntimeAdapter:
         state_dir: Path,
         *,
         python_jar: Path | None = None,
+        launcher: Launcher | None = None,
         slots: SlotCheck | None = None,
         rest: FlinkRest | None = None,
     ) -> None:
         self.rest = rest or FlinkRest(rest_url)
         self.store = AdapterStore(state_dir)
         self.python_jar = python_jar
+        self.launcher = launcher
         self._slots = slots
         self._jar_ids: dict[str, str] = {}
         self._stops: dict[str, str] = {}  # job id → Flink trigger id of its stop-with-savepoint
@@ -265,10 +272,15 @@ class FlinkRuntimeAdapter:
         shortage = self._slots(spec.parallelism) if self._slots else self._free_slots(spec.parallelism)
         if shortage:
             return StartOutcome(StartResult.REJECTED, spec.job_id, shortage)
-        jar = self._jar(spec)
-        if isinstance(jar, StartOutcome):
-            return jar
-        reply = self.rest.post(f"/jars/{jar}/run", self._run_body(spec), timeout_s=self.rest.run_timeout_s)
+        program = self._program(spec)
+        if isinstance(program, str):
+            return StartOutcome(StartResult.REJECTED, spec.job_id, program)
+        jar, entry, args = program
+        jar_id = self._upload(jar)
+        if jar_id.startswith("Uploading "):
+            return StartOutcome(StartResult.REJECTED, spec.job_id, jar_id)
+        body = self._run_body(spec, entry, args)
+        reply = self.rest.post(f"/jars/{jar_id}/run", body, timeout_s=self.rest.run_timeout_s)
         missing_jar = "jar" in reply.error.lower() and "exist" in reply.error.lower()
         if reply.status in (400, 404) and missing_jar and not uploaded_again:
             with self._lock:
@@ -282,52 +294,60 @@ class FlinkRuntimeAdapter:
             return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
         return StartOutcome(StartResult.REJECTED, spec.job_id, reply.error)
 
-    def _jar(self, spec: JobSpec) -> str | StartOutcome:
+    def _program(self, spec: JobSpec) -> tuple[Path, str | None, list[str]] | str:
+        """The jar to upload, its entry class and arguments; an error text if the code cannot run."""
+        root = spec.code.root.resolve()
         if spec.code.language is CodeLanguage.JAR:
-            path = spec.code.entry_path
-        elif self.python_jar is not None:
-            path = self.python_jar
+            jar = spec.code.entry_path
+            if not jar.is_file():
+                return f"The jar {spec.code.entry} is not in the application code"
+            entry = spec.code.entry_class or manifest_entry_class(jar)
+            args = list(spec.program_args)
         else:
-            return StartOutcome(StartResult.REJECTED, spec.job_id, "No flink-python jar for Python jobs")
-        if not path.is_file():
-            return StartOutcome(StartResult.REJECTED, spec.job_id, f"The jar {path.name} is not in the code")
+            if self.python_jar is None or not self.python_jar.is_file():
+                return "Python jobs need the flink-python jar of a Flink distribution (msf-local[flink])"
+            jar, entry = self.python_jar, PYTHON_DRIVER
+            args = ["-py", str(root / spec.code.entry)]
+            if spec.code.python_files:
+                args += ["-pyfs", ",".join(str(root / name) for name in spec.code.python_files)]
+            args += list(spec.program_args)
+        if self.launcher is None or not self.launcher.available():
+            return jar, entry, args
+        if entry is None:
+            return f"The jar {spec.code.entry} names no entry class: set Main-Class in its manifest"
+        return self.launcher.wrap(jar), LAUNCHER_CLASS, [entry, *args]
+
+    def _upload(self, path: Path) -> str:
+        """The cluster's id of the uploaded jar (uploaded once per content), or an error text."""
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with self._lock:
             if digest in self._jar_ids:
                 return self._jar_ids[digest]
         reply = self.rest.upload_jar(path)
         if not reply.ok or "filename" not in reply.body:
-            error = f"Uploading {path.name} failed: {reply.error}"
-            return StartOutcome(StartResult.REJECTED, spec.job_id, error)
+            return f"Uploading {path.name} failed: {reply.error}"
         jar_id = Path(str(reply.body["filename"])).name
         with self._lock:
             self._jar_ids[digest] = jar_id
         return jar_id
 
-    def _run_body(self, spec: JobSpec) -> dict[str, Any]:
-        configuration = {"pipeline.name": spec.name, **checkpoint_configuration(spec.checkpoints)}
+    def _run_body(self, spec: JobSpec, entry: str | None, args: list[str]) -> dict[str, Any]:
+        checkpoints = checkpoint_configuration(spec.checkpoints)
+        configuration = {"pipeline.name": spec.name, **checkpoints, PINNED_KEYS: ";".join(PINNED)}
         if spec.checkpoint_dir:
             configuration["execution.checkpointing.dir"] = as_uri(spec.checkpoint_dir)
-        root = spec.code.root.resolve()
         if spec.code.jars:
+            root = spec.code.root.resolve()
             configuration["pipeline.jars"] = ";".join(f"file://{root / jar}" for jar in spec.code.jars)
         configuration.update(spec.job_configuration)
         body: dict[str, Any] = {
             "jobId": spec.job_id,
             "parallelism": spec.parallelism,
+            "programArgsList": args,
             "flinkConfiguration": configuration,
         }
-        if spec.code.language is CodeLanguage.JAR:
-            args = list(spec.program_args)
-            if spec.code.entry_class:
-                body["entryClass"] = spec.code.entry_class
-        else:
-            body["entryClass"] = PYTHON_DRIVER
-            args = ["-py", str(root / spec.code.entry)]
-            if spec.code.python_files:
-                args += ["-pyfs", ",".join(str(root / name) for name in spec.code.python_files)]
-            args += list(spec.program_args)
-        body["programArgsList"] = args
+        if entry is not None:
+            body["entryClass"] = entry
         if spec.restore is not None:
             body["savepointPath"] = spec.restore.location
             body["allowNonRestoredState"] = spec.restore.allow_non_restored_state

@@ -19,6 +19,7 @@ import pytest
 from runtime_adapter.flink.cluster import LocalFlinkCluster
 from runtime_adapter.flink.config import ClusterConfig
 from runtime_adapter.flink.distribution import flink_home
+from runtime_adapter.flink.launcher import Launcher
 from tests.conftest import free_port
 
 JOB_SOURCES = Path(__file__).parent / "jobs"
@@ -55,3 +56,11 @@ def counting_jar(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for path in sorted(classes.rglob("*.class")):
             archive.write(path, path.relative_to(classes).as_posix())
     return jar
+
+
+@pytest.fixture(scope="session")
+def flink_launcher(tmp_path_factory: pytest.TempPathFactory) -> Launcher:
+    """msf-local's launcher, compiled once for the session."""
+    launcher = Launcher(flink_home(), tmp_path_factory.mktemp("launcher"))
+    assert launcher.available()
+    return launcher

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -119,14 +120,17 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
     jar = request.getfixturevalue("counting_jar")
     (tmp_path / "code").mkdir()
     shutil.copy(jar, tmp_path / "code" / "job.jar")
-    flink = FlinkRuntimeAdapter(cluster.rest_url, tmp_path / "state", slots=cluster.ensure_slots)
+    launcher = request.getfixturevalue("flink_launcher")
+    flink = FlinkRuntimeAdapter(
+        cluster.rest_url, tmp_path / "state", launcher=launcher, slots=cluster.ensure_slots
+    )
     code = JobCode(root=tmp_path / "code", entry="job.jar", language=CodeLanguage.JAR)
     runtime = Runtime(flink, code, tmp_path, ("200", "10", "100", str(tmp_path / "out")))
     yield runtime
     for job_id in runtime.started:
         flink.stop(job_id, StopMode.FORCE)
     for job_id in runtime.started:
-        eventually(lambda job_id=job_id: flink.status(job_id), lambda s: s.state is not JobState.STOPPING, 30)
+        eventually(partial(flink.status, job_id), lambda s: s.state is not JobState.STOPPING, 30)
     flink.close()
 
 

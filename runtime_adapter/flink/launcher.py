@@ -1,0 +1,107 @@
+"""msf-local's launcher: the entry class that makes the control plane's checkpoint configuration win.
+
+On Amazon Managed Service for Apache Flink, CheckpointConfiguration DEFAULT (or CUSTOM) applies "even if
+set in the application code". Flink itself lets the code win: ``env.enableCheckpointing(...)`` runs after
+the per-job ``flinkConfiguration`` is applied, and Flink's only guard (``execution.program-config.enabled:
+false``) rejects the whole job instead. So msf-local submits every job through ``msflocal.PinnedLauncher``
+(``launcher/msflocal/PinnedLauncher.java``): it wraps the execution-environment factory of the submission
+so each environment the program creates keeps the keys in ``msf-local.pinned-keys`` at the submitted
+values, then calls the application's real entry class (or Flink's ``PythonDriver``).
+
+The launcher is compiled once with ``javac`` against the distribution's ``lib/`` and added to a copy of
+the application's jar (or of ``flink-python``), so it runs in the program's own class loader. Without a
+JDK (no ``javac``) jobs are submitted as they are and the code's own settings win (logged once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import subprocess
+import threading
+import zipfile
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+LAUNCHER_CLASS = "msflocal.PinnedLauncher"
+PINNED_KEYS = "msf-local.pinned-keys"
+SOURCE = Path(__file__).parent / "launcher" / "msflocal" / "PinnedLauncher.java"
+
+
+class Launcher:
+    """Builds launcher-wrapped copies of jars under ``work_dir`` (cached by content)."""
+
+    def __init__(self, home: Path, work_dir: Path) -> None:
+        self.home = home
+        self.work_dir = work_dir
+        self._classes: dict[str, bytes] | None = None
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        """Whether the launcher classes can be built (a JDK is installed)."""
+        return self.classes() is not None
+
+    def classes(self) -> dict[str, bytes] | None:
+        """The compiled launcher classes by archive name; None without ``javac``."""
+        with self._lock:
+            if self._classes is None:
+                self._classes = self._compile()
+            return self._classes or None
+
+    def wrap(self, jar: Path) -> Path:
+        """A copy of ``jar`` with the launcher classes added."""
+        classes = self.classes()
+        assert classes is not None
+        digest = hashlib.sha256(jar.read_bytes() + SOURCE.read_bytes()).hexdigest()[:16]
+        wrapped = self.work_dir / "jars" / f"{jar.stem}-{digest}.jar"
+        if wrapped.is_file():
+            return wrapped
+        wrapped.parent.mkdir(parents=True, exist_ok=True)
+        partial = wrapped.with_suffix(".partial")
+        with zipfile.ZipFile(jar) as source, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                if item.filename not in classes:
+                    target.writestr(item, source.read(item.filename))
+            for name, data in classes.items():
+                target.writestr(name, data)
+        partial.replace(wrapped)
+        return wrapped
+
+    def _compile(self) -> dict[str, bytes]:
+        javac = shutil.which("javac")
+        if javac is None:
+            logger.warning(
+                "no javac: Flink jobs run without msf-local's launcher; code checkpoint settings win"
+            )
+            return {}
+        digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+        output = self.work_dir / f"launcher-{digest}"
+        if not output.is_dir():
+            partial = self.work_dir / f"launcher-{digest}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            command = [javac, "-d", str(partial), "-cp", f"{self.home / 'lib'}/*", str(SOURCE)]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            if result.returncode != 0:
+                logger.warning(
+                    "the launcher did not compile; code checkpoint settings win: %s", result.stderr
+                )
+                return {}
+            partial.replace(output)
+        return {path.relative_to(output).as_posix(): path.read_bytes() for path in output.rglob("*.class")}
+
+
+def manifest_entry_class(jar: Path) -> str | None:
+    """The ``Main-Class`` (or Flink's ``program-class``) of a jar's manifest."""
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            manifest = archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    for wanted in ("program-class", "Main-Class"):
+        for line in manifest.splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == wanted and value.strip():
+                return value.strip()
+    return None
