@@ -19,6 +19,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from runtime_adapter.base import (
     TriggerResult,
     flink_id,
 )
+from runtime_adapter.flink import bootstrap
 from runtime_adapter.flink.distribution import PYTHON_DRIVER
 from runtime_adapter.flink.launcher import LAUNCHER_CLASS, PINNED_KEYS, Launcher, manifest_entry_class
 from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
@@ -69,7 +71,18 @@ _STATES = {
 }
 
 
+BOOTSTRAP = bootstrap.__file__
 PINNED = ("execution.checkpointing.interval", "execution.checkpointing.min-pause")
+
+
+@dataclass(frozen=True)
+class _Program:
+    """What to submit: the jar to upload, its entry class, arguments and extra classpath."""
+
+    jar: Path
+    entry: str | None
+    args: list[str]
+    classpath: str | None = None
 
 
 def checkpoint_configuration(settings: CheckpointSettings) -> dict[str, str]:
@@ -275,11 +288,10 @@ class FlinkRuntimeAdapter:
         program = self._program(spec)
         if isinstance(program, str):
             return StartOutcome(StartResult.REJECTED, spec.job_id, program)
-        jar, entry, args = program
-        jar_id = self._upload(jar)
+        jar_id = self._upload(program.jar)
         if jar_id.startswith("Uploading "):
             return StartOutcome(StartResult.REJECTED, spec.job_id, jar_id)
-        body = self._run_body(spec, entry, args)
+        body = self._run_body(spec, program)
         reply = self.rest.post(f"/jars/{jar_id}/run", body, timeout_s=self.rest.run_timeout_s)
         missing_jar = "jar" in reply.error.lower() and "exist" in reply.error.lower()
         if reply.status in (400, 404) and missing_jar and not uploaded_again:
@@ -294,28 +306,33 @@ class FlinkRuntimeAdapter:
             return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
         return StartOutcome(StartResult.REJECTED, spec.job_id, reply.error)
 
-    def _program(self, spec: JobSpec) -> tuple[Path, str | None, list[str]] | str:
+    def _program(self, spec: JobSpec) -> _Program | str:
         """The jar to upload, its entry class and arguments; an error text if the code cannot run."""
         root = spec.code.root.resolve()
+        wrapped = self.launcher is not None and self.launcher.available()
         if spec.code.language is CodeLanguage.JAR:
             jar = spec.code.entry_path
             if not jar.is_file():
                 return f"The jar {spec.code.entry} is not in the application code"
             entry = spec.code.entry_class or manifest_entry_class(jar)
-            args = list(spec.program_args)
-        else:
-            if self.python_jar is None or not self.python_jar.is_file():
-                return "Python jobs need the flink-python jar of a Flink distribution (msf-local[flink])"
-            jar, entry = self.python_jar, PYTHON_DRIVER
-            args = ["-py", str(root / spec.code.entry)]
-            if spec.code.python_files:
-                args += ["-pyfs", ",".join(str(root / name) for name in spec.code.python_files)]
-            args += list(spec.program_args)
-        if self.launcher is None or not self.launcher.available():
-            return jar, entry, args
-        if entry is None:
-            return f"The jar {spec.code.entry} names no entry class: set Main-Class in its manifest"
-        return self.launcher.wrap(jar), LAUNCHER_CLASS, [entry, *args]
+            if not wrapped:
+                return _Program(jar, entry, list(spec.program_args))
+            if entry is None:
+                return f"The jar {spec.code.entry} names no entry class: set Main-Class in its manifest"
+            assert self.launcher is not None
+            return _Program(self.launcher.wrap(jar), LAUNCHER_CLASS, [entry, *spec.program_args])
+        if self.python_jar is None or not self.python_jar.is_file():
+            return "Python jobs need the flink-python jar of a Flink distribution (msf-local[flink])"
+        if not (root / spec.code.entry).is_file():
+            return f"The entry file {spec.code.entry} is not in the application code"
+        python_files = ",".join([str(root), *(str(root / name) for name in spec.code.python_files)])
+        job_file = self.store.python_job_file(spec)
+        args = ["-py", BOOTSTRAP, "-pyfs", python_files, str(job_file), *spec.program_args]
+        if not wrapped:
+            return _Program(self.python_jar, PYTHON_DRIVER, args)
+        assert self.launcher is not None
+        classpath = f"file://{self.python_jar.resolve()}"
+        return _Program(self.launcher.jar(), LAUNCHER_CLASS, [PYTHON_DRIVER, *args], classpath)
 
     def _upload(self, path: Path) -> str:
         """The cluster's id of the uploaded jar (uploaded once per content), or an error text."""
@@ -331,7 +348,7 @@ class FlinkRuntimeAdapter:
             self._jar_ids[digest] = jar_id
         return jar_id
 
-    def _run_body(self, spec: JobSpec, entry: str | None, args: list[str]) -> dict[str, Any]:
+    def _run_body(self, spec: JobSpec, program: _Program) -> dict[str, Any]:
         checkpoints = checkpoint_configuration(spec.checkpoints)
         configuration = {"pipeline.name": spec.name, **checkpoints, PINNED_KEYS: ";".join(PINNED)}
         if spec.checkpoint_dir:
@@ -339,15 +356,17 @@ class FlinkRuntimeAdapter:
         if spec.code.jars:
             root = spec.code.root.resolve()
             configuration["pipeline.jars"] = ";".join(f"file://{root / jar}" for jar in spec.code.jars)
+        if program.classpath:
+            configuration["pipeline.classpaths"] = program.classpath
         configuration.update(spec.job_configuration)
         body: dict[str, Any] = {
             "jobId": spec.job_id,
             "parallelism": spec.parallelism,
-            "programArgsList": args,
+            "programArgsList": program.args,
             "flinkConfiguration": configuration,
         }
-        if entry is not None:
-            body["entryClass"] = entry
+        if program.entry is not None:
+            body["entryClass"] = program.entry
         if spec.restore is not None:
             body["savepointPath"] = spec.restore.location
             body["allowNonRestoredState"] = spec.restore.allow_non_restored_state

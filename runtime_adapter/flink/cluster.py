@@ -95,7 +95,7 @@ class LocalFlinkCluster:
         """Where the processes of a running cluster are recorded."""
         return self.config.data_dir / "cluster.json"
 
-    def start(self, *, timeout_s: float = 90.0, watch: bool = True) -> None:
+    def start(self, *, timeout_s: float = 180.0, watch: bool = True) -> None:
         """Start the JobManager and the configured TaskManagers at once; wait until all are registered."""
         with self._lock:
             if self._processes:
@@ -141,7 +141,7 @@ class LocalFlinkCluster:
         answer: dict[str, Any] = response.json()
         return answer
 
-    def ensure_slots(self, needed: int, *, timeout_s: float = 60.0) -> str | None:
+    def ensure_slots(self, needed: int, *, timeout_s: float = 180.0) -> str | None:
         """Start TaskManagers until ``needed`` slots are free (up to ``max_task_managers``); an error
         naming the shortage if that is not possible."""
         with self._lock:

@@ -50,6 +50,24 @@ class Launcher:
                 self._classes = self._compile()
             return self._classes or None
 
+    def jar(self) -> Path:
+        """A jar holding only the launcher (for Python jobs: ``flink-python`` joins via the classpath)."""
+        classes = self.classes()
+        assert classes is not None
+        digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+        path = self.work_dir / "jars" / f"msf-local-launcher-{digest}.jar"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(
+                    "META-INF/MANIFEST.MF", f"Manifest-Version: 1.0\nMain-Class: {LAUNCHER_CLASS}\n\n"
+                )
+                for name, data in classes.items():
+                    archive.writestr(name, data)
+            partial.replace(path)
+        return path
+
     def wrap(self, jar: Path) -> Path:
         """A copy of ``jar`` with the launcher classes added."""
         classes = self.classes()

@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from runtime_adapter.base import CompletedCheckpoint, SavepointState, SavepointStatus
+from runtime_adapter.base import CompletedCheckpoint, JobSpec, SavepointState, SavepointStatus
 
 _CHECKPOINT = re.compile(r"^chk-(\d+)$")
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -72,6 +72,28 @@ class AdapterStore:
         """Record where a job writes its checkpoints."""
         if _ID.match(job_id):
             self._write(self.root / "jobs" / f"{job_id}.json", json.dumps({"checkpoint_dir": checkpoint_dir}))
+
+    def python_job_file(self, spec: JobSpec) -> Path:
+        """Write the file ``bootstrap.py`` reads for a Python job (with the job's own properties file)."""
+        directory = self.root / "jobs" / spec.job_id
+        directory.mkdir(parents=True, exist_ok=True)
+        properties = str(spec.properties_file) if spec.properties_file else None
+        if spec.property_groups:
+            groups = [
+                {"PropertyGroupId": g.group_id, "PropertyMap": dict(g.properties)}
+                for g in spec.property_groups
+            ]
+            self._write(directory / "application_properties.json", json.dumps(groups, indent=2))
+            properties = str(directory / "application_properties.json")
+        root = spec.code.root.resolve()
+        job = {
+            "entry": str(root / spec.code.entry),
+            "root": str(root),
+            "environment": dict(spec.environment),
+            "properties_file": properties,
+        }
+        self._write(directory / "job.json", json.dumps(job, indent=2))
+        return directory / "job.json"
 
     def latest_retained_checkpoint(self, job_id: str) -> CompletedCheckpoint | None:
         """The newest ``chk-N`` with a ``_metadata`` file in the job's checkpoint directory."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from runtime_adapter.base import (
     JobCode,
     JobSpec,
     JobState,
+    PropertyGroup,
     RestorePoint,
     RuntimeAdapter,
     SavepointRequest,
@@ -26,7 +28,7 @@ from runtime_adapter.base import (
     TriggerResult,
     flink_id,
 )
-from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
+from runtime_adapter.flink.adapter import BOOTSTRAP, FlinkRuntimeAdapter
 from runtime_adapter.flink.rest import error_text
 from tests.flink.fake_flink import FakeFlink, stack
 
@@ -98,21 +100,30 @@ def test_run_request_carries_the_job_id_arguments_restore_point_and_checkpoint_c
     assert len(uploads) == 1
 
 
-def test_python_jobs_run_through_the_python_driver(
+def test_python_jobs_run_through_the_python_driver_with_their_own_properties(
     adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
 ) -> None:
     (tmp_path / "flink-python.jar").write_bytes(b"PK")
     (tmp_path / "main.py").write_text("print('job')")
     adapter.python_jar = tmp_path / "flink-python.jar"
     code = JobCode(root=tmp_path, entry="main.py", python_files=("lib.py",), jars=("lib/connector.jar",))
+    groups = (PropertyGroup("JobConfig", {"rate": "5"}),)
+    spec = JobSpec(
+        job_id=JOB, name="py", code=code, property_groups=groups, environment={"AWS_REGION": "eu-west-1"}
+    )
 
-    assert adapter.start(JobSpec(job_id=JOB, name="py", code=code)).result is StartResult.STARTED
+    assert adapter.start(spec).result is StartResult.STARTED
 
     body = fake.jobs[JOB].body
     assert body["entryClass"] == "org.apache.flink.client.python.PythonDriver"
     root = tmp_path.resolve()
-    assert body["programArgsList"] == ["-py", str(root / "main.py"), "-pyfs", str(root / "lib.py")]
+    job_file = tmp_path / "state" / "jobs" / JOB / "job.json"
+    assert body["programArgsList"] == ["-py", BOOTSTRAP, "-pyfs", f"{root},{root}/lib.py", str(job_file)]
     assert body["flinkConfiguration"]["pipeline.jars"] == f"file://{root}/lib/connector.jar"
+    job = json.loads(job_file.read_text())
+    assert job["entry"] == str(root / "main.py") and job["environment"] == {"AWS_REGION": "eu-west-1"}
+    properties = json.loads(Path(job["properties_file"]).read_text())
+    assert properties == [{"PropertyGroupId": "JobConfig", "PropertyMap": {"rate": "5"}}]
 
 
 def test_disabled_checkpointing_sends_no_interval(

@@ -33,6 +33,7 @@ from runtime_adapter.flink.cluster import LocalFlinkCluster
 from runtime_adapter.flink.launcher import Launcher
 from tests.flink.test_adapter_contract import eventually
 
+pytestmark = pytest.mark.timeout(900)  # a real cluster on a loaded 2-core machine
 EVERY = 20  # a line per key every 20 records; 200 records/s over 10 keys = one line per key per second
 KEYS = 10
 
@@ -80,6 +81,12 @@ def per_key(pairs: list[tuple[int, int]], pick: str) -> dict[int, int]:
     for key, count in pairs:
         values[key] = max(values.get(key, 0), count) if pick == "last" else values.get(key, count)
     return values
+
+
+def cancel(flink: FlinkRuntimeAdapter, job_id: str) -> None:
+    """Cancel a job and wait until it ended, so its slots are free for the next test."""
+    flink.stop(job_id, StopMode.CANCEL)
+    assert eventually(lambda: flink.status(job_id), lambda s: s.state.is_terminal).state is JobState.CANCELED
 
 
 def wait_running(flink: FlinkRuntimeAdapter, job_id: str) -> None:
@@ -134,7 +141,7 @@ def test_state_continues_exactly_across_stop_with_savepoint_rescale_and_a_killed
     resumed = eventually(new_lines, lambda v: len(v) == KEYS)
     for key, count in resumed.items():
         assert before[key] + EVERY < count <= at_kill[key] + EVERY  # from a checkpoint, not from zero
-    flink.stop(second.job_id, StopMode.CANCEL)
+    cancel(flink, second.job_id)
 
 
 def checkpoint_config(
@@ -144,7 +151,7 @@ def checkpoint_config(
     assert adapter.start(job).result is StartResult.STARTED
     wait_running(adapter, job.job_id)
     config = httpx.get(f"{cluster.rest_url}/jobs/{job.job_id}/checkpoints/config").json()
-    adapter.stop(job.job_id, StopMode.CANCEL)
+    cancel(adapter, job.job_id)
     return int(config["interval"]), int(config["min_pause"])
 
 
