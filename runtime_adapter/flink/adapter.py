@@ -85,9 +85,10 @@ class _Program:
     classpath: str | None = None
 
 
-def checkpoint_configuration(settings: CheckpointSettings) -> dict[str, str]:
-    """The Flink keys of an effective CheckpointConfiguration (unset interval = checkpointing off)."""
-    if not settings.enabled:
+def checkpoint_configuration(settings: CheckpointSettings | None) -> dict[str, str]:
+    """The Flink keys of an effective CheckpointConfiguration (unset interval = checkpointing off);
+    nothing for None (the job's own checkpointing)."""
+    if settings is None or not settings.enabled:
         return {}
     return {
         "execution.checkpointing.interval": f"{settings.interval_ms} ms",
@@ -350,7 +351,9 @@ class FlinkRuntimeAdapter:
 
     def _run_body(self, spec: JobSpec, program: _Program) -> dict[str, Any]:
         checkpoints = checkpoint_configuration(spec.checkpoints)
-        configuration = {"pipeline.name": spec.name, **checkpoints, PINNED_KEYS: ";".join(PINNED)}
+        configuration = {"pipeline.name": spec.name, **checkpoints}
+        if spec.checkpoints is not None:
+            configuration[PINNED_KEYS] = ";".join(PINNED)
         if spec.checkpoint_dir:
             configuration["execution.checkpointing.dir"] = as_uri(spec.checkpoint_dir)
         if spec.code.jars:

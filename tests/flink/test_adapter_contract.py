@@ -71,7 +71,7 @@ class Runtime:
             name="contract",
             code=self.code,
             parallelism=parallelism,
-            checkpoints=CheckpointSettings(interval_ms=500, min_pause_ms=100),
+            checkpoints=CheckpointSettings(enabled=True, interval_ms=500, min_pause_ms=100),
             restore=restore,
             checkpoint_dir=str(self.root / "checkpoints"),
             program_args=self.program_args,

@@ -59,7 +59,7 @@ def jar_spec(tmp_path: Path, job_id: str = JOB, **changes: object) -> JobSpec:
         "name": "app",
         "code": code,
         "checkpoint_dir": str(tmp_path / "checkpoints"),
-        "checkpoints": CheckpointSettings(interval_ms=60_000, min_pause_ms=5_000),
+        "checkpoints": CheckpointSettings(enabled=True, interval_ms=60_000, min_pause_ms=5_000),
         "program_args": ("1000", "10"),
     }
     values.update(changes)
@@ -129,9 +129,23 @@ def test_python_jobs_run_through_the_python_driver_with_their_own_properties(
 def test_disabled_checkpointing_sends_no_interval(
     adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
 ) -> None:
-    adapter.start(jar_spec(tmp_path, checkpoints=CheckpointSettings(enabled=False)))
+    adapter.start(
+        jar_spec(
+            tmp_path, checkpoints=CheckpointSettings(enabled=False, interval_ms=60_000, min_pause_ms=5_000)
+        )
+    )
 
     assert "execution.checkpointing.interval" not in fake.jobs[JOB].body["flinkConfiguration"]
+
+
+def test_without_a_checkpoint_configuration_the_jobs_own_checkpointing_applies(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path, checkpoints=None))
+
+    configuration = fake.jobs[JOB].body["flinkConfiguration"]
+    assert "execution.checkpointing.interval" not in configuration
+    assert "msf-local.pinned-keys" not in configuration
 
 
 def test_a_refused_upload_is_a_rejection_with_flinks_text(

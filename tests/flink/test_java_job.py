@@ -56,7 +56,7 @@ def spec(jar: Path, tmp_path: Path, out: str, **changes: object) -> JobSpec:
         "job_id": uuid.uuid4().hex,
         "name": "counting",
         "code": JobCode(root=tmp_path / "code", entry="job.jar", language=CodeLanguage.JAR),
-        "checkpoints": CheckpointSettings(interval_ms=300, min_pause_ms=0),
+        "checkpoints": CheckpointSettings(enabled=True, interval_ms=300, min_pause_ms=0),
         "checkpoint_dir": str(tmp_path / "checkpoints"),
         "program_args": ("200", str(KEYS), str(EVERY), str(tmp_path / out)),
     }
@@ -158,7 +158,7 @@ def checkpoint_config(
 def test_the_submitted_checkpoint_configuration_wins_over_the_code(
     flink: FlinkRuntimeAdapter, flink_cluster: LocalFlinkCluster, counting_jar: Path, tmp_path: Path
 ) -> None:
-    default = CheckpointSettings(interval_ms=60_000, min_pause_ms=5_000)
+    default = CheckpointSettings(enabled=True, interval_ms=60_000, min_pause_ms=5_000)
     code_sets_one_hour = ("200", "10", "20", str(tmp_path / "own"), "3600000")
 
     plain = checkpoint_config(
@@ -174,7 +174,7 @@ def test_without_the_launcher_flink_lets_the_code_win(
     flink_cluster: LocalFlinkCluster, counting_jar: Path, tmp_path: Path
 ) -> None:
     bare = FlinkRuntimeAdapter(flink_cluster.rest_url, tmp_path / "state", slots=flink_cluster.ensure_slots)
-    default = CheckpointSettings(interval_ms=60_000, min_pause_ms=5_000)
+    default = CheckpointSettings(enabled=True, interval_ms=60_000, min_pause_ms=5_000)
     own = spec(
         counting_jar,
         tmp_path,

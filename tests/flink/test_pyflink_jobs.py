@@ -64,7 +64,7 @@ def python_spec(
         "job_id": uuid.uuid4().hex,
         "name": job,
         "code": JobCode(root=code),
-        "checkpoints": CheckpointSettings(interval_ms=500, min_pause_ms=0),
+        "checkpoints": CheckpointSettings(enabled=True, interval_ms=500, min_pause_ms=0),
         "checkpoint_dir": str(tmp_path / "checkpoints"),
         "property_groups": (PropertyGroup(group, properties),),
     }
