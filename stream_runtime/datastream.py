@@ -285,10 +285,6 @@ class DataStream:
         """Subtask i sends to subtask i (parallelism must match)."""
         return self._partitioned("forward")
 
-    def global_(self) -> DataStream:
-        """Everything to the next operator's first subtask."""
-        return self._partitioned("global")
-
     def partition_custom(self, partitioner: Any, key_selector: KeySelector) -> DataStream:
         """``partitioner.partition(key, num_partitions)`` chooses the subtask of each record."""
         from stream_runtime.engine.channels import CustomPartitioning

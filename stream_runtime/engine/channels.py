@@ -17,8 +17,6 @@ Stamps = list[Any] | None
 
 _channel_ids = itertools.count()
 
-PARTITIONERS = ("rebalance", "shuffle", "rescale", "global", "broadcast", "forward")
-
 
 class CustomPartitioning:
     """``partition_custom``: ``partitioner.partition(key, num_partitions)`` picks the subtask."""
@@ -57,7 +55,7 @@ class Edge:
     def receivers(self) -> list[OperatorInstance]:
         """Subtasks that can receive from this edge (they track its watermark)."""
         targets = self.targets
-        if len(targets) == 1 or self.partitioner == "global":
+        if len(targets) == 1:
             return [targets[0]]
         if self.forward and self.key_selector is None:
             return [targets[self.upstream_index]]
@@ -74,7 +72,7 @@ class Edge:
         targets = self.targets
         if self.key_selector is not None:
             self._emit_keyed(batch, ts)
-        elif len(targets) == 1 or self.partitioner == "global":
+        elif len(targets) == 1:
             self._deliver(targets[0], batch, ts)
         elif self.forward:
             self._deliver(targets[self.upstream_index], batch, ts)

@@ -119,6 +119,7 @@ class TwoInputOperator(OperatorInstance):
                 BroadcastContext(self, writable=False),
                 BroadcastContext(self, writable=True),
             )
+            self.process_context = self._contexts[0]  # on_timer reads broadcast state too
         else:
             self._contexts = (self.process_context, self.process_context)
 

@@ -3,8 +3,8 @@ the expected lines (compared as multisets: the order across keys and subtasks is
 
 The expected outputs are worked out by hand from Flink's semantics (window assignment, session merging,
 trigger and lateness rules, timer order) for the programs' bounded inputs, not recorded from a run.
-Programs whose name is in ``EMBEDDED_ONLY`` use a custom (punctuated) watermark generator, which PyFlink
-does not offer in Python; the others are written against PyFlink's API only.
+Programs whose name is in ``EMBEDDED_ONLY`` use what PyFlink does not offer in Python (a custom punctuated
+watermark generator, ``apply_to_keyed_state``); the others are written against PyFlink's API only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from tests.runtime.pyflink.harness import PROGRAMS, run_program
 
-EMBEDDED_ONLY = {"p11_late_data_side_output", "p12_allowed_lateness"}
+EMBEDDED_ONLY = {"p11_late_data_side_output", "p12_allowed_lateness", "p28_apply_to_keyed_state"}
 
 EXPECTED: dict[str, list[str]] = {
     "p01_tumbling_reduce": [
@@ -110,6 +110,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "p19_keyed_co_process": ["order 1 book paid 30", "order 1 lamp paid 30", "order 2 pen paid 5"],
     "p20_broadcast_state": ["temp alert 35", "temp alert 31", "hum alert 85"],
+    "p28_apply_to_keyed_state": ["temp alert 35", "temp alert 31", "hum alert 85"],
     "p21_broadcast_non_keyed": ["config v1 at subtask"] * 3 + ["element a", "element b"],
     "p22_partition_custom": [f"{v} on subtask {v % 2}" for v in range(6)],
     "p23_rebalance_shuffle_forward": [f"r{2 * v + 1}" for v in range(1, 10)]

@@ -4,10 +4,12 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction
 from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor
 
 RULES = MapStateDescriptor("rules", Types.STRING(), Types.INT())
+END_OF_TIME = 10**15
 
 
 class Threshold(KeyedBroadcastProcessFunction):
-    """Readings above their sensor type's broadcast threshold; readings before the rule wait in state."""
+    """Readings above their sensor type's broadcast threshold; readings that arrive before their rule wait in
+    state until the end of input (the final watermark fires the timer)."""
 
     def open(self, runtime_context):
         self.pending = runtime_context.get_list_state(ListStateDescriptor("pending", Types.INT()))
@@ -16,21 +18,19 @@ class Threshold(KeyedBroadcastProcessFunction):
         threshold = ctx.get_broadcast_state(RULES).get(value[0])
         if threshold is None:
             self.pending.add(value[1])
+            ctx.timer_service().register_event_time_timer(END_OF_TIME)
         elif value[1] > threshold:
             yield f"{value[0]} alert {value[1]}"
 
     def process_broadcast_element(self, value, ctx):
         ctx.get_broadcast_state(RULES).put(value[0], value[1])
-        released = []
 
-        def flush(key, state):
-            if key == value[0]:
-                released.extend(reading for reading in state.get() if reading > value[1])
-                state.clear()
-
-        ctx.apply_to_keyed_state(ListStateDescriptor("pending", Types.INT()), flush)
-        for reading in released:
-            yield f"{value[0]} alert {reading}"
+    def on_timer(self, timestamp, ctx):
+        threshold = ctx.get_broadcast_state(RULES).get(ctx.get_current_key())
+        for reading in self.pending.get():
+            if threshold is not None and reading > threshold:
+                yield f"{ctx.get_current_key()} alert {reading}"
+        self.pending.clear()
 
 
 env = StreamExecutionEnvironment.get_execution_environment()
