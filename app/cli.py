@@ -1,4 +1,4 @@
-"""The ``msf-local`` command line: ``serve`` and ``migrate``."""
+"""The ``msf-local`` command line: ``serve``, ``migrate`` and ``flink-cluster``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from pydantic import ValidationError
 
 from app.db.ownership import Ownership, OwnershipError
+from app.flink_cli import flink_cluster
 from app.settings import AuthMode, RuntimeKind, Settings
 
 
@@ -108,6 +109,20 @@ def main() -> None:
     help="Endpoint for S3, Kinesis and CloudWatch Logs [default: the embedded moto on this port].",
 )
 @click.option(
+    "--flink",
+    type=click.Choice(["local"]),
+    envvar="MSF_FLINK",
+    show_envvar=True,
+    help="Run Flink applications (JARs, PyFlink) on a 127.0.0.1-only Flink cluster msf-local starts and "
+    "supervises (needs pip install 'msf-local[flink]' and Java 17).",
+)
+@click.option(
+    "--flink-rest-url",
+    envvar="MSF_FLINK_REST_URL",
+    show_envvar=True,
+    help="Run Flink applications on the existing Flink 2.3 cluster at this REST URL instead.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     envvar="MSF_WORKERS",
@@ -157,3 +172,6 @@ def migrate(**options: Any) -> None:
     settings = _settings(**options)
     upgrade(settings.effective_database_url)
     click.echo(f"database at head: {settings.effective_database_url}")
+
+
+main.add_command(flink_cluster)

@@ -26,6 +26,12 @@ class RuntimeKind(StrEnum):
     FAKE = "fake"
 
 
+class FlinkMode(StrEnum):
+    """How msf-local reaches a real Flink cluster."""
+
+    LOCAL = "local"  # start and supervise a 127.0.0.1-only standalone cluster
+
+
 class Settings(BaseSettings):
     """Every knob of msf-local; each is settable as ``MSF_<NAME>`` or by a CLI option."""
 
@@ -47,6 +53,18 @@ class Settings(BaseSettings):
     default_account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     default_region: str = Field(default="us-east-1")
     runtime: RuntimeKind = Field(default=RuntimeKind.EMBEDDED, description="Runtime adapter.")
+    flink: FlinkMode | None = Field(
+        default=None,
+        description="Run Flink applications (JARs, PyFlink) on a local Flink cluster msf-local starts "
+        "(local; needs pip install 'msf-local[flink]').",
+    )
+    flink_rest_url: str | None = Field(
+        default=None, description="Run Flink applications on the existing Flink 2.3 cluster at this REST URL."
+    )
+    flink_rest_port: int = Field(default=8081, ge=1, le=65535, description="REST port of --flink local.")
+    flink_rpc_port: int = Field(
+        default=6123, ge=1, le=65535, description="JobManager RPC port of --flink local."
+    )
     aws_endpoint: str | None = Field(
         default=None,
         description="Endpoint for S3/Kinesis/CloudWatch Logs; default: the embedded moto behind this port.",

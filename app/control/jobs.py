@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api_models.errors import AwsError, InvalidApplicationConfigurationException
+from app.code.flink_code import is_jar, prepare_jar, property_groups, with_run_options
 from app.code.properties import entry_file, write_application_properties
 from app.code.source import S3CodeLocation, fetch_s3_code
 from app.code.store import CodeStore
@@ -80,7 +81,10 @@ class JobPlanner:
         try:
             data = self._code_bytes(application, view)
             groups = view.property_groups()
-            code = self.code.prepare(data, entry_file(groups))
+            if is_jar(data):
+                code = prepare_jar(self.code.root, data)
+            else:
+                code = with_run_options(self.code.prepare(data, entry_file(groups)), groups)
         except AwsError as error:
             return PlannedJob(error=f"{error.code}: {error.message}")
         except OSError as error:
@@ -97,6 +101,7 @@ class JobPlanner:
             restore=restore,
             checkpoint_dir=f"{self.application_dir(application.id)}/checkpoints",
             environment=job_aws_environment(self.settings, application.account_id, application.region),
+            property_groups=property_groups(groups),
         )
         return PlannedJob(spec=spec)
 

@@ -113,8 +113,25 @@ def make_adapter(settings: Settings) -> RuntimeAdapter:
 
         return FakeRuntimeAdapter()
     from runtime_adapter.embedded import EmbeddedRuntimeAdapter
+    from runtime_adapter.routing import RoutingRuntimeAdapter
 
-    return EmbeddedRuntimeAdapter(settings.data_dir / "runtime")
+    embedded = EmbeddedRuntimeAdapter(settings.data_dir / "runtime")
+    return RoutingRuntimeAdapter(embedded, make_flink_adapter(settings), settings.data_dir / "runtime")
+
+
+def make_flink_adapter(settings: Settings) -> RuntimeAdapter | None:
+    """The Flink runtime ``--flink local`` / ``--flink-rest-url`` asks for (None: embedded only)."""
+    if settings.flink_rest_url:
+        from runtime_adapter.flink.service import remote_flink
+
+        return remote_flink(settings.flink_rest_url, settings.data_dir)
+    if settings.flink is None:
+        return None
+    from runtime_adapter.flink.service import local_flink
+
+    return local_flink(
+        settings.data_dir, rest_port=settings.flink_rest_port, rpc_port=settings.flink_rpc_port
+    )
 
 
 @asynccontextmanager

@@ -8,17 +8,21 @@ false``) rejects the whole job instead. So msf-local submits every job through `
 so each environment the program creates keeps the keys in ``msf-local.pinned-keys`` at the submitted
 values, then calls the application's real entry class (or Flink's ``PythonDriver``).
 
-The launcher is compiled once with ``javac`` against the distribution's ``lib/`` and added to a copy of
-the application's jar (or of ``flink-python``), so it runs in the program's own class loader. Without a
-JDK (no ``javac``) jobs are submitted as they are and the code's own settings win (logged once).
+The launcher is compiled once per distribution with ``javac`` against its ``lib/`` (cached under
+``~/.cache/msf-local``) and added to a copy of the application's jar, so it runs in the program's own
+class loader; Python jobs upload a jar holding only the launcher and put ``flink-python`` on the
+program's classpath (``pipeline.classpaths``). Without a JDK (no ``javac``) jobs are submitted as they
+are and the code's own settings win (logged once).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import zipfile
 from pathlib import Path
@@ -94,10 +98,12 @@ class Launcher:
                 "no javac: Flink jobs run without msf-local's launcher; code checkpoint settings win"
             )
             return {}
-        digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
-        output = self.work_dir / f"launcher-{digest}"
+        digest = hashlib.sha256(SOURCE.read_bytes() + str(self.home).encode()).hexdigest()[:16]
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "msf-local"
+        output = cache / f"launcher-{digest}"
         if not output.is_dir():
-            partial = self.work_dir / f"launcher-{digest}.partial"
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = Path(tempfile.mkdtemp(dir=cache, prefix=".launcher-"))
             shutil.rmtree(partial, ignore_errors=True)
             command = [javac, "-d", str(partial), "-cp", f"{self.home / 'lib'}/*", str(SOURCE)]
             result = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -106,7 +112,10 @@ class Launcher:
                     "the launcher did not compile; code checkpoint settings win: %s", result.stderr
                 )
                 return {}
-            partial.replace(output)
+            try:
+                partial.replace(output)
+            except OSError:  # compiled meanwhile by another process
+                shutil.rmtree(partial, ignore_errors=True)
         return {path.relative_to(output).as_posix(): path.read_bytes() for path in output.rglob("*.class")}
 
 

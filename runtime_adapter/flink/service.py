@@ -1,0 +1,50 @@
+"""Building the Flink runtime msf-local was asked for: a local cluster it starts, or an existing one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
+from runtime_adapter.flink.cluster import LocalFlinkCluster
+from runtime_adapter.flink.config import ClusterConfig
+from runtime_adapter.flink.distribution import flink_home, flink_installed, python_jar
+from runtime_adapter.flink.launcher import Launcher
+
+
+class LocalFlinkRuntime(FlinkRuntimeAdapter):
+    """The Flink adapter over a local cluster it started; closing it stops the cluster."""
+
+    def __init__(self, cluster: LocalFlinkCluster, state_dir: Path) -> None:
+        home = cluster.home
+        super().__init__(
+            cluster.rest_url,
+            state_dir,
+            python_jar=python_jar(home),
+            launcher=Launcher(home, state_dir / "launcher"),
+            slots=cluster.ensure_slots,
+        )
+        self.cluster = cluster
+
+    def close(self) -> None:
+        super().close()
+        self.cluster.stop()
+
+
+def local_flink(data_dir: Path, *, rest_port: int = 8081, rpc_port: int = 6123) -> LocalFlinkRuntime:
+    """Start a 127.0.0.1-only cluster under ``<data_dir>/flink`` and an adapter over it."""
+    cluster = LocalFlinkCluster(
+        ClusterConfig(data_dir=data_dir / "flink", rest_port=rest_port, rpc_port=rpc_port)
+    )
+    cluster.start()
+    return LocalFlinkRuntime(cluster, data_dir / "flink-adapter")
+
+
+def remote_flink(rest_url: str, data_dir: Path) -> FlinkRuntimeAdapter:
+    """An adapter over an existing cluster (savepoint/checkpoint directories must be shared with it)."""
+    home = flink_home() if flink_installed() else None
+    return FlinkRuntimeAdapter(
+        rest_url,
+        data_dir / "flink-adapter",
+        python_jar=python_jar(home) if home else None,
+        launcher=Launcher(home, data_dir / "flink-adapter" / "launcher") if home else None,
+    )

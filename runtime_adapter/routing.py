@@ -1,0 +1,142 @@
+"""Which runtime runs an application: the embedded engine or a real Flink cluster, decided per job.
+
+- a JAR, or a Python entry file that imports ``pyflink``, runs on Flink;
+- Python code written for ``stream_runtime`` runs embedded;
+- the property group ``msf-local`` key ``runtime`` (``flink`` or ``embedded``) overrides both.
+
+When the runtime a job needs is not configured, ``start`` is REJECTED with an error that says exactly
+what to run; the control loop ends StartApplication's operation FAILED and the application stays READY.
+Which adapter holds which job is remembered in ``<state dir>/routes.json``, so a restarted control
+plane asks the right runtime about the jobs it resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+from runtime_adapter.base import (
+    CheckpointStats,
+    CodeLanguage,
+    DisposeOutcome,
+    DisposeResult,
+    JobSpec,
+    JobState,
+    JobStatus,
+    RuntimeAdapter,
+    SavepointRequest,
+    SavepointState,
+    SavepointStatus,
+    StartOutcome,
+    StartResult,
+    StopMode,
+    StopOutcome,
+    StopResult,
+    TriggerOutcome,
+)
+
+ROUTING_GROUP = "msf-local"
+ROUTING_KEY = "runtime"
+FLINK = "flink"
+EMBEDDED = "embedded"
+NO_FLINK = (
+    "This application needs a real Apache Flink runtime ({reason}), and this msf-local runs the embedded "
+    "runtime only. Install it with: pip install 'msf-local[flink]', then start msf-local with "
+    "`msf-local serve --flink local` (or --flink-rest-url URL for an existing Flink 2.3 cluster)."
+)
+_IMPORTS_PYFLINK = re.compile(r"^\s*(from|import)\s+pyflink\b", re.MULTILINE)
+
+
+def needed_runtime(spec: JobSpec) -> tuple[str, str]:
+    """(runtime, reason): ``flink`` or ``embedded`` for this job, and why."""
+    for group in spec.property_groups:
+        if group.group_id == ROUTING_GROUP and group.properties.get(ROUTING_KEY) in (FLINK, EMBEDDED):
+            return group.properties[ROUTING_KEY], f"property group {ROUTING_GROUP}, key {ROUTING_KEY}"
+    if spec.code.language is CodeLanguage.JAR:
+        return FLINK, "its code is a JAR"
+    try:
+        source = spec.code.entry_path.read_text(errors="replace")
+    except OSError:
+        return EMBEDDED, "its entry file could not be read"
+    if _IMPORTS_PYFLINK.search(source):
+        return FLINK, f"{spec.code.entry} imports pyflink"
+    return EMBEDDED, f"{spec.code.entry} does not import pyflink"
+
+
+class RoutingRuntimeAdapter:
+    """A ``RuntimeAdapter`` that hands each job to the embedded runtime or to Flink (if configured)."""
+
+    def __init__(self, embedded: RuntimeAdapter, flink: RuntimeAdapter | None, state_dir: Path) -> None:
+        self.embedded = embedded
+        self.flink = flink
+        self._routes_file = state_dir / "routes.json"
+        self._routes: dict[str, str] = {}
+        if self._routes_file.is_file():
+            self._routes = json.loads(self._routes_file.read_text())
+        self._lock = threading.Lock()
+
+    def start(self, spec: JobSpec) -> StartOutcome:
+        runtime, reason = needed_runtime(spec)
+        if runtime == FLINK and self.flink is None:
+            return StartOutcome(StartResult.REJECTED, spec.job_id, NO_FLINK.format(reason=reason))
+        self._remember(spec.job_id, runtime)
+        return self._adapter(spec.job_id).start(spec)
+
+    def stop(self, job_id: str, mode: StopMode, savepoint: SavepointRequest | None = None) -> StopOutcome:
+        adapter = self._known(job_id)
+        if adapter is None:
+            return StopOutcome(StopResult.NOT_FOUND, job_id)
+        return adapter.stop(job_id, mode, savepoint)
+
+    def trigger_savepoint(self, job_id: str, request: SavepointRequest) -> TriggerOutcome:
+        return self._adapter(job_id).trigger_savepoint(job_id, request)
+
+    def savepoint_status(self, job_id: str, trigger_id: str) -> SavepointStatus:
+        adapter = self._known(job_id)
+        if adapter is None:
+            return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
+        return adapter.savepoint_status(job_id, trigger_id)
+
+    def status(self, job_id: str) -> JobStatus:
+        adapter = self._known(job_id)
+        if adapter is None:
+            return JobStatus(job_id, JobState.NOT_FOUND)
+        return adapter.status(job_id)
+
+    def checkpoint_stats(self, job_id: str) -> CheckpointStats:
+        adapter = self._known(job_id)
+        if adapter is None:
+            return CheckpointStats(job_id, found=False)
+        return adapter.checkpoint_stats(job_id)
+
+    def dispose_savepoint(self, location: str) -> DisposeOutcome:
+        outcome = self.embedded.dispose_savepoint(location)
+        if outcome.result is DisposeResult.NOT_FOUND and self.flink is not None:
+            return self.flink.dispose_savepoint(location)
+        return outcome
+
+    def close(self) -> None:
+        self.embedded.close()
+        if self.flink is not None:
+            self.flink.close()
+
+    def _known(self, job_id: str) -> RuntimeAdapter | None:
+        with self._lock:
+            runtime = self._routes.get(job_id)
+        if runtime == FLINK:
+            return self.flink
+        return self.embedded if runtime == EMBEDDED else None
+
+    def _adapter(self, job_id: str) -> RuntimeAdapter:
+        return self._known(job_id) or self.embedded
+
+    def _remember(self, job_id: str, runtime: str) -> None:
+        with self._lock:
+            self._routes[job_id] = runtime
+            self._routes_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._routes_file.with_suffix(".tmp")
+            partial.write_text(json.dumps(self._routes))
+            os.replace(partial, self._routes_file)
