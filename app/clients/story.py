@@ -748,7 +748,7 @@ SQL_APPLICATIONS = Folder(
         Step(
             name="DiscoverInputSchema (no sample data)",
             operation="DiscoverInputSchema",
-            description="The reference file does not exist, so no schema can be inferred.",
+            description="The reference file does not exist, so there is nothing to sample.",
             body={
                 "ServiceExecutionRole": ROLE,
                 "S3Configuration": {
@@ -756,8 +756,7 @@ SQL_APPLICATIONS = Folder(
                     "FileKey": "companies.csv",
                 },
             },
-            error="UnableToDetectSchemaException",
-            pending=True,
+            error="InvalidArgumentException",
         ),
         Step(
             name="DeleteApplication (SQL-1_0)",

@@ -76,8 +76,9 @@ router = APIRouter(lifespan=service_threads)
 
 
 def error_response(error: errors.AwsError, request_id: str) -> Response:
-    """The wire form of an AWS error: ``__type`` + ``message``, X-Amzn-ErrorType, request id."""
-    body = json.dumps({"__type": error.code, "message": error.message})
+    """The wire form of an AWS error: ``__type`` + ``message`` (+ the error's modeled ``members``, if any),
+    X-Amzn-ErrorType, request id."""
+    body = json.dumps({"__type": error.code, "message": error.message, **getattr(error, "members", {})})
     return Response(
         content=body,
         status_code=error.status_code,

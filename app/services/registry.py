@@ -17,6 +17,7 @@ def service_modules() -> tuple[ModuleType, ...]:
     from app.services import (
         applications,
         config_options,
+        discovery,
         lifecycle,
         operations,
         snapshots,
@@ -24,7 +25,7 @@ def service_modules() -> tuple[ModuleType, ...]:
         versions,
     )
 
-    return (applications, versions, operations, config_options, tags, lifecycle, snapshots)
+    return (applications, versions, operations, config_options, tags, lifecycle, snapshots, discovery)
 
 
 @lru_cache(maxsize=1)
