@@ -141,7 +141,10 @@ class AwsGatewayMiddleware:
             from a2wsgi import WSGIMiddleware
             from moto.server import DomainDispatcherApplication, create_backend_app
 
-            self._moto = WSGIMiddleware(DomainDispatcherApplication(create_backend_app))  # type: ignore[arg-type]
+            from app.cloudformation import serving
+
+            moto = serving(DomainDispatcherApplication(create_backend_app), self.settings)
+            self._moto = WSGIMiddleware(moto)  # type: ignore[arg-type]
         return self._moto
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
