@@ -47,18 +47,20 @@ def _properties(cloudformation_json: Mapping[str, Any]) -> dict[str, Any]:
     return dict(cloudformation_json.get("Properties") or {})
 
 
-class KinesisAnalyticsV2Application(CloudFormationModel):
-    """``AWS::KinesisAnalyticsV2::Application``: an application in msf-local's store."""
+class _Provisioned:
+    """A provisioned resource as the stack remembers it: its physical id and the properties it has."""
 
-    def __init__(self, name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
-        self.name = name
+    def __init__(self, identifier: str, properties: dict[str, Any]) -> None:
+        self.identifier = identifier
         self.properties = properties
-        self.account_id = account_id
-        self.region = region
 
     @property
     def physical_resource_id(self) -> str:
-        return self.name
+        return self.identifier
+
+
+class KinesisAnalyticsV2Application(_Provisioned, CloudFormationModel):
+    """``AWS::KinesisAnalyticsV2::Application``: an application in msf-local's store (its id is its name)."""
 
     @staticmethod
     def cloudformation_name_type() -> str:
@@ -89,7 +91,7 @@ class KinesisAnalyticsV2Application(CloudFormationModel):
             _provisioner(account_id, region_name).create_application(resource_name, properties)
         except ProvisioningError as exc:
             raise _failed(kwargs.get("LogicalId", resource_name), exc) from exc
-        return cls(resource_name, properties, account_id, region_name)
+        return cls(resource_name, properties)
 
     @classmethod
     def update_from_cloudformation_json(
@@ -102,40 +104,32 @@ class KinesisAnalyticsV2Application(CloudFormationModel):
     ) -> KinesisAnalyticsV2Application:
         old, new = original_resource.properties, _properties(cloudformation_json)
         named = "ApplicationName" in new or "ApplicationName" in old
-        replaced = (named and new_resource_name != original_resource.name) or (
+        replaced = (named and new_resource_name != original_resource.identifier) or (
             new.get("ApplicationMode") != old.get("ApplicationMode")
         )
         provisioner = _provisioner(account_id, region_name)
-        name = new_resource_name if replaced else original_resource.name
+        name = new_resource_name if replaced else original_resource.identifier
         try:
             if replaced:
                 provisioner.create_application(name, new)
-                provisioner.delete_application(original_resource.name)
+                provisioner.delete_application(original_resource.identifier)
             else:
                 provisioner.update_application(name, old, new)
         except ProvisioningError as exc:
             raise _failed(name, exc) from exc
-        return cls(name, new, account_id, region_name)
+        return cls(name, new)
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:
-            _provisioner(account_id, region_name).delete_application(self.name)
+            _provisioner(account_id, region_name).delete_application(self.identifier)
         except ProvisioningError as exc:
-            raise _failed(self.name, exc) from exc
+            raise _failed(self.identifier, exc) from exc
 
 
-class _ApplicationPart:
+class _ApplicationPart(_Provisioned):
     """What the three sub-resource types share: a value added to a named application under an id."""
 
     kind: ClassVar[SubResource]
-
-    def __init__(self, identifier: str, properties: dict[str, Any]) -> None:
-        self.identifier = identifier
-        self.properties = properties
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.identifier
 
     @staticmethod
     def cloudformation_name_type() -> str:
