@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from app.cloudformation.shapes import TemplateError, coerce, input_member, shape, to_update
 from app.settings import AuthMode, Settings
@@ -85,11 +85,13 @@ class Provisioner:
         raise ProvisioningError(f"no access key in the credentials file acts in account {self.account_id}")
 
     def call(self, operation: Callable[..., Any], **request: Any) -> Any:
-        """One API call; its AWS error as a ProvisioningError."""
+        """One API call; its AWS error (or a request the model refuses) as a ProvisioningError."""
         try:
             return operation(**request)
         except ClientError as exc:
             raise _api_error(exc) from exc
+        except ParamValidationError as exc:
+            raise ProvisioningError(f"ValidationException: {exc}") from exc
 
     def describe(self, name: str) -> dict[str, Any] | None:
         """The application's description, or None once it does not exist."""

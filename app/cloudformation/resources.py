@@ -28,6 +28,7 @@ from app.cloudformation.provisioner import (
     ProvisioningError,
     SubResource,
 )
+from app.cloudformation.shapes import TemplateError
 
 
 def _provisioner(account_id: str, region: str) -> Provisioner:
@@ -39,7 +40,7 @@ def _provisioner(account_id: str, region: str) -> Provisioner:
     return Provisioner(settings, account_id, region)
 
 
-def _failed(logical: str, exc: ProvisioningError) -> ValidationError:
+def _failed(logical: str, exc: Exception) -> ValidationError:
     return ValidationError(message=f"Resource {logical} failed: {exc}")
 
 
@@ -89,7 +90,7 @@ class KinesisAnalyticsV2Application(_Provisioned, CloudFormationModel):
         properties = _properties(cloudformation_json)
         try:
             _provisioner(account_id, region_name).create_application(resource_name, properties)
-        except ProvisioningError as exc:
+        except (ProvisioningError, TemplateError) as exc:
             raise _failed(kwargs.get("LogicalId", resource_name), exc) from exc
         return cls(resource_name, properties)
 
@@ -115,14 +116,14 @@ class KinesisAnalyticsV2Application(_Provisioned, CloudFormationModel):
                 provisioner.delete_application(original_resource.identifier)
             else:
                 provisioner.update_application(name, old, new)
-        except ProvisioningError as exc:
+        except (ProvisioningError, TemplateError) as exc:
             raise _failed(name, exc) from exc
         return cls(name, new)
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:
             _provisioner(account_id, region_name).delete_application(self.identifier)
-        except ProvisioningError as exc:
+        except (ProvisioningError, TemplateError) as exc:
             raise _failed(self.identifier, exc) from exc
 
 
@@ -163,7 +164,7 @@ class _ApplicationPart(_Provisioned):
     ) -> Any:
         try:
             return cls._add(_properties(cloudformation_json), account_id, region_name)
-        except ProvisioningError as exc:
+        except (ProvisioningError, TemplateError) as exc:
             raise _failed(kwargs.get("LogicalId", resource_name), exc) from exc
 
     @classmethod
@@ -185,7 +186,7 @@ class _ApplicationPart(_Provisioned):
             provisioner.update_sub_resource(
                 cls.kind, new["ApplicationName"], original_resource.identifier, new[cls.kind.member]
             )
-        except ProvisioningError as exc:
+        except (ProvisioningError, TemplateError) as exc:
             raise _failed(original_resource.identifier, exc) from exc
         return cls(original_resource.identifier, new)
 
@@ -194,7 +195,7 @@ class _ApplicationPart(_Provisioned):
             _provisioner(account_id, region_name).delete_sub_resource(
                 self.kind, self.properties["ApplicationName"], self.identifier
             )
-        except ProvisioningError as exc:
+        except (ProvisioningError, TemplateError) as exc:
             raise _failed(self.identifier, exc) from exc
 
 

@@ -71,25 +71,44 @@ def test_sql_application_with_output_and_reference_data_source(live_server: Live
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_an_application_the_api_refuses_fails_the_stack_call_with_the_api_error(
-    live_server: LiveServer,
+REFUSED = {
+    "the API refuses it": (
+        "ApplicationName: not-interactive\n      RuntimeEnvironment: FLINK-1_20\n"
+        "      ApplicationMode: INTERACTIVE",
+        "Resource App failed: InvalidArgumentException",
+    ),
+    "a value of the wrong type": (
+        "ApplicationName: not-interactive\n      RuntimeEnvironment: FLINK-1_20\n"
+        "      ApplicationConfiguration:\n        ApplicationSnapshotConfiguration:\n"
+        "          SnapshotsEnabled: maybe",
+        "ApplicationConfiguration.ApplicationSnapshotConfiguration.SnapshotsEnabled must be true or false",
+    ),
+    "a required property missing": (
+        "ApplicationName: not-interactive",
+        "Resource App failed: ValidationException",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_an_application_that_cannot_be_made_fails_the_stack_call_naming_why(
+    live_server: LiveServer, case: str
 ) -> None:
+    properties, message = REFUSED[case]
     cloudformation = live_server.client("cloudformation", access_key=ACCOUNT)
-    template = """
+    template = f"""
 Resources:
-  Notebook:
+  App:
     Type: AWS::KinesisAnalyticsV2::Application
     Properties:
-      ApplicationName: not-interactive
-      RuntimeEnvironment: FLINK-1_20
-      ApplicationMode: INTERACTIVE
       ServiceExecutionRole: arn:aws:iam::123456789012:role/r
+      {properties}
 """
     with pytest.raises(ClientError) as raised:
         cloudformation.create_stack(StackName=f"bad-{uuid.uuid4().hex[:8]}", TemplateBody=template)
     error = raised.value.response["Error"]
     assert error["Code"] == "ValidationError"
-    assert "Resource Notebook failed: InvalidArgumentException" in error["Message"]
+    assert message in error["Message"]
     with pytest.raises(ClientError):
         live_server.client(access_key=ACCOUNT).describe_application(ApplicationName="not-interactive")
 

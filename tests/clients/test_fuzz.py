@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
@@ -22,8 +23,20 @@ schemathesis.serializer.alias(CONTENT_TYPE, "application/json")
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    """A server of its own: fuzzing creates applications the other client tests need not see."""
+    """A server of its own: fuzzing creates applications the other client tests need not see.
+
+    One S3 call first, so the embedded moto is loaded (seconds on a busy machine) before any fuzzed
+    request that reaches S3 (code from S3, DiscoverInputSchema) is timed.
+    """
     with serving(tmp_path_factory.mktemp("fuzz") / "data") as served:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=served.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        s3.list_buckets()
         yield served
 
 
