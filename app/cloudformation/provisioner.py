@@ -60,7 +60,7 @@ class Provisioner:
             import boto3
             from botocore.config import Config
 
-            from app.gateway import aws_endpoint_url
+            from app.services.aws import aws_endpoint_url
 
             key_id, secret = self._credentials()
             self._client = boto3.client(
@@ -75,7 +75,7 @@ class Provisioner:
 
     def _credentials(self) -> tuple[str, str]:
         """Accept mode: the account id as the key. Strict mode: a configured key acting in the account."""
-        from app.gateway import EMBEDDED_SECRET_KEY
+        from app.services.aws import EMBEDDED_SECRET_KEY
 
         if self.settings.auth is not AuthMode.STRICT:
             return self.account_id, EMBEDDED_SECRET_KEY

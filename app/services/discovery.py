@@ -24,7 +24,7 @@ from api_models.models import (
     S3Configuration,
     SourceSchema,
 )
-from app.gateway import aws_client
+from app.services.aws import aws_client
 from app.services.context import RequestContext
 from app.services.schema_inference import Inferred, decode, infer_object, infer_records
 
