@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from typing import Any
 
+from app.cloudformation.context import CURRENT
 from app.settings import Settings
-
-CURRENT: ContextVar[Settings | None] = ContextVar("msf_local_cloudformation_settings", default=None)
-"""The settings of the msf-local whose gateway is handing the current request to moto."""
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SIGNED_FOR_CLOUDFORMATION = "/cloudformation/aws4_request"

@@ -3,7 +3,7 @@
 moto's CloudFormation finds resource types among the direct subclasses of its ``CloudFormationModel``;
 each class here is one, and hands the work to a :class:`~app.cloudformation.provisioner.Provisioner`
 for the stack's account and Region. Which msf-local serves the stack comes from
-:data:`app.cloudformation.CURRENT`, set around every request the gateway hands to moto.
+:data:`app.cloudformation.context.CURRENT`, set around every request the gateway hands to moto.
 
 ``Ref`` and ``Fn::GetAtt`` follow the resource schemas: an Application's ``Ref`` is its name and it has
 no attributes; the three sub-resources' ``Ref`` and ``Fn::GetAtt … Id`` are the id the API gave them
@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.core.common_models import CloudFormationModel
 
-from app.cloudformation import CURRENT
+from app.cloudformation.context import CURRENT
 from app.cloudformation.provisioner import (
     LOGGING_OPTION,
     OUTPUT,
