@@ -4,8 +4,9 @@ Status (phase) → what the loop does:
 
 - READY, a job still live: a job left behind by a timed-out stop is force-stopped.
 - STARTING (IDLE): resolve the restore point, plan the job, save its id, submit it.
-- STARTING (STARTING_JOB): RUNNING → app RUNNING, operation SUCCESSFUL; the job ended, was refused
-  or did not reach RUNNING in time → operation FAILED with the runtime's error, app READY.
+- STARTING (STARTING_JOB): RUNNING → app RUNNING, operation SUCCESSFUL; a bounded job that already
+  FINISHED → operation SUCCESSFUL, app READY; the job failed, was refused or did not reach RUNNING in
+  time → operation FAILED with the runtime's error, app READY.
 - RUNNING (IDLE): the job ended → app READY; the runtime lost it → resubmit from its newest state.
 - STOPPING (IDLE): save the stop (stop-with-savepoint if snapshots are enabled), ask the runtime; a
   job between restarts is asked for its savepoint once it runs again (else the stop times out).
@@ -14,7 +15,8 @@ Status (phase) → what the loop does:
 - FORCE_STOPPING: force-stop the job; once gone → app READY, operation SUCCESSFUL, every other
   in-progress operation CANCELLED; never a snapshot.
 - UPDATING (IDLE → STOPPING_JOB → STARTING_JOB): stop with a savepoint (system snapshot), then start
-  the new version restoring per its run configuration; success → RUNNING, failure → READY.
+  the new version restoring per its run configuration; success → RUNNING, failure → READY. An update
+  accepted while the previous version was being resubmitted waits for that job, then does the same.
 - (application deleted): force-stop the job it left behind, then forget it.
 
 It acts only on what the observer recorded (it never reads the runtime), and where a job restores
@@ -262,6 +264,14 @@ class LifecycleReconciler(Bookkeeping):
 
     def _await_start(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
         state = job_state(deployment)
+        if S(application.status) is S.UPDATING and deployment.version_id != application.current_version_id:
+            self._superseded_start(deployment, state)
+            return
+        if state is JobState.FINISHED:  # a bounded job that completed: it started, and it is done
+            self.finish(tx, application, deployment, OperationStatus.SUCCESSFUL)
+            state_machine.transition(application, S.READY)
+            self.clear(deployment)
+            return
         if state is JobState.RUNNING:
             self.finish(tx, application, deployment, OperationStatus.SUCCESSFUL)
             if S(application.status) is not S.RUNNING:
@@ -278,6 +288,15 @@ class LifecycleReconciler(Bookkeeping):
             self.adapter.stop(deployment.job_id, StopMode.FORCE)
             error = f"The job did not reach RUNNING within {int(self.start_timeout.total_seconds())} seconds"
             self._start_failed(tx, application, deployment, error, keep_job=True)
+
+    def _superseded_start(self, deployment: DeploymentRow, state: JobState | None) -> None:
+        """An update was accepted while the previous version was being (re)submitted: that job is
+        stopped like any running job (or forgotten if it is gone) and the new version started."""
+        if state is JobState.RUNNING:
+            deployment.operation_id = None
+            self.enter(deployment, Phase.IDLE)
+        elif state is None or state is JobState.NOT_FOUND or state.is_terminal:
+            self.clear(deployment)
 
     def _start_failed(
         self,

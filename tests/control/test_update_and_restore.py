@@ -239,3 +239,33 @@ def test_a_changed_run_configuration_is_described_at_once(control: ControlEnv) -
     control.start(FlinkRunConfiguration={"AllowNonRestoredState": False})
     run = control.describe()["ApplicationConfigurationDescription"]["RunConfigurationDescription"]
     assert run["FlinkRunConfigurationDescription"] == {"AllowNonRestoredState": False}
+
+
+def test_an_update_accepted_while_a_lost_job_is_resubmitted_is_applied(control: ControlEnv) -> None:
+    control.run()
+    lost = control.job().spec.job_id
+    control.fake.lose(lost)
+    control.tick()  # resubmitting the running version
+    resubmitted = control.job()
+    assert resubmitted.spec.job_id != lost and control.deployments()[0].phase == "STARTING_JOB"
+    operation_id = control.update(**PARALLELISM_2)  # accepted while the resubmission is in flight
+    assert control.status() == "UPDATING"
+    for _ in range(6):
+        control.fake.advance()
+        control.tick()
+    assert control.status() == "RUNNING"
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.job().spec.parallelism == 2 and resubmitted.state is JobState.FINISHED
+    assert [job.spec.parallelism for job in control.fake.jobs.values() if not job.state.is_terminal] == [2]
+
+
+def test_a_bounded_job_that_completes_is_a_successful_start_then_ready(control: ControlEnv) -> None:
+    control.create()
+    operation_id = control.start()
+    control.tick()
+    control.fake.finish(control.job().spec.job_id)  # done before the control plane saw it running
+    control.tick()
+    assert control.operation(operation_id)["OperationStatus"] == "SUCCESSFUL"
+    assert control.status() == "READY"
+    control.tick()
+    assert control.deployments()[0].job_id is None
