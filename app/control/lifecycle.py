@@ -17,6 +17,8 @@ Status (phase) → what the loop does:
 - UPDATING (IDLE → STOPPING_JOB → STARTING_JOB): stop with a savepoint (system snapshot), then start
   the new version restoring per its run configuration; success → RUNNING, failure → READY. An update
   accepted while the previous version was being resubmitted waits for that job, then does the same.
+  A new version that fails to start with RollbackEnabled → system rollback (``services.rollback``).
+- ROLLING_BACK: the steps of UPDATING towards the rollback's version; failure → READY.
 - (application deleted): force-stop the job it left behind, then forget it.
 
 It acts only on what the observer recorded (it never reads the runtime), and where a job restores
@@ -32,15 +34,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
 
+from api_models.errors import AwsError
 from api_models.models import ApplicationStatus, OperationStatus
 from app.control.jobs import JobPlanner
 from app.control.restore import restore_for_resubmission, restore_for_start
 from app.control.snapshots import record_system_snapshot, system_snapshot_name
-from app.control.steps import Bookkeeping, Transaction, job_gone, job_state
+from app.control.steps import Bookkeeping, Transaction, error_string, job_gone, job_state
 from app.db.deployments import DeploymentRow, Phase
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.services import state_machine
 from app.services.configuration.view import VersionView
+from app.services.rollback import roll_back
 from runtime_adapter.base import (
     JobState,
     RestorePoint,
@@ -96,6 +100,7 @@ class LifecycleReconciler(Bookkeeping):
             S.STOPPING: self._stopping,
             S.FORCE_STOPPING: self._force_stopping,
             S.UPDATING: self._updating,
+            S.ROLLING_BACK: self._updating,  # the same steps, towards the rollback's version
         }
         handler = handlers.get(S(application.status))
         if handler is not None:
@@ -264,7 +269,8 @@ class LifecycleReconciler(Bookkeeping):
 
     def _await_start(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> None:
         state = job_state(deployment)
-        if S(application.status) is S.UPDATING and deployment.version_id != application.current_version_id:
+        changing = S(application.status) in (S.UPDATING, S.ROLLING_BACK)
+        if changing and deployment.version_id != application.current_version_id:
             self._superseded_start(deployment, state)
             return
         if state is JobState.FINISHED:  # a bounded job that completed: it started, and it is done
@@ -289,6 +295,27 @@ class LifecycleReconciler(Bookkeeping):
             error = f"The job did not reach RUNNING within {int(self.start_timeout.total_seconds())} seconds"
             self._start_failed(tx, application, deployment, error, keep_job=True)
 
+    def _system_rollback(
+        self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow, error: str
+    ) -> bool:
+        """With RollbackEnabled, a failed update rolls back to the previous version (and its state)."""
+        current = tx.repository.version(application)
+        if not VersionView(current.configuration).rollback_enabled():
+            return False
+        failed = deployment.operation_id
+        try:
+            rollback = roll_back(tx.session, application, current, self.clock)
+        except AwsError as refusal:
+            logger.info("system rollback of %s refused: %s", application.application_name, refusal.message)
+            return False
+        if failed is not None:
+            operation = tx.repository.operation(application, failed)
+            if operation is not None:
+                operation.error_string = error_string(error)
+        self.clear(deployment)
+        deployment.operation_id = rollback.operation_id
+        return True
+
     def _superseded_start(self, deployment: DeploymentRow, state: JobState | None) -> None:
         """An update was accepted while the previous version was being (re)submitted: that job is
         stopped like any running job (or forgotten if it is gone) and the new version started."""
@@ -310,8 +337,14 @@ class LifecycleReconciler(Bookkeeping):
         """The job could not be started: the operation FAILED with ``error``, the application READY."""
         logger.info("start of %s failed: %s", application.application_name, error)
         deployment.last_error = error
+        if (
+            not keep_job
+            and S(application.status) is S.UPDATING
+            and self._system_rollback(tx, application, deployment, error)
+        ):
+            return
         self.finish(tx, application, deployment, OperationStatus.FAILED, error)
-        if S(application.status) in (S.STARTING, S.UPDATING, S.RUNNING):
+        if S(application.status) in (S.STARTING, S.UPDATING, S.RUNNING, S.ROLLING_BACK):
             state_machine.transition(application, S.READY)
         if keep_job:
             deployment.operation_id = None
@@ -379,7 +412,7 @@ class LifecycleReconciler(Bookkeeping):
     ) -> None:
         """The runtime refused to stop: the operation fails and the job keeps running."""
         self.finish(tx, application, deployment, OperationStatus.FAILED, error)
-        if S(application.status) in (S.STOPPING, S.UPDATING):
+        if S(application.status) in (S.STOPPING, S.UPDATING, S.ROLLING_BACK):
             state_machine.transition(application, S.RUNNING)
         self.end_stop(deployment)
 

@@ -20,12 +20,23 @@ def service_modules() -> tuple[ModuleType, ...]:
         discovery,
         lifecycle,
         operations,
+        rollback,
         snapshots,
         tags,
         versions,
     )
 
-    return (applications, versions, operations, config_options, tags, lifecycle, snapshots, discovery)
+    return (
+        applications,
+        versions,
+        operations,
+        config_options,
+        tags,
+        lifecycle,
+        snapshots,
+        discovery,
+        rollback,
+    )
 
 
 @lru_cache(maxsize=1)
