@@ -1,10 +1,12 @@
 """Which runtime runs an application: the embedded engine or a real Flink cluster, decided per job.
 
-- a JAR, or a Python entry file that imports ``pyflink``, runs on Flink;
-- Python code written for ``stream_runtime`` runs embedded;
+- a JAR, or a Python entry file that imports ``pyflink``, runs on Flink when Flink is configured;
+- Python code written for ``stream_runtime`` runs embedded, and so do PyFlink DataStream programs when
+  no Flink is configured (the embedded runtime runs them unmodified);
 - the property group ``msf-local`` key ``runtime`` (``flink`` or ``embedded``) overrides both.
 
-When the runtime a job needs is not configured, ``start`` is REJECTED with an error that says exactly
+A JAR, a program using the Table/SQL API (``pyflink.table``, which the embedded runtime does not have)
+or ``runtime=flink`` *needs* Flink: without it ``start`` is REJECTED with an error that says exactly
 what to run; the control loop ends StartApplication's operation FAILED and the application stays READY.
 Which adapter holds which job is remembered in ``<state dir>/routes.json``, so a restarted control
 plane asks the right runtime about the jobs it resumes.
@@ -48,22 +50,26 @@ NO_FLINK = (
     "`msf-local serve --flink local` (or --flink-rest-url URL for an existing Flink 2.3 cluster)."
 )
 _IMPORTS_PYFLINK = re.compile(r"^\s*(from|import)\s+pyflink\b", re.MULTILINE)
+_IMPORTS_TABLE_API = re.compile(r"^\s*(from|import)\s+pyflink\.table\b", re.MULTILINE)
 
 
-def needed_runtime(spec: JobSpec) -> tuple[str, str]:
-    """(runtime, reason): ``flink`` or ``embedded`` for this job, and why."""
+def needed_runtime(spec: JobSpec) -> tuple[str, bool, str]:
+    """(runtime, required, reason): ``flink`` or ``embedded`` for this job, whether only that runtime
+    can run it, and why."""
     for group in spec.property_groups:
         if group.group_id == ROUTING_GROUP and group.properties.get(ROUTING_KEY) in (FLINK, EMBEDDED):
-            return group.properties[ROUTING_KEY], f"property group {ROUTING_GROUP}, key {ROUTING_KEY}"
+            return group.properties[ROUTING_KEY], True, f"property group {ROUTING_GROUP}, key {ROUTING_KEY}"
     if spec.code.language is CodeLanguage.JAR:
-        return FLINK, "its code is a JAR"
+        return FLINK, True, "its code is a JAR"
     try:
         source = spec.code.entry_path.read_text(errors="replace")
     except OSError:
-        return EMBEDDED, "its entry file could not be read"
+        return EMBEDDED, False, "its entry file could not be read"
+    if _IMPORTS_TABLE_API.search(source):
+        return FLINK, True, f"{spec.code.entry} uses the PyFlink Table API"
     if _IMPORTS_PYFLINK.search(source):
-        return FLINK, f"{spec.code.entry} imports pyflink"
-    return EMBEDDED, f"{spec.code.entry} does not import pyflink"
+        return FLINK, False, f"{spec.code.entry} imports pyflink"
+    return EMBEDDED, False, f"{spec.code.entry} does not import pyflink"
 
 
 class RoutingRuntimeAdapter:
@@ -79,9 +85,11 @@ class RoutingRuntimeAdapter:
         self._lock = threading.Lock()
 
     def start(self, spec: JobSpec) -> StartOutcome:
-        runtime, reason = needed_runtime(spec)
+        runtime, required, reason = needed_runtime(spec)
         if runtime == FLINK and self.flink is None:
-            return StartOutcome(StartResult.REJECTED, spec.job_id, NO_FLINK.format(reason=reason))
+            if required:
+                return StartOutcome(StartResult.REJECTED, spec.job_id, NO_FLINK.format(reason=reason))
+            runtime = EMBEDDED
         self._remember(spec.job_id, runtime)
         return self._adapter(spec.job_id).start(spec)
 

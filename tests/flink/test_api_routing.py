@@ -1,6 +1,6 @@
 """Through boto3: which runtime runs an application, and what the API shows when Flink is missing or fails.
 
-A JAR (or a Python entry importing ``pyflink``) on a server without Flink: StartApplication's operation
+A JAR (or a Python entry using the PyFlink Table API) on a server without Flink: StartApplication's operation
 ends FAILED with an ErrorString naming what to run, and the application is READY again. With
 ``flink_rest_url`` pointed at the scriptable fake Flink REST server: a job refused at submission ends the
 operation FAILED with Flink's error text; an accepted one runs and stops with a savepoint.
@@ -66,15 +66,15 @@ def test_a_jar_without_a_flink_runtime_fails_the_start_saying_what_to_run(make_s
     assert eventually(lambda: status(kav2, "java"), "READY") == "READY"
 
 
-def test_a_pyflink_entry_without_a_flink_runtime_fails_the_start(make_server: Any) -> None:
+def test_a_pyflink_table_api_entry_without_a_flink_runtime_fails_the_start(make_server: Any) -> None:
     live: LiveServer = make_server(control_interval=0.05)
     kav2 = live.client()
-    main = "from pyflink.datastream import StreamExecutionEnvironment\n"
+    main = "from pyflink.table import TableEnvironment\n"
     create(kav2, "py", {"ZipFileContent": zip_bytes({"main.py": main})})
 
     error = failed_start(kav2, "py")
 
-    assert "main.py imports pyflink" in error and "--flink local" in error
+    assert "main.py uses the PyFlink Table API" in error and "--flink local" in error
     assert eventually(lambda: status(kav2, "py"), "READY") == "READY"
 
 
