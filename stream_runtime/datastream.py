@@ -17,6 +17,7 @@ from stream_runtime.functions import (
     ProcessFunction,
     ReduceFunction,
     SinkFunction,
+    method_or_callable,
 )
 from stream_runtime.restart import RestartStrategy
 from stream_runtime.sinks.basic import PrintSinkFunction
@@ -172,10 +173,6 @@ class StreamExecutionEnvironment:
         return execute_job(self, job_name, current_launch_options())
 
 
-def _as_callable(function: Any, method: str) -> Callable[..., Any]:
-    return getattr(function, method) if hasattr(function, method) else function
-
-
 class DataStream:
     """A stream of records produced by one transformation."""
 
@@ -185,6 +182,10 @@ class DataStream:
         self.env = env
         self.node = node
         self.partitioner = partitioner
+
+    def _derive(self, node: Transformation) -> DataStream:
+        """A stream of ``node``'s output (used by the derived streams of :mod:`stream_runtime.streams`)."""
+        return DataStream(self.env, node)
 
     def _then(
         self, kind: str, name: str, function: Any, key: KeySelector | None = None, output_type: Any = None
@@ -254,7 +255,7 @@ class DataStream:
 
     def key_by(self, key_selector: KeySelector, key_type: Any = None) -> KeyedStream:
         """Partition by key (key groups); enables keyed state and timers downstream."""
-        return KeyedStream(self, _as_callable(key_selector, "get_key"))
+        return KeyedStream(self, method_or_callable(key_selector, "get_key"))
 
     def union(self, *streams: DataStream) -> DataStream:
         """Merge streams of the same type."""
@@ -450,7 +451,7 @@ class KeyedStream(DataStream):
     def reduce(self, func: ReduceFunction | Callable[[Any, Any], Any], output_type: Any = None) -> DataStream:
         """Running reduction per key; emits the updated value for every record."""
         return self._then(
-            "keyed_reduce", "Reduce", _as_callable(func, "reduce"), self.key_selector, output_type
+            "keyed_reduce", "Reduce", method_or_callable(func, "reduce"), self.key_selector, output_type
         )
 
     def window(self, window_assigner: Any) -> Any:

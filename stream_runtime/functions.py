@@ -96,6 +96,11 @@ class RuntimeContext:
         return self._backend().get_state(descriptor)
 
 
+def method_or_callable(function: Any, method: str) -> Callable[..., Any]:
+    """``function.<method>`` for a function object (``MapFunction.map``), else the plain callable itself."""
+    return getattr(function, method) if hasattr(function, method) else function
+
+
 class Function:
     """Marker base of every user function."""
 

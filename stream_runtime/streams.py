@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from stream_runtime.cofunctions import KeyedBroadcastProcessFunction, KeyedCoProcessFunction
-from stream_runtime.datastream import DataStream, KeyedStream, KeySelector, _as_callable
-from stream_runtime.functions import OutputTag
+from stream_runtime.functions import OutputTag, method_or_callable
 from stream_runtime.timeutil import to_millis
 from stream_runtime.unsupported import unsupported
 from stream_runtime.windowing.functions import WindowSpec
 from stream_runtime.windowing.triggers import Trigger
 from stream_runtime.windowing.windows import WindowAssigner
 
+KeySelector = Callable[[Any], Any]
+DataStream = Any  # stream_runtime.datastream.DataStream (not imported: it imports this module)
+
 
 def _constant_key(value: Any) -> int:
     return 0
+
+
+def _key_of(stream: Any) -> KeySelector | None:
+    """The key selector of a KeyedStream, ``None`` for other streams."""
+    return getattr(stream, "key_selector", None)
 
 
 class WindowedStream:
@@ -47,7 +55,7 @@ class WindowedStream:
     def _build(self, name: str, output_type: Any) -> DataStream:
         stream = self._stream
         spec = self._spec
-        if isinstance(stream, KeyedStream):
+        if _key_of(stream) is not None:
             out = stream._then("window", name, spec, stream.key_selector, output_type)
         else:
             out = stream._then("window", name, spec, _constant_key, output_type)
@@ -59,7 +67,7 @@ class WindowedStream:
     ) -> DataStream:
         """Incremental reduction per window; optionally passed through a (Process)WindowFunction."""
         self._spec.mode = "reduce"
-        self._spec.reduce = _as_callable(reduce_function, "reduce")
+        self._spec.reduce = method_or_callable(reduce_function, "reduce")
         self._spec.window_function = window_function
         return self._build("Window(Reduce)", output_type)
 
@@ -109,8 +117,8 @@ class ConnectedStreams:
         self.stream2 = second
         if keys is None:
             keys = (
-                first.key_selector if isinstance(first, KeyedStream) else None,
-                second.key_selector if isinstance(second, KeyedStream) else None,
+                _key_of(first),
+                _key_of(second),
             )
         self._keys = keys
 
@@ -121,7 +129,7 @@ class ConnectedStreams:
         return ConnectedStreams(
             self.stream1,
             self.stream2,
-            (_as_callable(key_selector1, "get_key"), _as_callable(key_selector2, "get_key")),
+            (method_or_callable(key_selector1, "get_key"), method_or_callable(key_selector2, "get_key")),
         )
 
     def _then(self, kind: str, name: str, function: Any, output_type: Any) -> DataStream:
@@ -136,7 +144,7 @@ class ConnectedStreams:
         for position, stream in enumerate((self.stream1, self.stream2)):
             if stream.partitioner is not None:
                 node.partitioners[position] = stream.partitioner
-        return DataStream(env, node)
+        return self.stream1._derive(node)
 
     def map(self, func: Any, output_type: Any = None) -> DataStream:
         """A CoMapFunction."""
@@ -171,14 +179,14 @@ class BroadcastConnectedStream:
 
     def process(self, func: Any, output_type: Any = None) -> DataStream:
         """A BroadcastProcessFunction, or a KeyedBroadcastProcessFunction on a keyed stream."""
-        keyed = isinstance(self.stream, KeyedStream)
+        keyed = _key_of(self.stream) is not None
         if isinstance(func, KeyedBroadcastProcessFunction) != keyed:
             raise TypeError(
                 "a keyed stream connects to a broadcast stream with a KeyedBroadcastProcessFunction, "
                 "a non-keyed one with a BroadcastProcessFunction"
             )
         env = self.stream.env
-        key = self.stream.key_selector if isinstance(self.stream, KeyedStream) else None
+        key = _key_of(self.stream)
         node = env._add(
             "keyed_broadcast_process" if keyed else "broadcast_process",
             "BroadcastProcess",
@@ -189,4 +197,4 @@ class BroadcastConnectedStream:
         node.partitioners[1] = "broadcast"
         if self.stream.partitioner is not None:
             node.partitioners[0] = self.stream.partitioner
-        return DataStream(env, node)
+        return self.stream._derive(node)

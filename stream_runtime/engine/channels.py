@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
+from stream_runtime.eventtime import WatermarkValve
 from stream_runtime.state.keygroups import KeyGroupAssigner
-
-if TYPE_CHECKING:
-    from stream_runtime.engine.operators import OperatorInstance
 
 Batch = list[Any]
 Stamps = list[Any] | None
 
 _channel_ids = itertools.count()
+
+
+class Receiver(Protocol):
+    """What an edge delivers to: a subtask's inputs and its watermark valve."""
+
+    valve: WatermarkValve
+
+    def process_batch(self, batch: Batch, ts: Stamps = None) -> None: ...
+    def process_batch2(self, batch: Batch, ts: Stamps = None) -> None: ...
+    def process_keyed(self, keys: list[Any], batch: Batch, ts: Stamps = None) -> None: ...
+    def process_keyed2(self, keys: list[Any], batch: Batch, ts: Stamps = None) -> None: ...
+    def process_watermark(self, channel: int, watermark: int) -> None: ...
+    def process_idle(self, channel: int, idle: bool) -> None: ...
 
 
 class CustomPartitioning:
@@ -31,7 +42,7 @@ class Edge:
 
     def __init__(
         self,
-        targets: list[OperatorInstance],
+        targets: Sequence[Receiver],
         upstream_index: int,
         key_selector: Callable[[Any], Any] | None,
         assigner: KeyGroupAssigner | None,
@@ -52,7 +63,7 @@ class Edge:
         for target in self.receivers():
             target.valve.add_channel(self.channel)
 
-    def receivers(self) -> list[OperatorInstance]:
+    def receivers(self) -> list[Receiver]:
         """Subtasks that can receive from this edge (they track its watermark)."""
         targets = self.targets
         if len(targets) == 1:
@@ -61,7 +72,7 @@ class Edge:
             return [targets[self.upstream_index]]
         return list(targets)
 
-    def _deliver(self, target: OperatorInstance, batch: Batch, ts: Stamps) -> None:
+    def _deliver(self, target: Receiver, batch: Batch, ts: Stamps) -> None:
         if self.second:
             target.process_batch2(batch, ts)
         else:

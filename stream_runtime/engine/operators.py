@@ -20,6 +20,7 @@ from stream_runtime.functions import (
     SinkFunction,
     TimeDomain,
     TimerService,
+    method_or_callable,
 )
 from stream_runtime.sources import SourceReader
 from stream_runtime.state.api import ValueStateDescriptor
@@ -27,10 +28,6 @@ from stream_runtime.state.backend import HeapKeyedStateBackend, OperatorStateSto
 
 SIDE_OUTPUT_KINDS = frozenset({"process", "keyed_process"})
 WATERMARK_STATE = "watermark"
-
-
-def _method(function: Any, name: str) -> Callable[..., Any]:
-    return getattr(function, name) if hasattr(function, name) else function
 
 
 class OperatorInstance:
@@ -66,11 +63,11 @@ class OperatorInstance:
         self._emit: Callable[[Batch, Stamps], None] = self.output.emit
         self._side_capable = self.side_output_capable or kind in SIDE_OUTPUT_KINDS
         self._call: Callable[..., Any] = {
-            "map": lambda f: _method(f, "map"),
-            "flat_map": lambda f: _method(f, "flat_map"),
-            "filter": lambda f: _method(f, "filter"),
-            "process": lambda f: _method(f, "process_element"),
-            "keyed_process": lambda f: _method(f, "process_element"),
+            "map": lambda f: method_or_callable(f, "map"),
+            "flat_map": lambda f: method_or_callable(f, "flat_map"),
+            "filter": lambda f: method_or_callable(f, "filter"),
+            "process": lambda f: method_or_callable(f, "process_element"),
+            "keyed_process": lambda f: method_or_callable(f, "process_element"),
             "keyed_reduce": lambda f: f,
             "sink": lambda f: f.invoke_batch,
         }.get(kind, lambda f: f)(function)

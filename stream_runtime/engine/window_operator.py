@@ -21,12 +21,8 @@ from stream_runtime.windowing.functions import (
     WindowSpec,
 )
 from stream_runtime.windowing.triggers import EventTimeTrigger
-from stream_runtime.windowing.windows import (
-    MergingWindowAssigner,
-    TimeWindow,
-    Window,
-    window_from_namespace,
-)
+from stream_runtime.windowing.window_types import TimeWindow, Window, window_from_namespace
+from stream_runtime.windowing.windows import MergingWindowAssigner
 
 _IMMUTABLE = (int, float, str, bool, bytes, tuple, type(None))
 LATE_RECORDS_DROPPED = "numLateRecordsDropped"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stream_runtime.state.api import ReducingStateDescriptor
-
-if TYPE_CHECKING:
-    from stream_runtime.windowing.windows import Window
+from stream_runtime.windowing.window_types import Window
 
 
 class TriggerResult(Enum):

@@ -16,10 +16,7 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"stream_runtime.storage.locations", "stream_runtime.storage.s3"}),
     frozenset({"stream_runtime.functions", "stream_runtime.state.api", "stream_runtime.state.backend"}),
     frozenset({"stream_runtime.state.backends", "stream_runtime.state.rocksdb"}),
-    frozenset({"stream_runtime.datastream", "stream_runtime.engine.executor", "stream_runtime.streams"}),
-    # came with the PyFlink-shaped API and windowing (issue 13); for their owners to break
-    frozenset({"stream_runtime.engine.channels", "stream_runtime.engine.operators"}),
-    frozenset({"stream_runtime.windowing.triggers", "stream_runtime.windowing.windows"}),
+    frozenset({"stream_runtime.datastream", "stream_runtime.engine.executor"}),
 }
 
 

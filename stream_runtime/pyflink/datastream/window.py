@@ -8,19 +8,17 @@ from stream_runtime.windowing.triggers import (
     Trigger,
     TriggerResult,
 )
+from stream_runtime.windowing.window_types import GlobalWindow, TimeWindow, Window
 from stream_runtime.windowing.windows import (
     CountTumblingWindowAssigner,
     EventTimeSessionWindows,
-    GlobalWindow,
     GlobalWindows,
     MergingWindowAssigner,
     ProcessingTimeSessionWindows,
     SlidingEventTimeWindows,
     SlidingProcessingTimeWindows,
-    TimeWindow,
     TumblingEventTimeWindows,
     TumblingProcessingTimeWindows,
-    Window,
     WindowAssigner,
 )
 
