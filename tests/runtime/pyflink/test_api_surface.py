@@ -234,3 +234,9 @@ def test_kinesis_streams_sink_builder_takes_flink_property_keys() -> None:
         "http://127.0.0.1:1",
     )
     assert sink.max_batch_records == 100 and sink.partition_key_generator("x") == "0"
+
+
+def test_the_table_api_fails_at_job_start_with_a_clear_error(tmp_path: Path) -> None:
+    result = _run_job(tmp_path, "from pyflink.table import TableEnvironment\n")
+    assert result.returncode != 0
+    assert "not supported on the embedded runtime: pyflink.table (the Table API and SQL)" in result.stderr
