@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 
+from app.control.enhanced_snapshots import EnhancedSnapshotWorker
 from app.control.jobs import JobPlanner
 from app.control.lifecycle import LifecycleReconciler
 from app.control.observer import Observer
@@ -42,6 +43,7 @@ class TickReport:
 
     handled: list[int] = field(default_factory=list)
     errors: dict[int, BaseException] = field(default_factory=dict)
+    snapshot_errors: dict[str, BaseException] = field(default_factory=dict)
 
 
 class ControlLoop:
@@ -67,6 +69,7 @@ class ControlLoop:
             adapter, planner, clock, start_timeout=start_timeout, stop_timeout=stop_timeout
         )
         self.snapshots = SnapshotReconciler(adapter, planner, clock)
+        self.enhanced_snapshots = EnhancedSnapshotWorker(database, adapter, settings, clock)
 
     def tick(self) -> TickReport:
         """One pass over every application that is not at rest, and every job left behind."""
@@ -80,6 +83,7 @@ class ControlLoop:
                 logger.exception("control loop step failed for application %s", application_id)
                 report.errors[application_id] = error
             report.handled.append(application_id)
+        report.snapshot_errors = self.enhanced_snapshots.tick()
         return report
 
     def step(self, application_id: int) -> None:

@@ -144,3 +144,68 @@ class SnapshotRow(Base):
     creation_timestamp: Mapped[datetime] = mapped_column(UtcDateTime())
     runtime_environment: Mapped[str] = mapped_column(String(32))
     savepoint_location: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EnhancedSnapshotRow(Base):
+    """One enhanced snapshot: an account-and-Region-scoped savepoint that outlives its application.
+
+    The source application is remembered by name, creation time and version (no foreign key: the
+    snapshot survives the application's deletion); imports remember their S3 source instead.
+    """
+
+    __tablename__ = "enhanced_snapshots"
+    __table_args__ = (UniqueConstraint("account_id", "region", "snapshot_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    snapshot_name: Mapped[str] = mapped_column(String(100))
+    snapshot_arn: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    creation_timestamp: Mapped[datetime] = mapped_column(UtcDateTime())
+    runtime_environment: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    initiator: Mapped[str] = mapped_column(String(8))
+    initiator_operation: Mapped[str] = mapped_column(String(32))
+    source_application_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    source_application_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    source_application_created: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    source_application_version_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    source_bucket_arn: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    source_key_prefix: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    encryption: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    tags: Mapped[dict[str, str]] = mapped_column(JSON)
+    savepoint_location: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SnapshotOperationRow(Base):
+    """One operation on an enhanced snapshot (create, system create, import, export, delete).
+
+    Keyed by the snapshot's name within its scope and by ``snapshot_id`` (no foreign key), so the
+    operations of a deleted snapshot stay describable until its name is taken again.
+    """
+
+    __tablename__ = "snapshot_operations"
+    __table_args__ = (UniqueConstraint("account_id", "region", "operation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    snapshot_id: Mapped[int] = mapped_column(Integer, index=True)
+    snapshot_name: Mapped[str] = mapped_column(String(100))
+    snapshot_arn: Mapped[str] = mapped_column(String(2048))
+    operation_id: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    end_time: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    error_string: Mapped[str | None] = mapped_column(Text, nullable=True)
+    application_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    application_operation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    bucket_arn: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    key_prefix: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    exported_prefix: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    source_encryption: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    destination_encryption: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -18,9 +18,12 @@ def service_modules() -> tuple[ModuleType, ...]:
         applications,
         config_options,
         discovery,
+        enhanced_snapshots,
         lifecycle,
         operations,
         rollback,
+        snapshot_operations,
+        snapshot_transfers,
         snapshots,
         tags,
         versions,
@@ -36,6 +39,9 @@ def service_modules() -> tuple[ModuleType, ...]:
         snapshots,
         discovery,
         rollback,
+        enhanced_snapshots,
+        snapshot_transfers,
+        snapshot_operations,
     )
 
 
