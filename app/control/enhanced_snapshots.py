@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api_models.models import SnapshotOperation, SnapshotOperationStatus, SnapshotStatus
+from app.control.system_snapshots import FILE_SCHEME, savepoint_size
 from app.db.deployments import DeploymentRow
 from app.db.models import EnhancedSnapshotRow, SnapshotOperationRow
 from app.db.repositories import lock_for_write
@@ -48,7 +49,6 @@ from runtime_adapter.savepoint_files import savepoint_problem
 logger = logging.getLogger("msf_local.control")
 
 S3ClientFactory = Callable[[Settings, str, str], Any]
-FILE_SCHEME = "file://"
 IMPORTED_FOLDER = "savepoint"
 _WORKED = (
     SnapshotOperation.CREATESNAPSHOT.value,
@@ -178,7 +178,7 @@ class EnhancedSnapshotWorker:
                 )
         elif savepoint.state is SavepointState.COMPLETED and savepoint.location is not None:
             snapshot.savepoint_location = savepoint.location
-            snapshot.size_bytes = _size(_local_path(savepoint.location))
+            snapshot.size_bytes = savepoint_size(savepoint.location)
             snapshot.status = SnapshotStatus.READY.value
             finish_snapshot_operation(operation, self.now())
         elif savepoint.state is SavepointState.FAILED:
@@ -249,7 +249,7 @@ class EnhancedSnapshotWorker:
                 finish_snapshot_operation(operation, self.now())
             elif current is not None:
                 current.savepoint_location = result
-                current.size_bytes = _size(Path(result or ""))
+                current.size_bytes = savepoint_size(result or "")
                 current.status = SnapshotStatus.READY.value
                 finish_snapshot_operation(operation, self.now())
             session.commit()
@@ -327,10 +327,3 @@ def _s3(call: Callable[..., Any], **arguments: Any) -> Any:
 
 def _local_path(location: str) -> Path:
     return Path(location.removeprefix(FILE_SCHEME))
-
-
-def _size(directory: Path) -> int:
-    """Bytes in the files under ``directory`` (0 where the runtime keeps nothing on this disk)."""
-    if not directory.is_dir():
-        return 0
-    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())

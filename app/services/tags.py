@@ -18,6 +18,7 @@ from app.db.models import ApplicationRow
 from app.db.repositories import lock_for_write
 from app.services.common import repository
 from app.services.context import RequestContext
+from app.services.snapshot_tags import is_snapshot_arn, list_tags, put_tags, remove_tags
 
 MAX_USER_TAGS = 50
 """User tags per resource (the model allows 200 including system tags)."""
@@ -46,6 +47,10 @@ def _resource(ctx: RequestContext, arn: str, *, for_change: bool = False) -> App
 
 def tag_resource(ctx: RequestContext, request: TagResourceRequest) -> TagResourceResponse:
     """Add or overwrite tags; more than 50 user tags in total → TooManyTagsException."""
+    if is_snapshot_arn(request.resource_arn):
+        if not put_tags(ctx, request.resource_arn, unique_tags(request.tags), MAX_USER_TAGS):
+            raise too_many_tags()
+        return TagResourceResponse()
     application = _resource(ctx, request.resource_arn, for_change=True)
     repo = repository(ctx)
     wanted = unique_tags(request.tags)
@@ -58,6 +63,9 @@ def tag_resource(ctx: RequestContext, request: TagResourceRequest) -> TagResourc
 
 def untag_resource(ctx: RequestContext, request: UntagResourceRequest) -> UntagResourceResponse:
     """Remove the named tag keys; keys that are not set are ignored."""
+    if is_snapshot_arn(request.resource_arn):
+        remove_tags(ctx, request.resource_arn, request.tag_keys)
+        return UntagResourceResponse()
     application = _resource(ctx, request.resource_arn, for_change=True)
     repository(ctx).delete_tags(application, request.tag_keys)
     return UntagResourceResponse()
@@ -67,6 +75,8 @@ def list_tags_for_resource(
     ctx: RequestContext, request: ListTagsForResourceRequest
 ) -> ListTagsForResourceResponse:
     """The resource's tags, ordered by key."""
+    if is_snapshot_arn(request.resource_arn):
+        return ListTagsForResourceResponse(tags=list_tags(ctx, request.resource_arn))
     application = _resource(ctx, request.resource_arn)
     rows = repository(ctx).tags(application)
     return ListTagsForResourceResponse(tags=[Tag(key=row.tag_key, value=row.tag_value) for row in rows])

@@ -16,7 +16,9 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
     Readers must only consume finished files.
 
     In-progress and pending files are hidden (dot-prefixed). Sequence numbers grow with each transaction, so
-    the finished files of a subtask sorted by name are in commit order.
+    the finished files of a subtask sorted by name are in commit order. A transaction remembers its
+    directory, so a job restored from another application's savepoint (an enhanced snapshot) commits that
+    application's pending file where it was written, as Flink's file sink keeps absolute paths.
     """
 
     def __init__(self, directory: str, prefix: str = "part", encoder: Callable[[Any], str] = str) -> None:
@@ -31,11 +33,13 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
 
     def _final(self, transaction: Any) -> str:
         subtask = transaction.get("subtask", self._subtask)
-        return os.path.join(self.directory, f"{self.prefix}-{subtask}-{transaction['seq']:010d}")
+        directory = transaction.get("directory", self.directory)
+        return os.path.join(directory, f"{self.prefix}-{subtask}-{transaction['seq']:010d}")
 
     def _hidden(self, transaction: Any, stage: str) -> str:
         subtask = transaction.get("subtask", self._subtask)
-        return os.path.join(self.directory, f".{self.prefix}-{subtask}-{transaction['seq']:010d}.{stage}")
+        directory = transaction.get("directory", self.directory)
+        return os.path.join(directory, f".{self.prefix}-{subtask}-{transaction['seq']:010d}.{stage}")
 
     def initialize_state(self, context: FunctionInitializationContext) -> None:
         runtime = context.get_runtime_context()
@@ -88,7 +92,11 @@ class ExactlyOnceFileSink(TwoPhaseCommitSinkFunction):
         self.abort(transaction)
 
     def begin_transaction(self) -> Any:
-        transaction = {"seq": self._next_seq, "subtask": self._subtask}
+        transaction: dict[str, Any] = {
+            "seq": self._next_seq,
+            "subtask": self._subtask,
+            "directory": self.directory,
+        }
         self._next_seq += 1
         self._handles[transaction["seq"]] = open(  # noqa: SIM115 - closed at pre-commit or abort
             self._hidden(transaction, "inprogress"), "w", encoding="utf-8"

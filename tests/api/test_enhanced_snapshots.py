@@ -428,3 +428,27 @@ def test_enhanced_operations_answer_for_unknown_snapshots(live: LiveServer) -> N
         kav2.describe_snapshot_operation(SnapshotName="ghost", SnapshotOperationId="abcdefabcdef")
     assert kav2.list_snapshots()["SnapshotInfoList"] == []
     assert create_flink(kav2, "quiet")["ApplicationStatus"] == "READY"
+
+
+def test_snapshots_are_tagged_through_their_arn(live: LiveServer) -> None:
+    kav2 = live.client()
+    running(kav2, "app")
+    arn = kav2.create_snapshot(
+        ApplicationName="app", SnapshotName="tagged", Tags=[{"Key": "Environment", "Value": "prod"}]
+    )["SnapshotArn"]
+    assert kav2.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "Environment", "Value": "prod"}]
+    kav2.tag_resource(ResourceARN=arn, Tags=[{"Key": "Team", "Value": "streams"}])
+    kav2.untag_resource(ResourceARN=arn, TagKeys=["Environment", "never-set"])
+    assert kav2.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "Team", "Value": "streams"}]
+    with aws_error("TooManyTagsException", "limit of 50"):
+        kav2.tag_resource(ResourceARN=arn, Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)])
+    assert len(kav2.list_tags_for_resource(ResourceARN=arn)["Tags"]) == 1
+    ghost = arn.replace("tagged", "ghost")
+    with aws_error("ResourceNotFoundException", f"Resource {ghost} is not found"):
+        kav2.list_tags_for_resource(ResourceARN=ghost)
+    with aws_error("TooManyTagsException"):
+        kav2.create_snapshot(
+            ApplicationName="app",
+            SnapshotName="many",
+            Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(51)],
+        )
