@@ -64,16 +64,20 @@ def snapshot_arn(scope: Scope, name: str) -> str:
     return f"arn:aws:kinesisanalytics:{scope.region}:{scope.account_id}:snapshot/{name}"
 
 
-def require_enhanced_mode(
-    application: ApplicationRow, version: ApplicationVersionRow, operation: str
-) -> None:
-    """UnsupportedOperationException where enhanced snapshots are not offered (SQL, Studio);
-    InvalidApplicationConfigurationException for Flink before 1.20 or an application in legacy mode."""
+def require_flink(application: ApplicationRow, operation: str) -> None:
+    """UnsupportedOperationException where enhanced snapshots are not offered: SQL and Studio applications."""
     runtime = application.runtime_environment
     if is_sql(runtime) or is_zeppelin(runtime):
         raise errors.UnsupportedOperationException(
             f"{operation} is not supported for {runtime} applications; enhanced snapshots need Apache Flink"
         )
+
+
+def require_enhanced_mode(
+    application: ApplicationRow, version: ApplicationVersionRow, operation: str
+) -> None:
+    """InvalidApplicationConfigurationException for Flink before 1.20 or an application in legacy mode."""
+    runtime = application.runtime_environment
     if not supports_enhanced_snapshots(runtime):
         raise errors.InvalidApplicationConfigurationException(
             f"{operation} requires Apache Flink 1.20 or later; application {application.application_name} "
@@ -156,14 +160,15 @@ def create_snapshot(ctx: RequestContext, request: CreateSnapshotRequest) -> Crea
         raise errors.InvalidArgumentException(f"Application {request.application_name} does not exist")
     version = repo.version(application, application.current_version_id)
     assert version is not None
-    require_enhanced_mode(application, version, "CreateSnapshot")
-    check_new_name(ctx, request.snapshot_name)
-    tags = check_tags(request.tags)
+    require_flink(application, "CreateSnapshot")
     if ApplicationStatus(application.status) is not ApplicationStatus.RUNNING:
         raise errors.ResourceInUseException(
             f"Application {application.application_name} is in {application.status} status; "
             "CreateSnapshot is allowed only in RUNNING status"
         )
+    require_enhanced_mode(application, version, "CreateSnapshot")
+    check_new_name(ctx, request.snapshot_name)
+    tags = check_tags(request.tags)
     creating = ctx.session.scalar(
         select(EnhancedSnapshotRow.snapshot_name).where(
             EnhancedSnapshotRow.source_application_id == application.id,
