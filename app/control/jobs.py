@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api_models.errors import AwsError, InvalidApplicationConfigurationException
+from api_models.models import CodeContentType
 from app.code.flink_code import is_jar, prepare_jar, property_groups, with_run_options
 from app.code.properties import entry_file, write_application_properties
 from app.code.source import S3CodeLocation, fetch_s3_code
@@ -116,7 +117,7 @@ class JobPlanner:
         if location:
             s3 = S3CodeLocation(location["BucketARN"], location["FileKey"], location.get("ObjectVersion"))
             return fetch_s3_code(self.s3_client(self.settings, application), s3)
-        if code.get("CodeContentType") == "ZIPFILE" and content.get("CodeMD5"):
+        if code.get("CodeContentType") == CodeContentType.ZIPFILE and content.get("CodeMD5"):
             return self.inline.get(content["CodeMD5"])
         raise InvalidApplicationConfigurationException(
             "The application code is not a zip file (ZipFileContent or S3ContentLocation)"

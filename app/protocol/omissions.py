@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_models.models import CodeContentType, ConfigurationType
+
 _FLINK_BLOCKS = ("CheckpointConfiguration", "MonitoringConfiguration", "ParallelismConfiguration")
 
 
@@ -24,12 +26,14 @@ def _code_content_type(code: dict[str, Any]) -> None:
     content = code.get("CodeContent")
     if "CodeContentType" in code or not isinstance(content, dict):
         return
-    code["CodeContentType"] = "PLAINTEXT" if "TextContent" in content else "ZIPFILE"
+    code["CodeContentType"] = (
+        CodeContentType.PLAINTEXT if "TextContent" in content else CodeContentType.ZIPFILE
+    ).value
 
 
 def _configuration_type(block: dict[str, Any]) -> None:
     if "ConfigurationType" not in block:
-        block["ConfigurationType"] = "CUSTOM" if block else "DEFAULT"
+        block["ConfigurationType"] = (ConfigurationType.CUSTOM if block else ConfigurationType.DEFAULT).value
 
 
 def fill_documented_omissions(operation: str, body: dict[str, Any]) -> dict[str, Any]:

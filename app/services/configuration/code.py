@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from api_models import errors
-from api_models.models import ApplicationCodeConfiguration, ApplicationCodeConfigurationUpdate
+from api_models.models import (
+    ApplicationCodeConfiguration,
+    ApplicationCodeConfigurationUpdate,
+    CodeContentType,
+)
 from app.code.source import S3CodeLocation, digest
 from app.services.configuration.wire import is_sql, is_zeppelin
 from app.services.inline_code import CodeIntake
@@ -45,13 +49,13 @@ def describe_code_content(
         raise errors.InvalidArgumentException(
             "CodeContent must contain exactly one of TextContent, ZipFileContent or S3ContentLocation"
         )
-    if content_type == "PLAINTEXT" and text is None:
+    if content_type == CodeContentType.PLAINTEXT and text is None:
         raise errors.InvalidArgumentException("CodeContentType PLAINTEXT requires TextContent")
-    if content_type == "ZIPFILE" and text is not None:
+    if content_type == CodeContentType.ZIPFILE and text is not None:
         raise errors.InvalidArgumentException(
             "CodeContentType ZIPFILE requires ZipFileContent or S3ContentLocation"
         )
-    if content_type == "PLAINTEXT" and not is_sql(runtime) and not is_zeppelin(runtime):
+    if content_type == CodeContentType.PLAINTEXT and not is_sql(runtime) and not is_zeppelin(runtime):
         raise errors.InvalidArgumentException(
             f"CodeContentType PLAINTEXT is not supported for runtime {runtime}"
         )
@@ -82,7 +86,7 @@ def update_code(
     content_type = (
         update.code_content_type_update.value
         if update.code_content_type_update is not None
-        else (current or {}).get("CodeContentType", "ZIPFILE")
+        else (current or {}).get("CodeContentType", CodeContentType.ZIPFILE.value)
     )
     content = update.code_content_update
     if content is None:
