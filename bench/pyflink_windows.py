@@ -22,7 +22,7 @@ from typing import Any
 
 from runtime_throughput import ensure_bytewax
 
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.pyflink_imports import pyflink_imports
 from stream_runtime.storage import LocalCheckpointStorage
 

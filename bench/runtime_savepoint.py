@@ -39,10 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import InProcessControlChannel
 from stream_runtime.engine.executor import JobCanceled
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
+from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointProgress
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.restart import NoRestartStrategy
 from stream_runtime.storage import LocalCheckpointStorage
-from stream_runtime.supervisor import JobSpec, JobStatus, SavepointState, Supervisor
 
 WAIT_S = 120.0
 
@@ -124,7 +125,7 @@ def _round(work: Path, keys: int, from_p: int, to_p: int, index: int) -> dict[st
     checkpoints = str(work / "checkpoints")
 
     def supervisor(job_id: str, parallelism: int, restore: str | None = None) -> Supervisor:
-        spec = JobSpec(
+        spec = JobProcessSpec(
             str(job),
             job_id,
             checkpoints,
@@ -143,9 +144,9 @@ def _round(work: Path, keys: int, from_p: int, to_p: int, index: int) -> dict[st
     request = first.stop_with_savepoint(str(work / "savepoints"))
     outcome = first.wait_savepoint(request.request_id, WAIT_S)
     savepoint_done = time.perf_counter()
-    if outcome.state is not SavepointState.COMPLETED or outcome.location is None:
+    if outcome.state is not SavepointProgress.COMPLETED or outcome.location is None:
         raise RuntimeError(f"savepoint failed: {outcome.error}")
-    if first.wait(WAIT_S) is not JobStatus.FINISHED:
+    if first.wait(WAIT_S) is not JobProcessStatus.FINISHED:
         raise RuntimeError(f"job did not finish: {first.failure_cause}")
     stopped = time.perf_counter()
 
@@ -173,7 +174,7 @@ def _round(work: Path, keys: int, from_p: int, to_p: int, index: int) -> dict[st
 def _startup_cpu() -> float:
     """CPU seconds a job process spends importing the runtime (what a restore pays before reading state)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", "import stream_runtime.cli"], check=True)
+    subprocess.run([sys.executable, "-c", "import stream_runtime.process.cli"], check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 

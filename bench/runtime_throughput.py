@@ -29,7 +29,7 @@ from stream_runtime import (
     StreamExecutionEnvironment,
     ValueStateDescriptor,
 )
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.sinks import DiscardingSink
 from stream_runtime.storage import LocalCheckpointStorage
 

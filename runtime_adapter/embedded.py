@@ -41,24 +41,25 @@ from runtime_adapter.base import (
     TriggerOutcome,
     TriggerResult,
 )
-from stream_runtime import supervisor as supervision
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.process import model as supervision
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.storage.layout import CheckpointLayout
 from stream_runtime.storage.locations import open_storage
 
 FORCE_TIMEOUT_S = 0.0
 CLOSE_TIMEOUT_S = 10.0
 
-SupervisorFactory = Callable[[supervision.JobSpec, str], supervision.Supervisor]
+SupervisorFactory = Callable[[supervision.JobProcessSpec, str], Supervisor]
 
 
-def _supervisor(spec: supervision.JobSpec, log_dir: str) -> supervision.Supervisor:
-    return supervision.Supervisor(spec, python=sys.executable, log_dir=log_dir)
+def _supervisor(spec: supervision.JobProcessSpec, log_dir: str) -> Supervisor:
+    return Supervisor(spec, python=sys.executable, log_dir=log_dir)
 
 
 @dataclass
 class _Job:
-    supervisor: supervision.Supervisor
+    supervisor: Supervisor
     restore: str | None
     stopping: bool = False
     stop_trigger: str | None = None
@@ -89,7 +90,7 @@ class EmbeddedRuntimeAdapter:
                 return StartOutcome(
                     StartResult.REJECTED, spec.job_id, f"Entry file {spec.code.entry} not found"
                 )
-            job_spec = supervision.JobSpec(
+            job_spec = supervision.JobProcessSpec(
                 job_file=str(spec.code.entry_path),
                 job_id=spec.job_id,
                 checkpoint_dir=spec.checkpoint_dir or str(self.root / "checkpoints"),
@@ -131,7 +132,7 @@ class EmbeddedRuntimeAdapter:
                 outcome = job.supervisor.stop_with_savepoint(
                     savepoint.target_dir, request_id=savepoint.trigger_id
                 )
-                if outcome.state is supervision.SavepointState.FAILED:
+                if outcome.state is supervision.SavepointProgress.FAILED:
                     return StopOutcome(StopResult.REJECTED, job_id, error=outcome.error)
                 job.stop_trigger = savepoint.trigger_id
                 return StopOutcome(StopResult.ACCEPTED, job_id, trigger_id=savepoint.trigger_id)
@@ -153,7 +154,7 @@ class EmbeddedRuntimeAdapter:
         if known is None and self.status(job_id).state is not JobState.RUNNING:
             return TriggerOutcome(TriggerResult.NOT_RUNNING, request.trigger_id)
         outcome = job.supervisor.trigger_savepoint(request.target_dir, request_id=request.trigger_id)
-        if known is None and outcome.state is supervision.SavepointState.FAILED:
+        if known is None and outcome.state is supervision.SavepointProgress.FAILED:
             return TriggerOutcome(TriggerResult.REJECTED, request.trigger_id, outcome.error)
         return TriggerOutcome(TriggerResult.ACCEPTED, request.trigger_id)
 
@@ -175,13 +176,13 @@ class EmbeddedRuntimeAdapter:
         supervisor = job.supervisor
         observed = supervisor.status
         states = {
-            supervision.JobStatus.CREATED: JobState.STARTING,
-            supervision.JobStatus.RESTARTING: JobState.RESTARTING,
-            supervision.JobStatus.FAILED: JobState.FAILED,
-            supervision.JobStatus.FINISHED: JobState.FINISHED,
-            supervision.JobStatus.CANCELED: JobState.CANCELED,
+            supervision.JobProcessStatus.CREATED: JobState.STARTING,
+            supervision.JobProcessStatus.RESTARTING: JobState.RESTARTING,
+            supervision.JobProcessStatus.FAILED: JobState.FAILED,
+            supervision.JobProcessStatus.FINISHED: JobState.FINISHED,
+            supervision.JobProcessStatus.CANCELED: JobState.CANCELED,
         }
-        if observed is supervision.JobStatus.RUNNING:
+        if observed is supervision.JobProcessStatus.RUNNING:
             state = JobState.RUNNING if supervisor.processing.is_set() else JobState.STARTING
         else:
             state = states[observed]
@@ -196,7 +197,7 @@ class EmbeddedRuntimeAdapter:
         if job.stop_trigger is None:
             return False
         outcome = job.supervisor.savepoint(job.stop_trigger)
-        return outcome is not None and outcome.state is supervision.SavepointState.IN_PROGRESS
+        return outcome is not None and outcome.state is supervision.SavepointProgress.IN_PROGRESS
 
     def checkpoint_stats(self, job_id: str) -> CheckpointStats:
         with self._lock:
@@ -215,7 +216,7 @@ class EmbeddedRuntimeAdapter:
         location = None if ref is None else layout.storage.describe(ref.directory)
         return self._stats(job_id, layout.read_stats(), location, remembered.get("restore"))
 
-    def _remember(self, spec: supervision.JobSpec) -> None:
+    def _remember(self, spec: supervision.JobProcessSpec) -> None:
         index = self.root / "jobs"
         index.mkdir(parents=True, exist_ok=True)
         record = {"checkpoint_dir": spec.checkpoint_dir, "restore": spec.restore_path}

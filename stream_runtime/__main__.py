@@ -3,7 +3,7 @@
 import os
 import sys
 
-from stream_runtime.cli import main
+from stream_runtime.process.cli import main
 
 code = main()
 sys.stdout.flush()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stream_runtime.config import CheckpointConfig, CheckpointingMode
+from stream_runtime.engine.executor import JobExecutionResult, execute_job
 from stream_runtime.eventtime import DEFAULT_AUTO_WATERMARK_INTERVAL_MS, WatermarkStrategy
 from stream_runtime.functions import (
     FilterFunction,
@@ -19,37 +19,12 @@ from stream_runtime.functions import (
     SinkFunction,
     method_or_callable,
 )
+from stream_runtime.graph import JobGraph, KeySelector, Transformation
+from stream_runtime.process.launch import current_launch_options
 from stream_runtime.restart import RestartStrategy
 from stream_runtime.sinks.basic import PrintSinkFunction
 from stream_runtime.sources import CollectionSource, NumberSequenceSource, Source
 from stream_runtime.state.backends import StateBackend
-
-if TYPE_CHECKING:
-    from stream_runtime.engine.executor import JobExecutionResult
-
-KeySelector = Callable[[Any], Any]
-
-
-@dataclass(eq=False)
-class Transformation:
-    """One node of the job graph: a source, an operator or a sink."""
-
-    id: int
-    kind: str
-    name: str
-    function: Any = None
-    inputs: list[tuple[Transformation, KeySelector | None]] = field(default_factory=list)
-    parallelism: int | None = None
-    max_parallelism: int | None = None
-    uid: str | None = None
-    partitioners: dict[int, Any] = field(default_factory=dict)
-    side_tag: str | None = None
-    watermark_strategy: Any = None
-    output_type: Any = None
-
-    def stable_uid(self) -> str:
-        """The explicit uid, or one derived from the node's kind and position (stable for the same code)."""
-        return self.uid or f"auto-{self.kind}-{self.id}"
 
 
 class StreamExecutionEnvironment:
@@ -167,10 +142,16 @@ class StreamExecutionEnvironment:
 
     def execute(self, job_name: str = "Stream Job") -> JobExecutionResult:
         """Run the job to completion in this process with the launcher's options (storage, overrides)."""
-        from stream_runtime.engine.executor import execute_job
-        from stream_runtime.engine.launch import current_launch_options
-
-        return execute_job(self, job_name, current_launch_options())
+        graph = JobGraph(
+            transformations=tuple(self.transformations),
+            checkpoint_config=self.checkpoint_config,
+            parallelism=self.parallelism,
+            max_parallelism=self.max_parallelism,
+            restart_strategy=self.restart_strategy,
+            state_backend=self.state_backend,
+            auto_watermark_interval_ms=self.auto_watermark_interval_ms,
+        )
+        return execute_job(graph, job_name, current_launch_options())
 
 
 class DataStream:

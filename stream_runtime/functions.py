@@ -5,13 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stream_runtime.metrics import MetricGroup
 from stream_runtime.state.api import StateDescriptor
-
-if TYPE_CHECKING:
-    from stream_runtime.state.backend import HeapKeyedStateBackend, OperatorStateStore
+from stream_runtime.state.backend import HeapKeyedStateBackend, OperatorStateStore
 
 
 class RuntimeContext:

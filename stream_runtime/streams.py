@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from stream_runtime.cofunctions import KeyedBroadcastProcessFunction, KeyedCoProcessFunction
 from stream_runtime.functions import OutputTag, method_or_callable
+from stream_runtime.graph import KeySelector
 from stream_runtime.timeutil import to_millis
 from stream_runtime.unsupported import unsupported
 from stream_runtime.windowing.functions import WindowSpec
 from stream_runtime.windowing.triggers import Trigger
 from stream_runtime.windowing.windows import WindowAssigner
 
-KeySelector = Callable[[Any], Any]
 DataStream = Any  # stream_runtime.datastream.DataStream (not imported: it imports this module)
 
 

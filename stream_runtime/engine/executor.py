@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stream_runtime import serde
 from stream_runtime.engine.channels import Edge, Output
@@ -22,7 +22,6 @@ from stream_runtime.engine.coordinator import (
     CheckpointStatus,
     FailureOutcome,
 )
-from stream_runtime.engine.launch import LaunchOptions
 from stream_runtime.engine.operators import OperatorInstance, SourceInstance, TimestampsInstance
 from stream_runtime.engine.two_input import TwoInputOperator
 from stream_runtime.engine.window_operator import WindowOperator
@@ -33,22 +32,21 @@ from stream_runtime.engine.writer import (
     OperatorSnapshot,
     SavepointTarget,
 )
-from stream_runtime.eventtime import WatermarkEmitter
+from stream_runtime.eventtime import WatermarkEmitter, WatermarkStrategy
 from stream_runtime.functions import RuntimeContext
+from stream_runtime.graph import JobGraph, Transformation
+from stream_runtime.process.launch import LaunchOptions
 from stream_runtime.restart import default_restart_strategy
 from stream_runtime.state.backend import redistribute_operator_state
-from stream_runtime.state.backends import KeyedBackendContext, resolve_state_backend
+from stream_runtime.state.backends import KeyedBackendContext
 from stream_runtime.state.incremental import SHARED_DIR, bind_restore_storage, collect_shared_garbage
 from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange, compute_default_max_parallelism
+from stream_runtime.state.selection import resolve_state_backend
 from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
 from stream_runtime.storage.locations import open_storage
 from stream_runtime.storage.metadata import CheckpointMetadata, MetadataError
 from stream_runtime.typeinfo import checking_emitter
-
-if TYPE_CHECKING:
-    from stream_runtime.datastream import StreamExecutionEnvironment, Transformation
-    from stream_runtime.eventtime import WatermarkStrategy
 
 TWO_INPUT_KINDS = frozenset(
     {
@@ -104,14 +102,14 @@ class _Vertex:
 class JobRunner:
     """Builds subtasks from the graph, restores state, and drives the source → sink loop with checkpoints."""
 
-    def __init__(self, env: StreamExecutionEnvironment, job_name: str, options: LaunchOptions) -> None:
-        self.env = env
+    def __init__(self, graph: JobGraph, job_name: str, options: LaunchOptions) -> None:
+        self.graph = graph
         self.job_name = job_name
         self.options = options
-        self.config = env.checkpoint_config
+        self.config = graph.checkpoint_config
         options.overrides.apply(self.config)
-        self.parallelism = options.overrides.parallelism or env.parallelism
-        self.restart_strategy = env.restart_strategy or default_restart_strategy(
+        self.parallelism = options.overrides.parallelism or graph.parallelism
+        self.restart_strategy = graph.restart_strategy or default_restart_strategy(
             self.config.is_checkpointing_enabled()
         )
         storage = options.storage
@@ -119,7 +117,7 @@ class JobRunner:
             storage = LocalCheckpointStorage(tempfile.mkdtemp(prefix="stream-runtime-"))
         self.layout = CheckpointLayout(storage, options.job_id)
         self.state_backend = resolve_state_backend(
-            env.state_backend, options.overrides.state_backend, options.overrides.incremental_checkpoints
+            graph.state_backend, options.overrides.state_backend, options.overrides.incremental_checkpoints
         )
         self.vertices: list[_Vertex] = []
         self.sources: list[SourceInstance] = []
@@ -203,14 +201,14 @@ class JobRunner:
     def _build(self, restored: tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None) -> None:
         by_id: dict[int, _Vertex] = {}
         known_uids = set()
-        for node in self.env.transformations:
+        for node in self.graph.transformations:
             uid = node.stable_uid()
             if uid in known_uids:
                 raise ValueError(f"duplicate operator uid {uid!r}")
             known_uids.add(uid)
             parallelism = node.parallelism or self.parallelism
             keyed = any(selector is not None for _, selector in node.inputs)
-            max_parallelism = node.max_parallelism or self.env.max_parallelism
+            max_parallelism = node.max_parallelism or self.graph.max_parallelism
             previous = restored[0].operators.get(uid) if restored else None
             if keyed and previous is not None and previous.get("keyed"):
                 old_max = int(previous["max_parallelism"])
@@ -349,7 +347,7 @@ class JobRunner:
     def _emitter(self, strategy: WatermarkStrategy | None) -> WatermarkEmitter | None:
         if strategy is None:
             return None
-        return WatermarkEmitter(strategy, self._wall_ms, self.env.auto_watermark_interval_ms)
+        return WatermarkEmitter(strategy, self._wall_ms, self.graph.auto_watermark_interval_ms)
 
     def _wall_ms(self) -> float:
         return self.options.wall_clock() * 1000
@@ -692,6 +690,6 @@ class JobRunner:
             raise errors[0]
 
 
-def execute_job(env: StreamExecutionEnvironment, job_name: str, options: LaunchOptions) -> JobExecutionResult:
-    """Run ``env``'s graph with ``options`` (the body of ``StreamExecutionEnvironment.execute``)."""
-    return JobRunner(env, job_name, options).run()
+def execute_job(graph: JobGraph, job_name: str, options: LaunchOptions) -> JobExecutionResult:
+    """Run ``graph`` with ``options`` (the body of ``StreamExecutionEnvironment.execute``)."""
+    return JobRunner(graph, job_name, options).run()

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-if TYPE_CHECKING:
-    from stream_runtime.functions import AggregateFunction
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class Aggregator(Protocol):
+    """What an :class:`AggregatingState` calls: the accumulator methods of Flink's ``AggregateFunction``."""
+
+    def create_accumulator(self) -> Any:
+        """A new, empty accumulator."""
+
+    def add(self, value: Any, accumulator: Any) -> Any:
+        """Add a value and return the accumulator."""
+
+    def get_result(self, accumulator: Any) -> Any:
+        """The aggregate of an accumulator."""
 
 
 class StateDescriptor:
@@ -66,7 +76,7 @@ class AggregatingStateDescriptor(StateDescriptor):
 
     kind = "aggregating"
 
-    def __init__(self, name: str, agg_function: AggregateFunction, type_info: Any = None) -> None:
+    def __init__(self, name: str, agg_function: Aggregator, type_info: Any = None) -> None:
         super().__init__(name, type_info)
         self.agg_function = agg_function
 
@@ -198,7 +208,7 @@ class AggregatingState(_KeyedState):
 
     __slots__ = ("_agg",)
 
-    def __init__(self, ctx: KeyContext, table: dict[Any, Any], agg: AggregateFunction) -> None:
+    def __init__(self, ctx: KeyContext, table: dict[Any, Any], agg: Aggregator) -> None:
         super().__init__(ctx, table)
         self._agg = agg
 

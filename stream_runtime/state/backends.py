@@ -1,4 +1,4 @@
-"""State backend selection: ``HashMapStateBackend`` (heap) or ``EmbeddedRocksDBStateBackend`` per job."""
+"""State backend base types: ``StateBackend``, its context, and the heap ``HashMapStateBackend``."""
 
 from __future__ import annotations
 
@@ -48,29 +48,3 @@ class HashMapStateBackend(StateBackend):
         self, assigner: KeyGroupAssigner, key_group_range: KeyGroupRange, context: KeyedBackendContext
     ) -> HeapKeyedStateBackend:
         return HeapKeyedStateBackend(assigner, key_group_range)
-
-
-def state_backend_by_name(name: str, incremental: bool | None = None) -> StateBackend:
-    """``hashmap`` or ``rocksdb`` (incremental checkpoints on request)."""
-    if name == "hashmap":
-        return HashMapStateBackend()
-    if name == "rocksdb":
-        from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
-
-        return EmbeddedRocksDBStateBackend(incremental=bool(incremental))
-    raise ValueError(f"unknown state backend {name!r}; expected one of {BACKEND_NAMES}")
-
-
-def resolve_state_backend(
-    configured: StateBackend | None, override_name: str | None, override_incremental: bool | None
-) -> StateBackend:
-    """The job's backend after the control plane's overrides (which win when set)."""
-    backend = configured or HashMapStateBackend()
-    if override_name is not None and override_name != backend.name:
-        backend = state_backend_by_name(override_name, override_incremental)
-    if override_incremental is not None and backend.name == "rocksdb":
-        from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
-
-        assert isinstance(backend, EmbeddedRocksDBStateBackend)
-        backend = backend.with_incremental(override_incremental)
-    return backend

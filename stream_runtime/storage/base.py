@@ -13,6 +13,8 @@ class AlreadyPublishedError(StorageError, FileExistsError):
     """An exclusive publish found the file already there (another writer completed it first)."""
 
 
+FILE_SCHEME = "file://"
+S3_SCHEME = "s3://"
 WRITE_ONCE_NAMES = frozenset({"_metadata"})
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from stream_runtime.storage.base import CheckpointStorage
+from stream_runtime.storage.base import FILE_SCHEME, S3_SCHEME, CheckpointStorage
 from stream_runtime.storage.local import LocalCheckpointStorage
-
-FILE_SCHEME = "file://"
-S3_SCHEME = "s3://"
 
 
 def open_storage(location: str, env: Mapping[str, str] | None = None) -> CheckpointStorage:

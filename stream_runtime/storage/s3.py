@@ -11,8 +11,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stream_runtime.storage.base import AlreadyPublishedError, CheckpointStorage, StorageError, is_write_once
-from stream_runtime.storage.locations import S3_SCHEME
+from stream_runtime.storage.base import (
+    S3_SCHEME,
+    AlreadyPublishedError,
+    CheckpointStorage,
+    StorageError,
+    is_write_once,
+)
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 

@@ -24,7 +24,9 @@ from stream_runtime.config import RuntimeOverrides
 from stream_runtime.datastream import StreamExecutionEnvironment
 from stream_runtime.engine.control import InProcessControlChannel, Message
 from stream_runtime.engine.executor import JobExecutionResult
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
+from stream_runtime.process.model import JobProcessSpec
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.restart import RestartStrategy
 from stream_runtime.state.backends import KeyedBackendContext, StateBackend
 from stream_runtime.state.incremental import bind_restore_storage
@@ -33,7 +35,6 @@ from stream_runtime.storage.base import CheckpointStorage
 from stream_runtime.storage.layout import METADATA_FILE
 from stream_runtime.storage.local import LocalCheckpointStorage
 from stream_runtime.storage.metadata import CheckpointMetadata
-from stream_runtime.supervisor import JobSpec, Supervisor
 
 JOBS = Path(__file__).parent / "jobs"
 
@@ -73,7 +74,7 @@ def supervised(tmp_path: Path, fake_clock: FakeClock) -> SupervisorFactory:
         restart_strategy: RestartStrategy | None = None,
         job_id: str = "job",
     ) -> Supervisor:
-        spec = JobSpec(
+        spec = JobProcessSpec(
             job_file=str(JOBS / job),
             job_id=job_id,
             checkpoint_dir=str(tmp_path / "checkpoints"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.process.model import JobProcessStatus
 from stream_runtime.sinks import read_committed_lines
-from stream_runtime.supervisor import JobStatus
 from tests.runtime.conftest import SupervisorFactory, read_logs
 
 N = 24_000
@@ -31,7 +31,7 @@ def test_once_failing_keyed_aggregator_is_exact(
     status = supervisor.wait(timeout=60)
     logs = read_logs(tmp_path)
 
-    assert status is JobStatus.FINISHED, (supervisor.failure_cause, logs)
+    assert status is JobProcessStatus.FINISHED, (supervisor.failure_cause, logs)
     assert supervisor.restart_count == 1
     assert supervisor.failure_cause is not None and "injected failure" in supervisor.failure_cause
     failed_at = int(supervisor.failure_cause.rsplit("injected failure at ", 1)[1].split()[0])

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from stream_runtime import KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.sources import Source, SourceReader
 from stream_runtime.state.incremental import RUNS_KEY, shared_reference_counts
 from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend

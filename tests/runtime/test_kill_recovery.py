@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.process.model import JobProcessStatus
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.sinks import read_committed_lines
-from stream_runtime.supervisor import JobStatus, Supervisor
 from tests.runtime.conftest import SupervisorFactory, read_logs
 
 KEYS = 5
@@ -77,7 +78,10 @@ def _run_with_kills(supervisor: Supervisor, tmp_path: Path, kills: int, need_che
     time.sleep(0.2)
     producer.stop.set()
     producer.join(5)
-    assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, (supervisor.failure_cause, read_logs(tmp_path))
+    assert supervisor.wait(WAIT_S) is JobProcessStatus.FINISHED, (
+        supervisor.failure_cause,
+        read_logs(tmp_path),
+    )
     return producer
 
 

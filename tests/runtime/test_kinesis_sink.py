@@ -21,8 +21,8 @@ from stream_runtime.connectors import (
     SimpleStringSchema,
 )
 from stream_runtime.connectors.kinesis import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
-from stream_runtime.engine.launch import LaunchOptions, launch_options
 from stream_runtime.functions import FunctionSnapshotContext
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from tests.runtime.conftest import create_kinesis_stream
 
 

@@ -33,11 +33,12 @@ from stream_runtime import (
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.connectors import JsonDeserializationSchema, KinesisSource, SimpleStringSchema
 from stream_runtime.engine.executor import JobCanceled
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
+from stream_runtime.process.model import JobProcessStatus
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage.layout import CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
-from stream_runtime.supervisor import JobStatus, Supervisor
 from tests.runtime.conftest import SupervisorFactory, create_kinesis_stream, read_logs, wait_until
 
 WAIT_S = 60.0
@@ -153,7 +154,10 @@ def test_kill_9_reading_kinesis_counts_every_record_once(
     producer.stop.set()
     producer.join(10)
     _end_open_shards(stream)
-    assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, (supervisor.failure_cause, read_logs(tmp_path))
+    assert supervisor.wait(WAIT_S) is JobProcessStatus.FINISHED, (
+        supervisor.failure_cause,
+        read_logs(tmp_path),
+    )
 
     assert supervisor.restart_count == 3
     by_key = _committed(tmp_path / "out")

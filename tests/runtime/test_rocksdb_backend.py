@@ -34,7 +34,8 @@ from stream_runtime import (
     serde,
 )
 from stream_runtime.config import RuntimeOverrides
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
+from stream_runtime.process.model import JobProcessStatus
 from stream_runtime.sinks import read_committed_lines
 from stream_runtime.sources import Source, SourceReader
 from stream_runtime.state.backend import encode_canonical_snapshot, encode_keyed_snapshot
@@ -44,7 +45,6 @@ from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange
 from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
 from stream_runtime.storage.layout import CheckpointLayout
 from stream_runtime.storage.local import LocalCheckpointStorage
-from stream_runtime.supervisor import JobStatus
 from tests.runtime.conftest import InProcessJob, SupervisorFactory, load_keyed_state, read_logs, wait_until
 
 KEYS = 97
@@ -285,7 +285,10 @@ def test_state_backend_override_recovers_the_failing_aggregator_exactly(
         overrides=RuntimeOverrides(parallelism=2, state_backend="rocksdb", incremental_checkpoints=True),
     )
     supervisor.start()
-    assert supervisor.wait(timeout=60) is JobStatus.FINISHED, (supervisor.failure_cause, read_logs(tmp_path))
+    assert supervisor.wait(timeout=60) is JobProcessStatus.FINISHED, (
+        supervisor.failure_cause,
+        read_logs(tmp_path),
+    )
     assert supervisor.restart_count == 1 and "Restoring job" in read_logs(tmp_path)
     lines = [line for part in read_committed_lines(str(tmp_path / "out")).values() for line in part]
     assert len(lines) == n

@@ -13,11 +13,12 @@ import pytest
 
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.faults import FAULT_ENV
+from stream_runtime.process.model import JobProcessSpec, JobProcessStatus
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.restart import NoRestartStrategy
 from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import AlreadyPublishedError, CheckpointLayout, CheckpointMetadata, open_storage
 from stream_runtime.storage.s3 import S3CheckpointStorage, make_s3_client, parse_s3_uri
-from stream_runtime.supervisor import JobSpec, JobStatus, Supervisor
 from tests.runtime.conftest import JOBS, InProcessJob, read_logs
 
 
@@ -70,12 +71,14 @@ def test_torn_upload_never_looks_complete_and_is_cleaned(
     root = f"s3://{s3_bucket}/checkpoints"
     env = {**s3_env, "N": "4000", "RATE": "10000", "OUT_DIR": str(tmp_path / "out")}
     first = Supervisor(
-        JobSpec(str(JOBS / "sequence_job.py"), "job", root, env={**env, FAULT_ENV: "before_metadata@2"}),
+        JobProcessSpec(
+            str(JOBS / "sequence_job.py"), "job", root, env={**env, FAULT_ENV: "before_metadata@2"}
+        ),
         restart_strategy=NoRestartStrategy(),
         log_dir=str(tmp_path / "logs"),
     )
     first.start()
-    assert first.wait(60) is JobStatus.FAILED, read_logs(tmp_path)
+    assert first.wait(60) is JobProcessStatus.FAILED, read_logs(tmp_path)
     assert first.failure_cause == "Job process exited with code 137."
 
     layout = CheckpointLayout(open_storage(root, s3_env), "job")
@@ -88,11 +91,11 @@ def test_torn_upload_never_looks_complete_and_is_cleaned(
     assert CheckpointMetadata.from_bytes(open_storage(latest, s3_env).read("_metadata")).checkpoint_id == 1
 
     second = Supervisor(
-        JobSpec(str(JOBS / "sequence_job.py"), "job", root, env=env, restore_path=latest),
+        JobProcessSpec(str(JOBS / "sequence_job.py"), "job", root, env=env, restore_path=latest),
         log_dir=str(tmp_path / "logs2"),
     )
     second.start()
-    assert second.wait(60) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert second.wait(60) is JobProcessStatus.FINISHED, read_logs(tmp_path)
     assert "Removed torn checkpoint directories [2]" in (tmp_path / "logs2" / "job-attempt-0.log").read_text()
     assert 2 not in layout.checkpoint_ids()
     assert [int(line) for line in read_committed_lines(str(tmp_path / "out"))[0]] == list(range(4000))
@@ -100,7 +103,7 @@ def test_torn_upload_never_looks_complete_and_is_cleaned(
 
 def test_checkpoint_ids_continue_on_s3(s3_env: dict[str, str], s3_bucket: str, tmp_path: Path) -> None:
     root = f"s3://{s3_bucket}/c"
-    spec = JobSpec(
+    spec = JobProcessSpec(
         str(JOBS / "sequence_job.py"),
         "ids",
         root,
@@ -109,7 +112,7 @@ def test_checkpoint_ids_continue_on_s3(s3_env: dict[str, str], s3_bucket: str, t
     )
     supervisor = Supervisor(spec, log_dir=str(tmp_path / "logs"))
     supervisor.start()
-    assert supervisor.wait(60) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert supervisor.wait(60) is JobProcessStatus.FINISHED, read_logs(tmp_path)
     layout = CheckpointLayout(open_storage(root, s3_env), "ids")
     assert layout.read_counter() >= 1 and len(layout.completed()) == 1  # retention applies on S3 too
     assert [int(line) for line in read_committed_lines(str(tmp_path / "out"))[0]] == list(range(2000))

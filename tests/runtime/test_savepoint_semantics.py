@@ -21,10 +21,10 @@ from stream_runtime import (
     SinkFunction,
     StreamExecutionEnvironment,
     ValueStateDescriptor,
-    cli,
 )
 from stream_runtime.engine.executor import StateRestoreError
-from stream_runtime.engine.launch import LaunchOptions
+from stream_runtime.process import cli
+from stream_runtime.process.launch import LaunchOptions
 from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import (
     AlreadyPublishedError,

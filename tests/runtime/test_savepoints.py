@@ -19,10 +19,11 @@ import pytest
 
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.faults import FAULT_ENV
+from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointProgress
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.restart import NoRestartStrategy
 from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import CheckpointMetadata, open_storage
-from stream_runtime.supervisor import JobSpec, JobStatus, SavepointState, Supervisor
 from tests.runtime.conftest import JOBS, read_logs, wait_until
 
 KEYS = 7
@@ -68,7 +69,7 @@ def _supervisor(
     overrides = RuntimeOverrides(parallelism=parallelism)
     if backend != "hashmap":
         overrides = RuntimeOverrides(parallelism=parallelism, state_backend=backend)  # type: ignore[call-arg]
-    spec = JobSpec(
+    spec = JobProcessSpec(
         str(JOBS / "savepoint_job.py"),
         job_id,
         checkpoint_dir,
@@ -101,12 +102,12 @@ def test_stop_with_savepoint_then_rescaled_restore_equals_uninterrupted_run(
         "a completed checkpoint",
     )
     requested = first.stop_with_savepoint(savepoints)
-    assert requested.state is SavepointState.IN_PROGRESS and requested.stop
+    assert requested.state is SavepointProgress.IN_PROGRESS and requested.stop
     again = first.stop_with_savepoint(savepoints, request_id=requested.request_id)  # idempotent per id
     assert again.request_id == requested.request_id and again.stop
     outcome = first.wait_savepoint(requested.request_id, WAIT_S)
-    assert outcome.state is SavepointState.COMPLETED, (outcome, read_logs(tmp_path))
-    assert first.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert outcome.state is SavepointProgress.COMPLETED, (outcome, read_logs(tmp_path))
+    assert first.wait(WAIT_S) is JobProcessStatus.FINISHED, read_logs(tmp_path)
     assert not first.stopping
     assert outcome.location is not None and first.final_savepoint == outcome.location
     assert outcome.location.startswith(f"{savepoints}/savepoint-first-")
@@ -124,7 +125,7 @@ def test_stop_with_savepoint_then_rescaled_restore_equals_uninterrupted_run(
         tmp_path, "second", checkpoints, env, parallelism=3, backend=backend, restore=outcome.location
     )
     second.start()
-    assert second.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert second.wait(WAIT_S) is JobProcessStatus.FINISHED, read_logs(tmp_path)
     assert _committed(tmp_path / "out") == _expected(n)
 
 
@@ -136,12 +137,12 @@ def test_intermediate_savepoint_commits_nothing_and_restores_exactly(tmp_path: P
     first.start()
     wait_until(first.processing.is_set, WAIT_S, "the job to process records")
     outcome = first.wait_savepoint(first.trigger_savepoint(str(tmp_path / "sp")).request_id, WAIT_S)
-    assert outcome.state is SavepointState.COMPLETED and not outcome.stop, outcome
-    assert first.status is JobStatus.RUNNING  # the job keeps running
+    assert outcome.state is SavepointProgress.COMPLETED and not outcome.stop, outcome
+    assert first.status is JobProcessStatus.RUNNING  # the job keeps running
     pending = [name for name in os.listdir(out) if name.endswith(".pending")]
     assert pending, "the savepoint pre-committed the sink's transactions"
     assert read_committed_lines(str(out)) == {}, "a savepoint commits no side effects"
-    assert first.cancel(WAIT_S) is JobStatus.CANCELED
+    assert first.cancel(WAIT_S) is JobProcessStatus.CANCELED
     assert read_committed_lines(str(out)) == {}
 
     assert outcome.location is not None
@@ -149,7 +150,7 @@ def test_intermediate_savepoint_commits_nothing_and_restores_exactly(tmp_path: P
         tmp_path, "restored", str(tmp_path / "checkpoints"), env, parallelism=2, restore=outcome.location
     )
     second.start()
-    assert second.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert second.wait(WAIT_S) is JobProcessStatus.FINISHED, read_logs(tmp_path)
     assert _committed(out) == _expected(n)
 
 
@@ -157,11 +158,11 @@ def test_requests_are_idempotent_and_refused_when_not_running(tmp_path: Path) ->
     env = {"N": "200", "RATE": "100000"}
     supervisor = _supervisor(tmp_path, "short", str(tmp_path / "checkpoints"), env, parallelism=1)
     refused = supervisor.trigger_savepoint(request_id="early")
-    assert refused.state is SavepointState.FAILED and "not running" in (refused.error or "")
+    assert refused.state is SavepointProgress.FAILED and "not running" in (refused.error or "")
     supervisor.start()
-    assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, read_logs(tmp_path)
+    assert supervisor.wait(WAIT_S) is JobProcessStatus.FINISHED, read_logs(tmp_path)
     late = supervisor.stop_with_savepoint(request_id="late")
-    assert late.state is SavepointState.FAILED and "FINISHED" in (late.error or "")
+    assert late.state is SavepointProgress.FAILED and "FINISHED" in (late.error or "")
     assert supervisor.stop_with_savepoint(request_id="late") == late
     assert supervisor.savepoint("unknown") is None
 
@@ -181,12 +182,12 @@ def test_crash_while_writing_a_savepoint_never_leaves_a_complete_looking_one(
     supervisor.start()
     wait_until(supervisor.processing.is_set, WAIT_S, "the job to process records")
     outcome = supervisor.wait_savepoint(supervisor.stop_with_savepoint(target).request_id, WAIT_S)
-    assert outcome.state is SavepointState.FAILED
+    assert outcome.state is SavepointProgress.FAILED
     assert (
         outcome.error
         == "The job process ended before the savepoint completed (Job process exited with code 137.)"
     )
-    assert supervisor.wait(WAIT_S) is JobStatus.FAILED  # no restart strategy: the failure ends the job
+    assert supervisor.wait(WAIT_S) is JobProcessStatus.FAILED  # no restart strategy: the failure ends the job
     assert supervisor.final_savepoint is None
     storage_root = open_storage(target, env)
     (folder,) = storage_root.list_dir("")

@@ -8,7 +8,7 @@ import pytest
 
 from stream_runtime import DiscardingSink, StreamExecutionEnvironment
 from stream_runtime.engine.coordinator import CheckpointFailureThresholdExceeded
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.storage import LocalCheckpointStorage, StorageError
 from stream_runtime.storage.layout import CheckpointLayout
 

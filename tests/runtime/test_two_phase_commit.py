@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 from stream_runtime.engine.faults import FAULT_ENV
+from stream_runtime.process.model import JobProcessStatus
 from stream_runtime.sinks import read_committed_lines
-from stream_runtime.supervisor import JobStatus
 from tests.runtime.conftest import SupervisorFactory, read_logs
 
 N = 4000
@@ -23,7 +23,7 @@ def _run(supervised: SupervisorFactory, tmp_path: Path, fault: str) -> tuple[lis
     supervisor.start()
     status = supervisor.wait(timeout=60)
     logs = read_logs(tmp_path)
-    assert status is JobStatus.FINISHED, (supervisor.failure_cause, logs)
+    assert status is JobProcessStatus.FINISHED, (supervisor.failure_cause, logs)
     assert supervisor.restart_count == 1
     assert supervisor.failure_cause == "Job process exited with code 137."
     numbers = [int(line) for line in read_committed_lines(str(tmp_path / "out"))[0]]

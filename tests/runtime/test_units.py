@@ -21,7 +21,7 @@ from stream_runtime import (
 )
 from stream_runtime.config import CheckpointConfig, RuntimeOverrides
 from stream_runtime.engine.coordinator import CheckpointCoordinator, CheckpointFailureReason, FailureOutcome
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.state.backend import redistribute_operator_state
 from stream_runtime.state.keygroups import (
     KeyGroupRange,

@@ -11,13 +11,7 @@ import grimp
 
 PACKAGES = ("app", "api_models", "runtime_adapter", "stream_runtime")
 
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # stream_runtime's base types still live beside their users; being moved (issue 14, item 4)
-    frozenset({"stream_runtime.storage.locations", "stream_runtime.storage.s3"}),
-    frozenset({"stream_runtime.functions", "stream_runtime.state.api", "stream_runtime.state.backend"}),
-    frozenset({"stream_runtime.state.backends", "stream_runtime.state.rocksdb"}),
-    frozenset({"stream_runtime.datastream", "stream_runtime.engine.executor"}),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 def import_cycles(graph: grimp.ImportGraph) -> set[frozenset[str]]:

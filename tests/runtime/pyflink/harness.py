@@ -9,7 +9,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.pyflink_imports import pyflink_imports
 from stream_runtime.storage.local import LocalCheckpointStorage
 

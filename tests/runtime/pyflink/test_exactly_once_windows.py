@@ -12,8 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.process.model import JobProcessSpec, JobProcessStatus
+from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.sinks import read_committed_lines
-from stream_runtime.supervisor import JobSpec, JobStatus, Supervisor
 from tests.runtime.conftest import FakeClock, read_logs, wait_until
 
 JOB = Path(__file__).parent / "jobs" / "windowed_count.py"
@@ -35,7 +36,7 @@ def _committed(out: Path) -> Counter[str]:
 def _supervisor(tmp_path: Path, n: int, rate: float, **spec: object) -> Supervisor:
     clock = FakeClock()
     return Supervisor(
-        JobSpec(
+        JobProcessSpec(
             job_file=str(JOB),
             job_id="windows",
             checkpoint_dir=str(tmp_path / "checkpoints"),
@@ -55,7 +56,10 @@ def _completed(supervisor: Supervisor) -> int:
 def test_uninterrupted_run_matches_the_model(tmp_path: Path) -> None:
     supervisor = _supervisor(tmp_path, 3000, 1e9)
     supervisor.start()
-    assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, (supervisor.failure_cause, read_logs(tmp_path))
+    assert supervisor.wait(WAIT_S) is JobProcessStatus.FINISHED, (
+        supervisor.failure_cause,
+        read_logs(tmp_path),
+    )
     assert _committed(tmp_path / "out") == _expected(3000)
 
 
@@ -76,7 +80,10 @@ def test_five_kill_9_commit_exactly_the_uninterrupted_output(tmp_path: Path) -> 
             WAIT_S,
             "restart",
         )
-    assert supervisor.wait(WAIT_S) is JobStatus.FINISHED, (supervisor.failure_cause, read_logs(tmp_path))
+    assert supervisor.wait(WAIT_S) is JobProcessStatus.FINISHED, (
+        supervisor.failure_cause,
+        read_logs(tmp_path),
+    )
     assert supervisor.restart_count == 5
     assert _committed(tmp_path / "out") == _expected(n)
     assert not [name for name in os.listdir(tmp_path / "out") if name.startswith(".")]
@@ -89,7 +96,7 @@ def test_savepoint_at_parallelism_2_restored_at_3_gives_the_same_output(tmp_path
     wait_until(lambda: len(_committed(tmp_path / "out")) > 0, WAIT_S, "first committed windows")
     outcome = first.stop_with_savepoint(str(tmp_path / "savepoints"), request_id="sp")
     assert outcome.state.value != "FAILED", outcome
-    assert first.wait(WAIT_S) is JobStatus.FINISHED, (first.failure_cause, read_logs(tmp_path))
+    assert first.wait(WAIT_S) is JobProcessStatus.FINISHED, (first.failure_cause, read_logs(tmp_path))
     location = first.final_savepoint
     assert location is not None
     partial = _committed(tmp_path / "out")
@@ -97,5 +104,5 @@ def test_savepoint_at_parallelism_2_restored_at_3_gives_the_same_output(tmp_path
 
     second = _supervisor(tmp_path, n, 1e9, overrides=RuntimeOverrides(parallelism=3), restore_path=location)
     second.start()
-    assert second.wait(WAIT_S) is JobStatus.FINISHED, (second.failure_cause, read_logs(tmp_path))
+    assert second.wait(WAIT_S) is JobProcessStatus.FINISHED, (second.failure_cause, read_logs(tmp_path))
     assert _committed(tmp_path / "out") == _expected(n)

@@ -15,7 +15,7 @@ from stream_runtime import pyflink_imports
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import JobControlChannel
 from stream_runtime.engine.executor import JobCanceled
-from stream_runtime.engine.launch import LaunchOptions, launch_options
+from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.properties import PROPERTIES_ENV
 from stream_runtime.state.backends import BACKEND_NAMES
 from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout

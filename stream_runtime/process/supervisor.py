@@ -10,82 +10,17 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, Any
 
-from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import LineChannel, Message
+from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointOutcome, SavepointProgress
 from stream_runtime.restart import NoRestartStrategy, RestartStrategy, restart_strategy_from_dict
 from stream_runtime.storage.layout import CheckpointLayout
 from stream_runtime.storage.locations import open_storage
 
 CHANNEL_DRAIN_TIMEOUT_S = 5.0
-
-
-class JobStatus(Enum):
-    """Observed state of a supervised job."""
-
-    CREATED = "CREATED"  # start() not called yet
-    RUNNING = "RUNNING"  # a job process is alive (initialising or processing)
-    RESTARTING = "RESTARTING"  # the last process failed; waiting out the restart delay
-    FAILED = "FAILED"  # failed and the restart strategy gave up (see failure_cause)
-    FINISHED = "FINISHED"  # bounded input fully processed
-    CANCELED = "CANCELED"  # cancelled on request
-
-    @property
-    def is_terminal(self) -> bool:
-        """Whether the job will not change state any more."""
-        return self in (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.CANCELED)
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What to run: the job file, its identity and checkpoint root, and what the control plane imposes.
-
-    ``checkpoint_dir``, ``restore_path`` and ``savepoint_dir`` are paths or ``s3://bucket/prefix`` URIs (S3
-    endpoint and credentials from ``env`` over the process environment). ``restore_path`` is a savepoint or
-    checkpoint folder; the parallelism to run (and restore) at is ``overrides.parallelism``.
-    ``savepoint_dir`` is the default target of savepoints (else the checkpoint root).
-    """
-
-    job_file: str
-    job_id: str
-    checkpoint_dir: str
-    args: Sequence[str] = ()
-    overrides: RuntimeOverrides = field(default_factory=RuntimeOverrides)
-    restore_path: str | None = None
-    allow_non_restored_state: bool = False
-    properties_file: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: str | None = None
-    savepoint_dir: str | None = None
-
-
-class SavepointState(Enum):
-    """Progress of a savepoint request."""
-
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-
-
-@dataclass(frozen=True)
-class SavepointOutcome:
-    """One observation of a savepoint request (``location`` once COMPLETED, ``error`` once FAILED)."""
-
-    request_id: str
-    state: SavepointState
-    location: str | None = None
-    error: str | None = None
-    stop: bool = False  # part of a stop-with-savepoint
-    drain: bool = False
-
-    @property
-    def done(self) -> bool:
-        """Whether the request will not change any more."""
-        return self.state is not SavepointState.IN_PROGRESS
 
 
 @dataclass
@@ -121,14 +56,14 @@ class Supervisor:
 
     def __init__(
         self,
-        spec: JobSpec,
+        spec: JobProcessSpec,
         *,
         restart_strategy: RestartStrategy | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleeper: Callable[[float], None] | None = None,
         python: str = sys.executable,
         log_dir: str | None = None,
-        on_status: Callable[[JobStatus], None] | None = None,
+        on_status: Callable[[JobProcessStatus], None] | None = None,
     ) -> None:
         self.spec = spec
         self._explicit_strategy = restart_strategy
@@ -151,7 +86,7 @@ class Supervisor:
         self._savepoint_attempts: dict[str, _Attempt] = {}
         self._savepoint_changed = threading.Condition(self._lock)
         self.final_savepoint: str | None = None
-        self.status = JobStatus.CREATED
+        self.status = JobProcessStatus.CREATED
         self.failure_cause: str | None = None
         self.restart_count = 0
         self.restart_delays: list[float] = []
@@ -171,15 +106,15 @@ class Supervisor:
         self._thread = threading.Thread(
             target=self._supervise, name=f"supervisor-{self.spec.job_id}", daemon=True
         )
-        self._set_status(JobStatus.RUNNING)
+        self._set_status(JobProcessStatus.RUNNING)
         self._thread.start()
 
-    def wait(self, timeout: float | None = None) -> JobStatus:
+    def wait(self, timeout: float | None = None) -> JobProcessStatus:
         """Block until the job reaches a terminal status (or ``timeout``); returns the status."""
         self._done.wait(timeout)
         return self.status
 
-    def cancel(self, timeout: float = 30.0) -> JobStatus:
+    def cancel(self, timeout: float = 30.0) -> JobProcessStatus:
         """Cancel: ask the job to stop, kill it if it does not within ``timeout``; status becomes CANCELED."""
         self._cancel.set()
         attempt = self._attempt
@@ -268,12 +203,14 @@ class Supervisor:
                 return known
             attempt = self._attempt
             alive = (
-                attempt is not None and attempt.process.poll() is None and self.status is JobStatus.RUNNING
+                attempt is not None
+                and attempt.process.poll() is None
+                and self.status is JobProcessStatus.RUNNING
             )
             if not alive:
                 outcome = SavepointOutcome(
                     request_id,
-                    SavepointState.FAILED,
+                    SavepointProgress.FAILED,
                     error=f"The job is not running (status {self.status.value}).",
                     stop=stop,
                     drain=drain,
@@ -281,7 +218,7 @@ class Supervisor:
                 self._savepoints[request_id] = outcome
                 return outcome
             assert attempt is not None
-            outcome = SavepointOutcome(request_id, SavepointState.IN_PROGRESS, stop=stop, drain=drain)
+            outcome = SavepointOutcome(request_id, SavepointProgress.IN_PROGRESS, stop=stop, drain=drain)
             self._savepoints[request_id] = outcome
             self._savepoint_attempts[request_id] = attempt
         message: dict[str, Any] = {
@@ -302,7 +239,7 @@ class Supervisor:
             current = self._savepoints.get(request_id)
             if current is None or current.done:
                 return
-            state = SavepointState.COMPLETED if ok else SavepointState.FAILED
+            state = SavepointProgress.COMPLETED if ok else SavepointProgress.FAILED
             self._savepoints[request_id] = SavepointOutcome(
                 request_id,
                 state,
@@ -333,7 +270,7 @@ class Supervisor:
 
     # -- supervision loop -------------------------------------------------------------------------------
 
-    def _set_status(self, status: JobStatus) -> None:
+    def _set_status(self, status: JobProcessStatus) -> None:
         self.status = status
         if self._on_status is not None:
             self._on_status(status)
@@ -354,32 +291,32 @@ class Supervisor:
                     f"The job process ended before the savepoint completed ({_describe_exit(returncode)})",
                 )
                 if self._cancel.is_set() or attempt.canceled:
-                    self._set_status(JobStatus.CANCELED)
+                    self._set_status(JobProcessStatus.CANCELED)
                     return
                 if attempt.finished and returncode == 0:
                     self.final_savepoint = attempt.savepoint
-                    self._set_status(JobStatus.FINISHED)
+                    self._set_status(JobProcessStatus.FINISHED)
                     return
                 self.failure_cause = attempt.error or _describe_exit(returncode)
                 delay = self._restart_strategy().next_delay(
                     self._clock(), self.running_since or self._clock()
                 )
                 if delay is None:
-                    self._set_status(JobStatus.FAILED)
+                    self._set_status(JobProcessStatus.FAILED)
                     return
-                self._set_status(JobStatus.RESTARTING)
+                self._set_status(JobProcessStatus.RESTARTING)
                 self.restart_delays.append(delay)
                 self._sleeper(delay)
                 if self._cancel.is_set():
-                    self._set_status(JobStatus.CANCELED)
+                    self._set_status(JobProcessStatus.CANCELED)
                     return
                 self.restart_count += 1
                 self.attempt_number += 1
                 restore = self.latest_checkpoint_path() or self.spec.restore_path
-                self._set_status(JobStatus.RUNNING)
+                self._set_status(JobProcessStatus.RUNNING)
         except Exception as exc:
             self.failure_cause = f"Supervisor error: {type(exc).__name__}: {exc}"
-            self._set_status(JobStatus.FAILED)
+            self._set_status(JobProcessStatus.FAILED)
         finally:
             self._done.set()
 

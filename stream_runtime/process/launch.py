@@ -8,13 +8,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.engine.control import ControlEndpoint
 from stream_runtime.storage.base import CheckpointStorage
-
-if TYPE_CHECKING:
-    from stream_runtime.engine.control import ControlEndpoint
 
 
 def _log_to_stderr(message: str) -> None:
