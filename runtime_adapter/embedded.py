@@ -13,7 +13,7 @@ location is remembered under ``<root>/jobs/<job id>.json``, so ``checkpoint_stat
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -45,7 +45,7 @@ from stream_runtime.config import RuntimeOverrides
 from stream_runtime.process import model as supervision
 from stream_runtime.process.supervisor import Supervisor
 from stream_runtime.storage.layout import CheckpointLayout
-from stream_runtime.storage.locations import open_storage
+from stream_runtime.storage.locations import dispose_savepoint, open_storage
 
 FORCE_TIMEOUT_S = 0.0
 CLOSE_TIMEOUT_S = 10.0
@@ -64,6 +64,7 @@ class _Job:
     stopping: bool = False
     stop_trigger: str | None = None
     stoppers: list[threading.Thread] = field(default_factory=list)
+    savepoint_dirs: set[str] = field(default_factory=set)
 
 
 class EmbeddedRuntimeAdapter:
@@ -129,6 +130,7 @@ class EmbeddedRuntimeAdapter:
             if mode is StopMode.SAVEPOINT:
                 if savepoint is None:
                     raise ValueError("stop with StopMode.SAVEPOINT needs a SavepointRequest")
+                job.savepoint_dirs.add(savepoint.target_dir)
                 outcome = job.supervisor.stop_with_savepoint(
                     savepoint.target_dir, request_id=savepoint.trigger_id
                 )
@@ -150,6 +152,7 @@ class EmbeddedRuntimeAdapter:
             job = self._jobs.get(job_id)
         if job is None:
             return TriggerOutcome(TriggerResult.NOT_RUNNING, request.trigger_id)
+        job.savepoint_dirs.add(request.target_dir)
         known = job.supervisor.savepoint(request.trigger_id)
         if known is None and self.status(job_id).state is not JobState.RUNNING:
             return TriggerOutcome(TriggerResult.NOT_RUNNING, request.trigger_id)
@@ -254,13 +257,33 @@ class EmbeddedRuntimeAdapter:
         )
 
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
-        path = Path(location.removeprefix("file://"))
-        if not path.is_dir():
-            return DisposeOutcome(DisposeResult.NOT_FOUND, location)
-        if not (path / "_metadata").is_file():
-            return DisposeOutcome(DisposeResult.FAILED, location, f"{location} is not a savepoint directory")
-        shutil.rmtree(path)
-        return DisposeOutcome(DisposeResult.DISPOSED, location)
+        environment = self._environment_for(location)
+        try:
+            if dispose_savepoint(location, environment):
+                return DisposeOutcome(DisposeResult.DISPOSED, location)
+            if open_storage(location, environment).list_dir(""):
+                return DisposeOutcome(
+                    DisposeResult.FAILED, location, f"{location} is not a savepoint directory"
+                )
+        except (OSError, ValueError) as error:  # StorageError is an OSError
+            return DisposeOutcome(DisposeResult.FAILED, location, f"{type(error).__name__}: {error}")
+        return DisposeOutcome(DisposeResult.NOT_FOUND, location)
+
+    def _environment_for(self, location: str) -> dict[str, str]:
+        """The environment of the job whose savepoint or checkpoint root holds ``location`` (its S3 endpoint
+        and credentials), over this process's."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            spec = job.supervisor.spec
+            roots = {
+                spec.checkpoint_dir,
+                *job.savepoint_dirs,
+                *([spec.savepoint_dir] if spec.savepoint_dir else []),
+            }
+            if any(location.startswith(root.rstrip("/") + "/") for root in roots):
+                return {**os.environ, **spec.env}
+        return dict(os.environ)
 
     def close(self) -> None:
         with self._lock:

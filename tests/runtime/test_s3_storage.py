@@ -7,10 +7,21 @@ never looks complete; the next run cleans it and restores from checkpoint 1.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from runtime_adapter.base import (
+    CheckpointSettings,
+    DisposeResult,
+    JobCode,
+    JobSpec,
+    SavepointRequest,
+    SavepointState,
+    StartResult,
+)
+from runtime_adapter.embedded import EmbeddedRuntimeAdapter
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.faults import FAULT_ENV
 from stream_runtime.process.model import JobProcessSpec, JobProcessStatus
@@ -20,6 +31,8 @@ from stream_runtime.sinks import read_committed_lines
 from stream_runtime.storage import AlreadyPublishedError, CheckpointLayout, CheckpointMetadata, open_storage
 from stream_runtime.storage.s3 import S3CheckpointStorage, make_s3_client, parse_s3_uri
 from tests.runtime.conftest import JOBS, InProcessJob, read_logs
+
+WAIT_S = 60.0
 
 
 def test_uri_parsing() -> None:
@@ -154,3 +167,36 @@ def test_savepoint_on_s3_is_relocatable(
     options.restore_storage = open_storage(f"s3://{s3_bucket}/moved/copy", s3_env)
     _stop_with_savepoint(InProcessJob(_env(), options).start(), str(tmp_path / "again"))
     assert {key: total for key, total, _ in Collect.SEEN} == {key: 3 * key + 3 for key in range(KEYS)}
+
+
+def test_an_s3_savepoint_disposed_through_the_adapter_is_gone(
+    s3_env: dict[str, str], s3_bucket: str, tmp_path: Path
+) -> None:
+    adapter = EmbeddedRuntimeAdapter(tmp_path / "runtime", cancel_timeout_s=10)
+    spec = JobSpec(
+        job_id="s3-job",
+        name="app",
+        code=JobCode(root=JOBS, entry="sequence_job.py"),
+        checkpoints=CheckpointSettings(interval_ms=50, min_pause_ms=0),
+        checkpoint_dir=f"s3://{s3_bucket}/checkpoints",
+        environment={**s3_env, "N": "1000000", "RATE": "200", "OUT_DIR": str(tmp_path / "out")},
+    )
+    try:
+        assert adapter.start(spec).result is StartResult.STARTED
+        request = SavepointRequest("trigger-1", f"s3://{s3_bucket}/savepoints")
+        status = adapter.savepoint_status("s3-job", "trigger-1")
+        deadline = time.monotonic() + WAIT_S
+        while status.state is not SavepointState.COMPLETED and time.monotonic() < deadline:
+            adapter.trigger_savepoint("s3-job", request)
+            time.sleep(0.05)
+            status = adapter.savepoint_status("s3-job", "trigger-1")
+        assert status.state is SavepointState.COMPLETED and status.location is not None, status
+        assert status.location.startswith(f"s3://{s3_bucket}/savepoints/savepoint-")
+        savepoint = open_storage(status.location, s3_env)
+        assert savepoint.exists("_metadata")
+
+        assert adapter.dispose_savepoint(status.location).result is DisposeResult.DISPOSED
+        assert savepoint.list_dir("") == []
+        assert adapter.dispose_savepoint(status.location).result is DisposeResult.NOT_FOUND
+    finally:
+        adapter.close()
