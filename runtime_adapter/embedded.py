@@ -261,7 +261,7 @@ class EmbeddedRuntimeAdapter:
         try:
             if dispose_savepoint(location, environment):
                 return DisposeOutcome(DisposeResult.DISPOSED, location)
-            if open_storage(location, environment).list_dir(""):
+            if open_storage(location, environment).folder_exists(""):
                 return DisposeOutcome(
                     DisposeResult.FAILED, location, f"{location} is not a savepoint directory"
                 )

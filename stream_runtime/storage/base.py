@@ -50,6 +50,10 @@ class CheckpointStorage(ABC):
     def list_dir(self, prefix: str) -> list[str]:
         """Names of the direct children (files or folders) under ``prefix``."""
 
+    def folder_exists(self, prefix: str) -> bool:
+        """Whether a folder exists at ``prefix`` (in an object store: whether anything lies under it)."""
+        return bool(self.list_dir(prefix))
+
     @abstractmethod
     def delete_tree(self, prefix: str) -> None:
         """Delete everything under ``prefix``; missing prefixes are fine."""

@@ -64,6 +64,9 @@ class LocalCheckpointStorage(CheckpointStorage):
     def exists(self, path: str) -> bool:
         return self._path(path).exists()
 
+    def folder_exists(self, prefix: str) -> bool:
+        return self._path(prefix).is_dir()
+
     def list_dir(self, prefix: str) -> list[str]:
         folder = self._path(prefix)
         if not folder.is_dir():
