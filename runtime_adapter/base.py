@@ -327,3 +327,12 @@ class RuntimeAdapter(Protocol):
     def close(self) -> None:
         """Release the adapter's own resources (connections, supervisor threads) at shutdown."""
         ...
+
+
+@runtime_checkable
+class JobDisposer(Protocol):
+    """An adapter that can delete what it keeps of an ended job (checkpoints, savepoints, logs, records)."""
+
+    def dispose_job(self, job_id: str) -> DisposeOutcome:
+        """Delete an ended job's data (a deleted application); FAILED while it runs, NOT_FOUND if unknown."""
+        ...

@@ -26,10 +26,16 @@ Message = dict[str, Any]
 class LineChannel:
     """Thread-safe JSON-lines messaging over a connected socket; a reader thread delivers incoming lines."""
 
-    def __init__(self, sock: socket.socket, on_message: Callable[[Message], None]) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        on_message: Callable[[Message], None],
+        on_closed: Callable[[], None] | None = None,
+    ) -> None:
         self._sock = sock
         self._send_lock = threading.Lock()
         self._on_message = on_message
+        self._on_closed = on_closed
         self._closed = threading.Event()
         self._reader = threading.Thread(target=self._read_loop, name="control-reader", daemon=True)
         self._reader.start()
@@ -60,6 +66,8 @@ class LineChannel:
             pass
         finally:
             self._closed.set()
+            if self._on_closed is not None:
+                self._on_closed()
 
     def wait_closed(self, timeout: float) -> bool:
         """Wait until the peer closed its end (or the timeout elapsed)."""
@@ -150,11 +158,15 @@ class InProcessControlChannel(_QueuedCommandsEnd):
 
 
 class JobControlChannel(_QueuedCommandsEnd):
-    """The job process's end: sends events, queues commands for the main loop to handle between batches."""
+    """The job process's end: sends events, queues commands for the main loop to handle between batches.
+
+    When the supervisor's end closes (its process ended), the job cancels itself: it never outlives it."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.commands: queue.Queue[Message] = queue.Queue()
-        self._line = LineChannel(sock, self.commands.put)
+        self._line = LineChannel(
+            sock, self.commands.put, on_closed=lambda: self.commands.put({"type": "cancel"})
+        )
 
     @classmethod
     def from_fd(cls, fd: int) -> JobControlChannel:

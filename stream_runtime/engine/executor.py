@@ -42,7 +42,7 @@ from stream_runtime.state.backends import KeyedBackendContext
 from stream_runtime.state.incremental import SHARED_DIR, bind_restore_storage, collect_shared_garbage
 from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange, compute_default_max_parallelism
 from stream_runtime.state.selection import resolve_state_backend
-from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
+from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout, savepoint_name
 from stream_runtime.storage.local import LocalCheckpointStorage
 from stream_runtime.storage.locations import open_storage
 from stream_runtime.storage.metadata import CheckpointMetadata, MetadataError
@@ -60,7 +60,6 @@ TWO_INPUT_KINDS = frozenset(
 )
 IDLE_WAIT_S = 0.002
 DRAIN_TIMER_ROUNDS = 1000
-SAVEPOINT_PREFIX = "savepoint-"
 
 
 class JobCanceled(Exception):
@@ -145,6 +144,7 @@ class JobRunner:
         )
         restored = self._load_restore_metadata()
         self._build(restored)
+        self.options.started = True
         self._start_checkpointing()
         failed = True
         savepoint_path = None
@@ -428,11 +428,11 @@ class JobRunner:
                 channel.respond(command, ok=False, error=f"unsupported command {kind!r}")
 
     def _savepoint_target(self, command: Message) -> SavepointTarget:
-        """``<target>/savepoint-<job id prefix>-<random>`` (target default: the checkpoint storage root)."""
+        """``<target>/savepoint-<job id prefix>-<hex of the request id>`` (default: the checkpoint root)."""
         target = command.get("target")
         storage = open_storage(str(target)) if target else self.layout.storage
-        name = f"{SAVEPOINT_PREFIX}{self.options.job_id[:6]}-{uuid.uuid4().hex[:12]}"
-        return SavepointTarget(storage, name)
+        request_id = str(command.get("request_id") or uuid.uuid4().hex)
+        return SavepointTarget(storage, savepoint_name(self.options.job_id, request_id))
 
     def _trigger_savepoint(self, command: Message) -> _PendingSavepoint | None:
         """Synchronous part of a savepoint; the writer persists it and the main loop answers ``command``."""
@@ -679,6 +679,9 @@ class JobRunner:
                 errors.append(exc)
         if self.writer is not None:
             self.writer.close(timeout=self.config.checkpoint_timeout_ms / 1000 if not failed else 1.0)
+        for instance in self._all_instances():
+            if instance.keyed_backend is not None:
+                instance.keyed_backend.dispose()
         if (
             self.options.cancel_requested.is_set()
             and self.config.externalized_checkpoint_cleanup.value == "DELETE_ON_CANCELLATION"

@@ -14,8 +14,9 @@ from types import FrameType
 from stream_runtime import pyflink_imports
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import JobControlChannel
-from stream_runtime.engine.executor import JobCanceled
+from stream_runtime.engine.executor import JobCanceled, StateRestoreError
 from stream_runtime.process.launch import LaunchOptions, launch_options
+from stream_runtime.process.lifeline import die_with_owner, stamp_output
 from stream_runtime.properties import PROPERTIES_ENV
 from stream_runtime.state.backends import BACKEND_NAMES
 from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     incremental.add_argument("--no-incremental-checkpoints", dest="incremental", action="store_false")
     run.add_argument("--control-fd", type=int, help="socket fd of the supervisor's control channel")
+    run.add_argument("--owner-pid", type=int, help="process id of the supervisor; the job dies with it")
     run.add_argument("--attempt", type=int, default=0)
     run.add_argument("--properties", help="application_properties.json for the job")
     stats = commands.add_parser("checkpoints", help="print a job's checkpoint statistics")
@@ -59,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.owner_pid is not None:
+        if not die_with_owner(args.owner_pid):
+            return EXIT_FAILED
+        stamp_output()
     channel = JobControlChannel.from_fd(args.control_fd) if args.control_fd is not None else None
     options = LaunchOptions(
         job_id=args.job_id,
@@ -95,11 +101,13 @@ def _run(args: argparse.Namespace) -> int:
     except JobCanceled:
         if channel is not None:
             channel.send("canceled")
-    except BaseException:
+    except BaseException as exc:
         text = traceback.format_exc()
         sys.stderr.write(text)
         if channel is not None:
-            channel.send("failed", error=text)
+            # a failure before the job started (its code, or state that cannot be mapped onto it) is terminal
+            initialization = isinstance(exc, StateRestoreError) or not options.started
+            channel.send("failed", error=text, initialization=initialization)
         code = EXIT_FAILED
     finally:
         sys.stdout.flush()

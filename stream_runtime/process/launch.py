@@ -36,6 +36,7 @@ class LaunchOptions:
     log: Callable[[str], None] = _log_to_stderr
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     final_savepoint: str | None = None  # set by a completed stop-with-savepoint
+    started: bool = False  # set once the job started (its graph was built); failures before are terminal
 
 
 _current: list[LaunchOptions] = []

@@ -40,6 +40,9 @@ class HeapKeyedStateBackend:
         self.processing_timers = TimerQueue(PROCESSING_TIME)
         self.event_timers = TimerQueue(EVENT_TIME)
 
+    def dispose(self) -> None:
+        """Release what the backend holds outside the process's memory (nothing, on the heap)."""
+
     def get_state(self, descriptor: StateDescriptor) -> Any:
         """The handle for ``descriptor`` (created on first use, re-bound to restored data)."""
         handle = self._handles.get(descriptor.name)

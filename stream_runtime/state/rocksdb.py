@@ -320,7 +320,7 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         table_options.set_bloom_filter(10, False)
         self.options.set_block_based_table_factory(table_options)
         self.db = Rdict(str(self.folder / "db"), self.options)
-        weakref.finalize(self, _dispose, self.db, str(self.folder))
+        self._finalizer = weakref.finalize(self, _dispose, self.db, str(self.folder))
         start, end = key_group_range.start, key_group_range.end
         count = min(MAX_BUCKETS, end - start + 1)
         size = end - start + 1
@@ -336,6 +336,11 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
         self.rocks_tables: dict[str, RocksTable] = {}
 
     # -- state access -------------------------------------------------------------------------------------
+
+    def dispose(self) -> None:
+        """Close the database and delete the working folder (also done on garbage collection or exit, but a
+        job process ends with ``os._exit``, which runs neither)."""
+        self._finalizer()
 
     def _table(self, name: str, kind: str) -> RocksTable:
         existing = self.rocks_tables.get(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -15,7 +16,14 @@ CHECKPOINT_PREFIX = "chk-"
 COUNTER_FILE = "_checkpoint_counter"
 STATS_FILE = "_checkpoint_stats.json"
 STATS_HISTORY = 100
+SAVEPOINT_PREFIX = "savepoint-"
 _CHK_RE = re.compile(r"^chk-(\d+)$")
+
+
+def savepoint_name(job_id: str, request_id: str) -> str:
+    """``savepoint-<first 6 chars of the job id>-<12 hex>``, the hex derived from the request id: whoever
+    knows the request (a supervisor that restarted meanwhile) finds its savepoint without being told."""
+    return f"{SAVEPOINT_PREFIX}{job_id[:6]}-{hashlib.sha256(request_id.encode()).hexdigest()[:12]}"
 
 
 @dataclass(frozen=True)
