@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -199,7 +200,7 @@ class JobRegistry:
         """Replace the job's record atomically and durably."""
         path = self._path(record.spec.job_id, RECORD_SUFFIX)
         self.root.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with open(temporary, "w") as file:
             file.write(record.to_json())
             file.flush()

@@ -102,6 +102,7 @@ class Supervisor:
         self._on_status = on_status
         self._registry = registry
         self._owner: OwnerLock | None = None
+        self._persisting = threading.Lock()
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,12 +169,14 @@ class Supervisor:
     def cancel(self, timeout: float = 30.0, *, by_owner: bool = False) -> JobProcessStatus:
         """Cancel: ask the job to stop, kill it if it does not within ``timeout``; status becomes CANCELED.
 
-        ``by_owner`` says the job ends because its owner shuts down (recorded, so nobody takes it over)."""
+        ``by_owner``: the job ends because its owner shuts down — killed at once, so it keeps its checkpoints
+        for the next start (a cancelled job deletes them), and recorded, so nobody takes it over."""
         self._ended_by_owner = self._ended_by_owner or by_owner
         self._cancel.set()
         attempt = self._attempt
         if attempt is not None and attempt.process.poll() is None:
-            attempt.channel.send({"type": "cancel"})
+            if not by_owner:
+                attempt.channel.send({"type": "cancel"})
             try:
                 attempt.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -317,8 +320,9 @@ class Supervisor:
         )
 
     def _persist(self) -> None:
-        if self._registry is not None and self._owner is not None:
-            self._registry.save(self.record())
+        with self._persisting:  # one writer at a time, each writing the state as of its turn
+            if self._registry is not None and self._owner is not None:
+                self._registry.save(self.record())
 
     # -- supervision loop -------------------------------------------------------------------------------
 
