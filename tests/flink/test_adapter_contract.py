@@ -198,17 +198,7 @@ def test_cancel_ends_the_job_canceled(runtime: Runtime) -> None:
     assert final.state is JobState.CANCELED
 
 
-def test_restoring_from_a_missing_savepoint_fails_naming_it(
-    runtime: Runtime, request: pytest.FixtureRequest
-) -> None:
-    if request.node.callspec.params["runtime"] == "embedded":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="drift found by this suite: the embedded supervisor restarts a job whose restore "
-                "point is missing (RESTARTING, no error) where Flink fails it at once",
-            )
-        )
+def test_restoring_from_a_missing_savepoint_fails_naming_it(runtime: Runtime) -> None:
     missing = f"file:{runtime.root}/savepoints/savepoint-000000-missing"
     spec = runtime.spec(RestorePoint(missing))
 

@@ -177,7 +177,7 @@ def test_an_s3_savepoint_disposed_through_the_adapter_is_gone(
         job_id="s3-job",
         name="app",
         code=JobCode(root=JOBS, entry="sequence_job.py"),
-        checkpoints=CheckpointSettings(interval_ms=50, min_pause_ms=0),
+        checkpoints=CheckpointSettings(enabled=True, interval_ms=50, min_pause_ms=0),
         checkpoint_dir=f"s3://{s3_bucket}/checkpoints",
         environment={**s3_env, "N": "1000000", "RATE": "200", "OUT_DIR": str(tmp_path / "out")},
     )

@@ -63,7 +63,8 @@ from runtime_adapter.embedded import EmbeddedRuntimeAdapter
 root, code, checkpoints, savepoints = sys.argv[1:5]
 adapter = EmbeddedRuntimeAdapter(Path(root))
 adapter.start(JobSpec(job_id="job-1", name="app", code=JobCode(root=Path(code)),
-    checkpoints=CheckpointSettings(interval_ms=100, min_pause_ms=0), checkpoint_dir=checkpoints))
+    checkpoints=CheckpointSettings(enabled=True, interval_ms=100, min_pause_ms=0),
+    checkpoint_dir=checkpoints))
 deadline = time.monotonic() + 60
 while time.monotonic() < deadline and (
     adapter.status("job-1").state is not JobState.RUNNING
@@ -128,7 +129,7 @@ def spec(tmp_path: Path, source: str = UNBOUNDED_JOB, job_id: str = "job-1") -> 
         job_id=job_id,
         name="app",
         code=JobCode(root=code),
-        checkpoints=CheckpointSettings(interval_ms=100, min_pause_ms=0),
+        checkpoints=CheckpointSettings(enabled=True, interval_ms=100, min_pause_ms=0),
         checkpoint_dir=str(tmp_path / "checkpoints"),
     )
 
