@@ -10,7 +10,8 @@
 
 Each step is idempotent (the trigger id is derived from the row; copies overwrite), so a crash anywhere
 is resumed by the next tick. S3 copies run outside any database transaction. System snapshots are taken
-with the stop or update that causes them, by the application reconciler.
+with the stop or update that causes them, by the lifecycle reconciler; one its stop or update no longer
+waits for (a failed savepoint, a stop that timed out) is ended FAILED here.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ S3ClientFactory = Callable[[Settings, str, str], Any]
 IMPORTED_FOLDER = "savepoint"
 _WORKED = (
     SnapshotOperation.CREATESNAPSHOT.value,
+    SnapshotOperation.SYSTEMCREATESNAPSHOT.value,
     SnapshotOperation.EXPORTSNAPSHOT.value,
     SnapshotOperation.IMPORTSNAPSHOT.value,
     SnapshotOperation.DELETESNAPSHOT.value,
@@ -147,6 +149,8 @@ class EnhancedSnapshotWorker:
                 finish_snapshot_operation(operation, self.now())  # already gone: nothing left to do
             elif kind is SnapshotOperation.CREATESNAPSHOT:
                 self._take(session, snapshot, operation)
+            elif kind is SnapshotOperation.SYSTEMCREATESNAPSHOT:
+                self._abandoned(session, snapshot, operation)
             else:
                 self._delete(session, snapshot, operation)
             session.commit()
@@ -183,6 +187,23 @@ class EnhancedSnapshotWorker:
             finish_snapshot_operation(operation, self.now())
         elif savepoint.state is SavepointState.FAILED:
             self._fail(snapshot, operation, "SavepointFailed", savepoint.error or "The savepoint failed")
+
+    def _abandoned(
+        self, session: Session, snapshot: EnhancedSnapshotRow, operation: SnapshotOperationRow
+    ) -> None:
+        """A system snapshot is ended by its stop or update; one they no longer wait for has FAILED."""
+        deployment = session.scalars(
+            select(DeploymentRow).where(DeploymentRow.application_id == snapshot.source_application_id)
+        ).one_or_none()
+        if deployment is not None and deployment.snapshot_name == snapshot.snapshot_name:
+            return  # the stop or update still waits for its savepoint
+        reason = deployment.observed_savepoint_error if deployment is not None else None
+        self._fail(
+            snapshot,
+            operation,
+            "SavepointFailed",
+            reason or "The stop or update ended without the snapshot's savepoint",
+        )
 
     def _fail(
         self, snapshot: EnhancedSnapshotRow, operation: SnapshotOperationRow, code: str, error: str

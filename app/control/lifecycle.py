@@ -40,6 +40,7 @@ from app.control.jobs import JobPlanner
 from app.control.restore import restore_for_resubmission, restore_for_start
 from app.control.snapshots import record_system_snapshot, system_snapshot_name
 from app.control.steps import Bookkeeping, Transaction, error_string, job_gone, job_state
+from app.control.system_snapshots import begin_system_snapshot, system_snapshot_dir
 from app.db.deployments import DeploymentRow, Phase
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.services import state_machine
@@ -362,8 +363,16 @@ class LifecycleReconciler(Bookkeeping):
         if VersionView(running_version.configuration).snapshots_enabled():
             deployment.stop_mode = StopMode.SAVEPOINT.value
             deployment.trigger_id = uuid.uuid4().hex
-            deployment.snapshot_name = system_snapshot_name(tx, application, self.clock())
-            savepoint = SavepointRequest(deployment.trigger_id, self.planner.savepoint_dir(application.id))
+            if VersionView(running_version.configuration).enhanced_snapshots():
+                snapshot = begin_system_snapshot(
+                    tx.session, application, running_version, deployment.operation_id, self.now()
+                )
+                deployment.snapshot_name = snapshot.snapshot_name
+            else:
+                deployment.snapshot_name = system_snapshot_name(tx, application, self.clock())
+            savepoint = SavepointRequest(
+                deployment.trigger_id, self._savepoint_dir(tx, application, deployment)
+            )
         else:
             deployment.stop_mode = StopMode.CANCEL.value
         self.enter(deployment, Phase.STOPPING_JOB)
@@ -374,6 +383,13 @@ class LifecycleReconciler(Bookkeeping):
         application_after = tx.relock(application.id)
         if outcome.result is StopResult.REJECTED and application_after is not None:
             self._stop_refused(tx, application_after, deployment, outcome.error or "The stop was refused")
+
+    def _savepoint_dir(self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow) -> str:
+        """Where a stop's savepoint goes: an enhanced system snapshot's own folder, else the application's."""
+        folder = system_snapshot_dir(
+            tx.session, application, deployment.snapshot_name, self.planner.settings.data_dir
+        )
+        return str(folder) if folder is not None else self.planner.savepoint_dir(application.id)
 
     def _await_stop(
         self, tx: Transaction, application: ApplicationRow, deployment: DeploymentRow
@@ -387,7 +403,9 @@ class LifecycleReconciler(Bookkeeping):
                 record_system_snapshot(tx, application, deployment, self.now())
             elif savepoint is SavepointState.UNKNOWN and job_state(deployment) is JobState.RUNNING:
                 assert deployment.trigger_id is not None
-                request = SavepointRequest(deployment.trigger_id, self.planner.savepoint_dir(application.id))
+                request = SavepointRequest(
+                    deployment.trigger_id, self._savepoint_dir(tx, application, deployment)
+                )
                 outcome = self.adapter.stop(deployment.job_id, StopMode.SAVEPOINT, request)
                 if outcome.result is StopResult.REJECTED:
                     self._stop_refused(tx, application, deployment, outcome.error or "The stop was refused")

@@ -2,7 +2,8 @@
 
 - A new start (StartApplication, the new version of an update) restores per the version's
   ``ApplicationRestoreConfiguration``: nothing for SKIP_RESTORE_FROM_SNAPSHOT, the named READY snapshot
-  for RESTORE_FROM_CUSTOM_SNAPSHOT (an error if it is not available), else the newest READY snapshot.
+  for RESTORE_FROM_CUSTOM_SNAPSHOT (an error if it is not available), else the newest READY snapshot;
+  in enhanced snapshot mode, those of ``app.control.system_snapshots.enhanced_restore_point``.
 - A job the runtime lost (a crash before its submission, a restarted runtime) is submitted again from
   the newest state of that deployment: its latest completed checkpoint, which is always newer than
   the point it was started from, else that point.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api_models.models import ApplicationRestoreType
+from app.control.system_snapshots import enhanced_restore_point
 from app.db.control_repository import ControlRepository
 from app.db.deployments import DeploymentRow
 from app.db.models import ApplicationRow
@@ -36,6 +38,9 @@ def restore_for_start(
     allow = restore.allow_non_restored_state
     if restore.restore_type is ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT:
         return RestoreDecision()
+    if view.enhanced_snapshots():
+        point, error = enhanced_restore_point(repository.session, application, restore)
+        return RestoreDecision(point, error)
     if restore.restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT:
         snapshot = repository.restorable_snapshot(application, restore.snapshot_name)
         if snapshot is None or snapshot.savepoint_location is None:

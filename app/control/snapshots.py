@@ -19,6 +19,7 @@ from api_models.models import SnapshotStatus
 from app.control.jobs import JobPlanner
 from app.control.observer import Observation, snapshot_trigger_id
 from app.control.steps import Transaction, job_state
+from app.control.system_snapshots import end_system_snapshot
 from app.db.deployments import DeploymentRow
 from app.db.models import ApplicationRow, SnapshotRow
 from runtime_adapter.base import DisposeResult, JobState, RuntimeAdapter, SavepointRequest, TriggerResult
@@ -44,6 +45,8 @@ def record_system_snapshot(
     name = deployment.snapshot_name
     if name is None or deployment.observed_savepoint_location is None:
         return
+    if end_system_snapshot(tx.session, application, name, now, deployment.observed_savepoint_location):
+        return  # an enhanced snapshot (SnapshotMode ENHANCED_SNAPSHOTS)
     if tx.repository.snapshot(application, name) is None:
         tx.session.add(
             SnapshotRow(

@@ -90,6 +90,35 @@ def require_enhanced_mode(
         )
 
 
+def check_restore_target(ctx: RequestContext, enhanced: bool, name: str | None, arn: str | None) -> None:
+    """RESTORE_FROM_CUSTOM_SNAPSHOT names exactly one snapshot: ``SnapshotName`` (an application snapshot)
+    in legacy mode, ``SnapshotArn`` (a READY enhanced snapshot of the account and Region) in enhanced mode."""
+    if bool(name) == bool(arn):
+        raise errors.InvalidArgumentException(
+            "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName (SnapshotArn in "
+            "enhanced snapshot mode): exactly one of them"
+        )
+    if not enhanced and arn:
+        raise errors.InvalidArgumentException(
+            "SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS; use SnapshotName for application snapshots"
+        )
+    if enhanced and name:
+        raise errors.InvalidArgumentException(
+            "The application uses SnapshotMode ENHANCED_SNAPSHOTS; restore from an enhanced snapshot "
+            "by SnapshotArn"
+        )
+    if enhanced:
+        row = ctx.session.scalars(
+            select(EnhancedSnapshotRow).where(
+                EnhancedSnapshotRow.account_id == ctx.scope.account_id,
+                EnhancedSnapshotRow.region == ctx.scope.region,
+                EnhancedSnapshotRow.snapshot_arn == arn,
+            )
+        ).one_or_none()
+        if row is None or row.status != SnapshotStatus.READY.value:
+            raise errors.InvalidArgumentException(f"Snapshot {arn} does not exist or is not READY")
+
+
 def check_new_name(ctx: RequestContext, name: str) -> None:
     """A user-chosen name: not reserved for system snapshots, not taken in this account and Region."""
     if name.upper().startswith(RESERVED_PREFIX):

@@ -32,6 +32,7 @@ from app.services.common import get_for_change, new_token, record_operation
 from app.services.configuration.view import VersionView
 from app.services.configuration.wire import APP_CONFIG, FLINK_RUN, RESTORE, RUN, is_sql, is_zeppelin
 from app.services.context import RequestContext
+from app.services.enhanced_snapshots import check_restore_target
 
 
 def start_application(ctx: RequestContext, request: StartApplicationRequest) -> StartApplicationResponse:
@@ -48,7 +49,9 @@ def start_application(ctx: RequestContext, request: StartApplicationRequest) -> 
         raise errors.InvalidApplicationConfigurationException(
             f"Application {application.application_name} has no application code configuration"
         )
-    run = _run_configuration(ctx, application, view.start_run_configuration(), request.run_configuration)
+    run = _run_configuration(
+        ctx, application, view.start_run_configuration(), request.run_configuration, view.enhanced_snapshots()
+    )
     _record_run_configuration(version, run)
     state_machine.transition(application, ApplicationStatus.STARTING)
     ensure_deployment(ctx.session, application, ctx.clock().replace(microsecond=0))
@@ -76,6 +79,7 @@ def _run_configuration(
     application: ApplicationRow,
     current: dict[str, Any],
     requested: RunConfiguration | None,
+    enhanced: bool,
 ) -> dict[str, Any]:
     """The RunConfigurationDescription for this start: each member given wins, else the one in force."""
     run = copy.deepcopy(current)
@@ -86,16 +90,9 @@ def _run_configuration(
     restore = requested.application_restore_configuration
     if restore is not None:
         if restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT:
-            if restore.snapshot_arn and not restore.snapshot_name:
-                raise errors.InvalidArgumentException(
-                    "SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS; "
-                    "use SnapshotName for application snapshots"
-                )
-            if not restore.snapshot_name:
-                raise errors.InvalidArgumentException(
-                    "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName"
-                )
-            require_ready_snapshot(ctx, application, restore.snapshot_name)
+            check_restore_target(ctx, enhanced, restore.snapshot_name, restore.snapshot_arn)
+            if not enhanced:
+                require_ready_snapshot(ctx, application, str(restore.snapshot_name))
         run[RESTORE] = restore.model_dump(mode="json", by_alias=True, exclude_none=True)
     flink = requested.flink_run_configuration
     if flink is not None:

@@ -11,8 +11,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from sqlalchemy import select
 
 from api_models import errors, models
+from app.db.models import EnhancedSnapshotRow
 from app.services import enhanced_snapshots, snapshot_operations, snapshot_transfers
 from stream_runtime.storage.metadata import CheckpointMetadata
 from tests.control.conftest import ControlEnv, dump
@@ -216,3 +218,100 @@ def test_an_incomplete_savepoint_is_refused_with_the_missing_files(
         "state files missing: op0-0.state",
     }
     assert describe(control, "partial")["SnapshotStatus"] == "FAILED"
+
+
+def system_snapshots(control: ControlEnv) -> list[dict[str, Any]]:
+    request = {"SnapshotInitiator": "SYSTEM"}
+    response = control.call(enhanced_snapshots.list_snapshots, request, models.ListSnapshotsRequest)
+    infos: list[dict[str, Any]] = dump(response)["SnapshotInfoList"]
+    return infos
+
+
+def operations_of(control: ControlEnv, name: str) -> list[dict[str, Any]]:
+    request = {"SnapshotName": name}
+    response = control.call(
+        snapshot_operations.list_snapshot_operations, request, models.ListSnapshotOperationsRequest
+    )
+    infos: list[dict[str, Any]] = dump(response)["SnapshotOperationInfoList"]
+    return infos
+
+
+def test_a_stop_in_enhanced_mode_takes_a_system_snapshot_the_next_start_restores(control: ControlEnv) -> None:
+    control.run(**ENHANCED)
+    stop = control.stop()
+    control.tick()
+    [creating] = system_snapshots(control)
+    assert creating["SnapshotName"].startswith("SYSTEMSNAPSHOT-") and creating["SnapshotStatus"] == "CREATING"
+    control.fake.advance()
+    control.tick(2)
+    assert control.status() == "READY"
+    [snapshot] = system_snapshots(control)
+    details = describe(control, snapshot["SnapshotName"])
+    assert (details["SnapshotStatus"], details["SnapshotInitiator"]) == ("READY", "SYSTEM")
+    assert details["SnapshotInitiatorOperation"] == "SystemCreateSnapshot"
+    [info] = operations_of(control, snapshot["SnapshotName"])
+    taken = operation(control, snapshot["SnapshotName"], info["SnapshotOperationId"])
+    assert taken["SnapshotOperationStatus"] == "SUCCESSFUL"
+    assert taken["ApplicationOperationDescription"] == {
+        "ApplicationOperationId": stop,
+        "ApplicationName": "app",
+    }
+    location = describe_location(control, snapshot["SnapshotName"])
+    assert "enhanced-snapshots/123456789012/us-east-1/" in location
+    control.start()  # RESTORE_FROM_LATEST_SNAPSHOT: the newest enhanced snapshot of this application
+    control.tick()
+    assert control.job().spec.restore is not None and control.job().spec.restore.location == location
+    assert not control.snapshots()  # no application snapshot (legacy) was taken
+
+
+def test_custom_restores_name_one_snapshot_of_the_right_kind(control: ControlEnv) -> None:
+    control.run(**ENHANCED)
+    arn = ready(control, "mine")["SnapshotArn"]
+    control.stop(force=True)
+    control.tick(2)
+    assert control.status() == "READY"
+    for restore, reason in (
+        ({"SnapshotName": "mine", "SnapshotArn": arn}, "exactly one of them"),
+        ({}, "exactly one of them"),
+        ({"SnapshotName": "mine"}, "restore from an enhanced snapshot by SnapshotArn"),
+        ({"SnapshotArn": arn.replace("mine", "ghost")}, "does not exist or is not READY"),
+    ):
+        with pytest.raises(errors.InvalidArgumentException, match=reason):
+            control.start(
+                ApplicationRestoreConfiguration={
+                    "ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT",
+                    **restore,
+                }
+            )
+    assert control.status() == "READY"
+    control.create("other", **ENHANCED)
+    control.start(
+        "other",
+        ApplicationRestoreConfiguration={
+            "ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT",
+            "SnapshotArn": arn,
+        },
+    )
+    control.tick()
+    restored = control.job().spec.restore
+    assert restored is not None and restored.location == describe_location(control, "mine")
+    control.create("legacy")
+    with pytest.raises(
+        errors.InvalidArgumentException, match="SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS"
+    ):
+        control.start(
+            "legacy",
+            ApplicationRestoreConfiguration={
+                "ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT",
+                "SnapshotArn": arn,
+            },
+        )
+
+
+def describe_location(control: ControlEnv, name: str) -> str:
+    with control.database.session() as session:
+        location = session.scalars(
+            select(EnhancedSnapshotRow.savepoint_location).where(EnhancedSnapshotRow.snapshot_name == name)
+        ).one()
+    assert location is not None
+    return location

@@ -45,6 +45,7 @@ class RestoreRequest:
     restore_type: ApplicationRestoreType
     snapshot_name: str | None = None
     allow_non_restored_state: bool = False
+    snapshot_arn: str | None = None
 
 
 class VersionView:
@@ -98,6 +99,7 @@ class VersionView:
             ),
             snapshot_name=restore.get("SnapshotName"),
             allow_non_restored_state=bool(run.get(FLINK_RUN, {}).get("AllowNonRestoredState", False)),
+            snapshot_arn=restore.get("SnapshotArn"),
         )
 
     def snapshots_enabled(self) -> bool:
