@@ -1,0 +1,208 @@
+"""Flink lifecycle latencies: through kinesisanalyticsv2 (msf-local) against Flink's REST API directly.
+
+One local 127.0.0.1 cluster (from ``msf-local[flink]``) and one msf-local (``--flink-rest-url`` to it,
+SQLite, a control-loop tick every 50 ms) are started here. The Java counting job of the tests is
+compiled with javac. Each step is measured the same way in the same run:
+
+- submit → all tasks RUNNING: REST ``/jars/:id/run`` then ``/jobs/overview`` vs StartApplication → RUNNING
+- stop-with-savepoint: ``/jobs/:id/stop`` → FINISHED vs StopApplication → READY
+- resubmit from the savepoint at parallelism 2 → RUNNING vs StartApplication (restore) + UpdateApplication p=2
+
+Prints seconds per step, the difference and the ratio; the target is "at most +10 % or +300 ms,
+whichever is larger".
+
+    .venv/bin/python bench/flink_lifecycle.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.settings import Settings  # noqa: E402
+from runtime_adapter.flink.cluster import LocalFlinkCluster  # noqa: E402
+from runtime_adapter.flink.config import ClusterConfig  # noqa: E402
+from runtime_adapter.flink.distribution import flink_home  # noqa: E402
+from tests.conftest import free_port, start_server, stop_server  # noqa: E402
+
+ROLE = "arn:aws:iam::123456789012:role/msf"
+
+
+def until(check: Callable[[], bool], timeout: float = 300.0) -> float:
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise TimeoutError("step did not finish")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def build_jar(work: Path) -> Path:
+    sources = [str(p) for p in (ROOT / "tests" / "flink" / "jobs").rglob("*.java")]
+    classes = work / "classes"
+    subprocess.run(["javac", "-d", str(classes), "-cp", f"{flink_home() / 'lib'}/*", *sources], check=True)
+    jar = work / "counting-job.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr(
+            "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: msflocal.CountingJob\n\n"
+        )
+        for path in classes.rglob("*.class"):
+            archive.write(path, path.relative_to(classes).as_posix())
+    return jar
+
+
+def direct(rest: str, jar: Path, work: Path) -> dict[str, float]:
+    jar_id = Path(
+        httpx.post(f"{rest}/jars/upload", files={"jarfile": jar.open("rb")}).json()["filename"]
+    ).name
+    args = ["200", "10", "20", str(work / f"out-{uuid.uuid4().hex}")]
+
+    def running(job: str) -> bool:
+        jobs = httpx.get(f"{rest}/jobs/overview").json()["jobs"]
+        return any(j["jid"] == job and j["tasks"]["running"] == j["tasks"]["total"] for j in jobs)
+
+    def state(job: str) -> str:
+        return str(httpx.get(f"{rest}/jobs/{job}/status").json()["status"])
+
+    times: dict[str, float] = {}
+    start = time.monotonic()
+    job = httpx.post(f"{rest}/jars/{jar_id}/run", json={"programArgsList": args}, timeout=120).json()["jobid"]
+    until(lambda: running(job))
+    times["submit→RUNNING"] = time.monotonic() - start
+    start = time.monotonic()
+    trigger = httpx.post(
+        f"{rest}/jobs/{job}/stop", json={"drain": False, "targetDirectory": f"file://{work}/sp"}
+    ).json()
+    until(lambda: state(job) == "FINISHED")
+    times["stop-with-savepoint"] = time.monotonic() - start
+    location = httpx.get(f"{rest}/jobs/{job}/savepoints/{trigger['request-id']}").json()["operation"][
+        "location"
+    ]
+    start = time.monotonic()
+    body = {"programArgsList": args, "parallelism": 2, "savepointPath": location}
+    again = httpx.post(f"{rest}/jars/{jar_id}/run", json=body, timeout=120).json()["jobid"]
+    until(lambda: running(again))
+    times["resubmit p=2→RUNNING"] = time.monotonic() - start
+    httpx.patch(f"{rest}/jobs/{again}?mode=cancel")
+    until(lambda: state(again) == "CANCELED")
+    return times
+
+
+def through_api(url: str, jar: Path) -> dict[str, float]:
+    credentials: dict[str, Any] = {
+        "region_name": "us-east-1",
+        "aws_access_key_id": "a",
+        "aws_secret_access_key": "b",
+    }
+    kav2 = boto3.client("kinesisanalyticsv2", endpoint_url=url, **credentials)
+    s3 = boto3.client("s3", endpoint_url=url, **credentials)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="job.jar", Body=jar.read_bytes())
+    location = {"BucketARN": f"arn:aws:s3:::{name}", "FileKey": "job.jar"}
+    kav2.create_application(
+        ApplicationName=name,
+        RuntimeEnvironment="FLINK-1_20",
+        ServiceExecutionRole=ROLE,
+        ApplicationConfiguration={
+            "ApplicationCodeConfiguration": {
+                "CodeContent": {"S3ContentLocation": location},
+                "CodeContentType": "ZIPFILE",
+            },
+            "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
+        },
+    )
+
+    def status() -> str:
+        return str(kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationStatus"])
+
+    times: dict[str, float] = {}
+    start = time.monotonic()
+    kav2.start_application(ApplicationName=name)
+    until(lambda: status() == "RUNNING")
+    times["submit→RUNNING"] = time.monotonic() - start
+    start = time.monotonic()
+    kav2.stop_application(ApplicationName=name)
+    until(lambda: status() == "READY")
+    times["stop-with-savepoint"] = time.monotonic() - start
+    version = kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationVersionId"]
+    kav2.update_application(
+        ApplicationName=name,
+        CurrentApplicationVersionId=version,
+        ApplicationConfigurationUpdate={
+            "FlinkApplicationConfigurationUpdate": {
+                "ParallelismConfigurationUpdate": {
+                    "ConfigurationTypeUpdate": "CUSTOM",
+                    "ParallelismUpdate": 2,
+                }
+            }
+        },
+    )
+    start = time.monotonic()
+    restore = {"ApplicationRestoreConfiguration": {"ApplicationRestoreType": "RESTORE_FROM_LATEST_SNAPSHOT"}}
+    kav2.start_application(ApplicationName=name, RunConfiguration=restore)
+    until(lambda: status() == "RUNNING")
+    times["resubmit p=2→RUNNING"] = time.monotonic() - start
+    kav2.stop_application(ApplicationName=name, Force=True)
+    until(lambda: status() == "READY")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    work = Path(tempfile.mkdtemp(prefix="msf-flink-bench-"))
+    cluster = LocalFlinkCluster(
+        ClusterConfig(data_dir=work / "flink", rest_port=free_port(), rpc_port=free_port())
+    )
+    server = None
+    try:
+        jar = build_jar(work)
+        cluster.start(timeout_s=300)
+        settings = Settings(
+            data_dir=work / "msf", port=free_port(), control_interval=0.05, flink_rest_url=cluster.rest_url
+        )
+        server = start_server(settings)
+        through_api(server.url, jar)  # warm-up: launcher compile, first upload, JIT
+        results: dict[str, dict[str, list[float]]] = {"REST": {}, "API": {}}
+        for _ in range(rounds):
+            for label, run in (
+                ("REST", lambda: direct(cluster.rest_url, jar, work)),
+                ("API", lambda: through_api(server.url, jar)),
+            ):
+                for step, seconds in run().items():
+                    results[label].setdefault(step, []).append(seconds)
+        print(
+            f"{'step':24} {'REST s':>8} {'API s':>8} {'+s':>7} {'ratio':>6}"
+            f"   (median of {rounds}; load {os.getloadavg()[0]:.1f})"
+        )
+        for step in results["REST"]:
+            rest, api = statistics.median(results["REST"][step]), statistics.median(results["API"][step])
+            print(f"{step:24} {rest:8.2f} {api:8.2f} {api - rest:7.2f} {api / rest:6.2f}")
+    finally:
+        if server is not None:
+            stop_server(server)
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
