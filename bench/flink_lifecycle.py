@@ -76,7 +76,9 @@ def direct(rest: str, jar: Path, work: Path) -> dict[str, float]:
 
     def running(job: str) -> bool:
         jobs = httpx.get(f"{rest}/jobs/overview").json()["jobs"]
-        return any(j["jid"] == job and j["tasks"]["running"] == j["tasks"]["total"] for j in jobs)
+        done = [j["tasks"]["running"] + j["tasks"]["finished"] for j in jobs if j["jid"] == job]
+        totals = [j["tasks"]["total"] for j in jobs if j["jid"] == job]
+        return bool(done) and done == totals  # a source subtask without a split finishes at once
 
     def state(job: str) -> str:
         return str(httpx.get(f"{rest}/jobs/{job}/status").json()["status"])
