@@ -121,7 +121,7 @@ def main() -> None:
     starts = [first_output_s(embedded_command(FIRST_OUTPUT_JOB), plain_env) for _ in range(args.rounds)]
     figures["embedded_first_output_s"] = {"median": statistics.median(starts), "all": starts}
     if args.pyflink_python:
-        folder = str(Path(args.pyflink_python).resolve().parent)
+        folder = str(Path(args.pyflink_python).parent)  # its venv's bin, for Flink's python workers
         env = {**plain_env, "PATH": f"{folder}{os.pathsep}{plain_env.get('PATH', '')}"}
         figures["pyflink_first_output_s"] = first_output_s([args.pyflink_python, str(FIRST_OUTPUT_JOB)], env)
         figures["pyflink_window_count"] = real_pyflink_window_count(args.pyflink_python, args.records, env)

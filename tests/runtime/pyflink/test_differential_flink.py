@@ -55,7 +55,7 @@ def test_programs_print_the_same_lines_on_real_flink(tmp_path: Path) -> None:
     if python is None:
         pytest.skip("no interpreter with apache-flink and Java (set MSF_PYFLINK_PYTHON)")
     names = sorted(set(EXPECTED) - EMBEDDED_ONLY)
-    folder = Path(python).resolve().parent
+    folder = Path(python).parent  # the venv's bin, not resolved: Flink starts `python` workers from PATH
     env = {
         **os.environ,
         "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}",
