@@ -225,35 +225,40 @@ def test_only_enhanced_mode_applications_on_flink_1_20_that_run_take_enhanced_sn
     assert kav2.list_snapshots()["SnapshotInfoList"][0]["SnapshotName"] == "still-allowed"
 
 
-def test_the_snapshot_mode_switch_is_one_way_and_needs_flink_1_20(live: LiveServer) -> None:
+def test_the_snapshot_mode_is_checked_against_the_current_runtime(live: LiveServer) -> None:
     kav2 = live.client()
-    create_flink(kav2, "app", ApplicationConfiguration=code(SnapshotsEnabled=True))
+    kav2.create_application(
+        ApplicationName="old",
+        RuntimeEnvironment="FLINK-1_19",
+        ServiceExecutionRole=ROLE,
+        ApplicationConfiguration=code(SnapshotsEnabled=True),
+    )
+    enhanced = {
+        "ApplicationSnapshotConfigurationUpdate": {
+            "SnapshotsEnabledUpdate": True,
+            "SnapshotModeUpdate": "ENHANCED_SNAPSHOTS",
+        }
+    }
+    with aws_error(
+        "InvalidArgumentException", "requires Apache Flink 1.20 or later; the runtime is FLINK-1_19"
+    ):
+        kav2.update_application(  # the upgrade must come first, in its own call
+            ApplicationName="old",
+            CurrentApplicationVersionId=1,
+            RuntimeEnvironmentUpdate="FLINK-1_20",
+            ApplicationConfigurationUpdate=enhanced,
+        )
+    kav2.update_application(
+        ApplicationName="old", CurrentApplicationVersionId=1, RuntimeEnvironmentUpdate="FLINK-1_20"
+    )
     updated = kav2.update_application(
-        ApplicationName="app",
-        CurrentApplicationVersionId=1,
-        ApplicationConfigurationUpdate={
-            "ApplicationSnapshotConfigurationUpdate": {
-                "SnapshotsEnabledUpdate": True,
-                "SnapshotModeUpdate": "ENHANCED_SNAPSHOTS",
-            }
-        },
+        ApplicationName="old", CurrentApplicationVersionId=2, ApplicationConfigurationUpdate=enhanced
     )["ApplicationDetail"]
     described = updated["ApplicationConfigurationDescription"]["ApplicationSnapshotConfigurationDescription"]
     assert described == ENHANCED
-    with aws_error("InvalidArgumentException", "use RollbackApplication"):
-        kav2.update_application(
-            ApplicationName="app",
-            CurrentApplicationVersionId=2,
-            ApplicationConfigurationUpdate={
-                "ApplicationSnapshotConfigurationUpdate": {
-                    "SnapshotsEnabledUpdate": True,
-                    "SnapshotModeUpdate": "APPLICATION_SNAPSHOTS_LEGACY",
-                }
-            },
-        )
     with aws_error("InvalidArgumentException", "requires Apache Flink 1.20 or later"):
         kav2.create_application(
-            ApplicationName="old",
+            ApplicationName="older",
             RuntimeEnvironment="FLINK-1_19",
             ServiceExecutionRole=ROLE,
             ApplicationConfiguration=code(),

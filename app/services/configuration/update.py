@@ -15,7 +15,12 @@ from api_models.models import (
 from app.services.configuration import wire
 from app.services.configuration.code import update_code
 from app.services.configuration.create import environment_description
-from app.services.configuration.flink import apply_run_configuration, update_flink, update_snapshots
+from app.services.configuration.flink import (
+    apply_run_configuration,
+    check_snapshot_mode,
+    update_flink,
+    update_snapshots,
+)
 from app.services.configuration.resources import update_logging_option, vpc_id
 from app.services.configuration.sql import update_sql
 from app.services.inline_code import CodeIntake
@@ -35,6 +40,11 @@ def apply_update(
     """The configuration of the version an UpdateApplication call creates."""
     updated = copy.deepcopy(current)
     runtime = updated["RuntimeEnvironment"]
+    snapshots = (
+        configuration_update.application_snapshot_configuration_update if configuration_update else None
+    )
+    if snapshots is not None and snapshots.snapshot_mode_update is not None:
+        check_snapshot_mode(runtime, snapshots.snapshot_mode_update.value)  # the current runtime, as on AWS
     if runtime_update is not None:
         runtime = _change_runtime(runtime, runtime_update.value)
         updated["RuntimeEnvironment"] = runtime
