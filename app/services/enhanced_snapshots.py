@@ -46,6 +46,7 @@ from app.services.common import (
     parse_int_token,
     repository,
 )
+from app.services.configuration.flink import check_custom_restore
 from app.services.configuration.view import VersionView
 from app.services.configuration.wire import APP_CONFIG, is_sql, is_zeppelin, supports_enhanced_snapshots
 from app.services.context import RequestContext, Scope
@@ -91,22 +92,9 @@ def require_enhanced_mode(
 
 
 def check_restore_target(ctx: RequestContext, enhanced: bool, name: str | None, arn: str | None) -> None:
-    """RESTORE_FROM_CUSTOM_SNAPSHOT names exactly one snapshot: ``SnapshotName`` (an application snapshot)
-    in legacy mode, ``SnapshotArn`` (a READY enhanced snapshot of the account and Region) in enhanced mode."""
-    if bool(name) == bool(arn):
-        raise errors.InvalidArgumentException(
-            "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName (SnapshotArn in "
-            "enhanced snapshot mode): exactly one of them"
-        )
-    if not enhanced and arn:
-        raise errors.InvalidArgumentException(
-            "SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS; use SnapshotName for application snapshots"
-        )
-    if enhanced and name:
-        raise errors.InvalidArgumentException(
-            "The application uses SnapshotMode ENHANCED_SNAPSHOTS; restore from an enhanced snapshot "
-            "by SnapshotArn"
-        )
+    """RESTORE_FROM_CUSTOM_SNAPSHOT of a start: the rules of ``check_custom_restore``, and in enhanced mode
+    ``SnapshotArn`` names a READY enhanced snapshot of the account and Region."""
+    check_custom_restore(enhanced, name, arn)
     if enhanced:
         row = ctx.session.scalars(
             select(EnhancedSnapshotRow).where(

@@ -315,3 +315,24 @@ def describe_location(control: ControlEnv, name: str) -> str:
         ).one()
     assert location is not None
     return location
+
+
+def test_an_update_restores_from_one_snapshot_of_the_right_kind(control: ControlEnv) -> None:
+    control.create(**ENHANCED)
+    arn = "arn:aws:kinesisanalytics:us-east-1:123456789012:snapshot/any"
+    custom = {"ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT"}
+    for restore, reason in (
+        ({"SnapshotName": "any", "SnapshotArn": arn}, "exactly one of them"),
+        ({}, "requires SnapshotName"),
+        ({"SnapshotName": "any"}, "restore from an enhanced snapshot by SnapshotArn"),
+    ):
+        with pytest.raises(errors.InvalidArgumentException, match=reason):
+            control.update(RunConfigurationUpdate={"ApplicationRestoreConfiguration": {**custom, **restore}})
+    control.update(RunConfigurationUpdate={"ApplicationRestoreConfiguration": {**custom, "SnapshotArn": arn}})
+    assert control.describe()["ApplicationVersionId"] == 2
+    control.create("legacy")
+    with pytest.raises(errors.InvalidArgumentException, match="SnapshotArn requires SnapshotMode"):
+        control.update(
+            "legacy",
+            RunConfigurationUpdate={"ApplicationRestoreConfiguration": {**custom, "SnapshotArn": arn}},
+        )

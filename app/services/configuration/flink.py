@@ -19,6 +19,7 @@ from app.services.configuration.wire import (
     PARALLELISM,
     RESTORE,
     RUN,
+    SNAPSHOTS,
     supports_enhanced_snapshots,
 )
 
@@ -123,6 +124,25 @@ def update_snapshots(runtime: str, current: dict[str, Any], update: dict[str, An
     return updated
 
 
+def check_custom_restore(enhanced: bool, name: str | None, arn: str | None) -> None:
+    """RESTORE_FROM_CUSTOM_SNAPSHOT names exactly one snapshot: ``SnapshotName`` (an application snapshot)
+    in legacy mode, ``SnapshotArn`` (an enhanced snapshot) in enhanced mode."""
+    if bool(name) == bool(arn):
+        raise errors.InvalidArgumentException(
+            "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName (SnapshotArn in "
+            "enhanced snapshot mode): exactly one of them"
+        )
+    if arn and not enhanced:
+        raise errors.InvalidArgumentException(
+            "SnapshotArn requires SnapshotMode ENHANCED_SNAPSHOTS; use SnapshotName for application snapshots"
+        )
+    if name and enhanced:
+        raise errors.InvalidArgumentException(
+            "The application uses SnapshotMode ENHANCED_SNAPSHOTS; restore from an enhanced snapshot "
+            "by SnapshotArn"
+        )
+
+
 def apply_run_configuration(described: dict[str, Any], update: RunConfigurationUpdate | None) -> None:
     """RunConfigurationUpdate is not sticky: omitted members fall back to AWS's defaults."""
     if update is None:
@@ -132,12 +152,9 @@ def apply_run_configuration(described: dict[str, Any], update: RunConfigurationU
     run = copy.deepcopy(DEFAULT_RUN_CONFIGURATION)
     restore = update.application_restore_configuration
     if restore is not None:
-        if restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT and not (
-            restore.snapshot_name or restore.snapshot_arn
-        ):
-            raise errors.InvalidArgumentException(
-                "ApplicationRestoreType RESTORE_FROM_CUSTOM_SNAPSHOT requires SnapshotName"
-            )
+        if restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT:
+            enhanced = described.get(SNAPSHOTS, {}).get("SnapshotMode") == SnapshotMode.ENHANCED_SNAPSHOTS
+            check_custom_restore(enhanced, restore.snapshot_name, restore.snapshot_arn)
         run[RESTORE] = restore.model_dump(mode="json", by_alias=True, exclude_none=True)
     flink = update.flink_run_configuration
     if flink is not None and flink.allow_non_restored_state is not None:
