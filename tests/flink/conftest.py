@@ -7,6 +7,7 @@ distribution's ``lib/`` jars (no Maven): ``msflocal.CountingJob``, its entry cla
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +25,18 @@ from tests.conftest import free_port
 
 JOB_SOURCES = Path(__file__).parent / "jobs"
 ENTRY_CLASS = "msflocal.CountingJob"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def launcher_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """msf-local's compiled launcher goes to a session directory, not ``~/.cache``."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
 
 
 @pytest.fixture(scope="session")
