@@ -15,9 +15,11 @@ from app.db.migrate import upgrade
 from app.db.ownership import Ownership, OwnershipError
 from app.db.session import Database
 from app.gateway import install_gateway
+from app.observability.reporting import run_metrics_reporter
 from app.protocol.router import aws_json_asgi, is_aws_json_request, router
 from app.services.details import DetailCache
 from app.settings import Settings
+from app.web.state import install_web
 
 logger = logging.getLogger("msf_local")
 
@@ -68,6 +70,7 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
                 async with AsyncExitStack() as stack:
                     if controls:
                         await stack.enter_async_context(run_control_loop(app))
+                        await stack.enter_async_context(run_metrics_reporter(app))
                     yield
             finally:
                 app.state.database.dispose()
@@ -81,5 +84,6 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
     app.state.details = DetailCache()
     app.include_router(router)
     app.include_router(clients_router)
+    install_web(app, settings)
     install_gateway(app, settings)
     return app

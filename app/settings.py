@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         description="Set by `serve --workers N` in its HTTP workers: the serve process's private URL. "
         "Such a worker neither migrates nor runs the control loop, and forwards S3/Kinesis/Logs there.",
     )
+    metrics_period: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between publications of the AWS/KinesisAnalytics metrics (AWS: one minute).",
+    )
     max_snapshots_per_application: int = Field(
         default=1000,
         gt=0,

@@ -21,6 +21,7 @@ def service_modules() -> tuple[ModuleType, ...]:
         enhanced_snapshots,
         lifecycle,
         operations,
+        presigned_urls,
         rollback,
         snapshot_operations,
         snapshot_transfers,
@@ -42,6 +43,7 @@ def service_modules() -> tuple[ModuleType, ...]:
         enhanced_snapshots,
         snapshot_transfers,
         snapshot_operations,
+        presigned_urls,
     )
 
 

@@ -216,6 +216,7 @@ class _Shard:
         "failures",
         "id",
         "iterator",
+        "millis_behind",
         "next_fetch",
         "position",
     )
@@ -230,6 +231,7 @@ class _Shard:
         self.failures = 0
         self.end_sequence: str | None = None
         self.closed = False
+        self.millis_behind: int | None = None
 
 
 class KinesisShardReader(SourceReader):
@@ -267,6 +269,12 @@ class KinesisShardReader(SourceReader):
 
     def is_finished(self) -> bool:
         return self.source.end_marker is not None and not self.shards
+
+    @property
+    def millis_behind_latest(self) -> int | None:
+        """The largest ``MillisBehindLatest`` of this reader's shards in their latest GetRecords."""
+        lags = [shard.millis_behind for shard in self.shards if shard.millis_behind is not None]
+        return max(lags) if lags else None
 
     def snapshot(self) -> list[Any]:
         return [[shard.id, list(shard.position)] for shard in self.shards]
@@ -314,6 +322,7 @@ class KinesisShardReader(SourceReader):
         shard.backoff = 0.0
         shard.next_fetch = now + self.source.fetch_interval_s
         records = response.get("Records", [])
+        shard.millis_behind = response.get("MillisBehindLatest")
         for record in records:
             shard.buffer.append((record["Data"], record["SequenceNumber"]))
         shard.iterator = response.get("NextShardIterator")

@@ -156,9 +156,11 @@ class Output:
 
     def __init__(self) -> None:
         self.edges: list[Edge] = []
+        self.records = 0  # records sent (Flink's numRecordsOut of the subtask, for the main output)
 
     def emit(self, batch: Batch, ts: Stamps = None) -> None:
         """Send a batch along every edge."""
+        self.records += len(batch)
         for edge in self.edges:
             edge.emit(batch, ts)
 

@@ -22,6 +22,7 @@ from stream_runtime.engine.coordinator import (
     CheckpointStatus,
     FailureOutcome,
 )
+from stream_runtime.engine.metrics import METRICS_INTERVAL_S, metrics_message
 from stream_runtime.engine.operators import OperatorInstance, SourceInstance, TimestampsInstance
 from stream_runtime.engine.two_input import TwoInputOperator
 from stream_runtime.engine.window_operator import WindowOperator
@@ -126,6 +127,7 @@ class JobRunner:
         self.coordinator: CheckpointCoordinator | None = None
         self.savepoints: dict[int, _PendingSavepoint] = {}
         self.stop_request: Message | None = None
+        self._metrics_sent_at = options.clock()  # the first report a second in, not during start-up
 
     def _send(self, event: str, **fields: Any) -> None:
         if self.options.channel is not None:
@@ -402,9 +404,13 @@ class JobRunner:
                 now_ms = int(self._wall_ms())
                 for instance in keyed:
                     instance.fire_timers(now_ms)
-            self._checkpoint_tick(clock())
+            now = clock()
+            self._checkpoint_tick(now)
             if channel is not None:
                 self._handle_commands()
+                if now - self._metrics_sent_at >= METRICS_INTERVAL_S:
+                    self._metrics_sent_at = now
+                    channel.send("metrics", **metrics_message(self.vertices))
             if not produced:
                 time.sleep(IDLE_WAIT_S)
 

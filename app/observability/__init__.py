@@ -1,0 +1,1 @@
+"""What a user watches while a job runs: CloudWatch metrics, lifecycle events, dashboard links."""

@@ -1,0 +1,68 @@
+"""What a runtime can tell about a running job beyond its state: the figures metrics and dashboards show.
+
+``InsightSource`` is an optional companion of ``RuntimeAdapter``: an adapter that can say more about
+its jobs than ``status`` and ``checkpoint_stats`` (uptime, restarts and their causes, record counts,
+the job's process and log files) implements ``insight``. The control plane publishes metrics and
+renders the job dashboard from it; an adapter without it still runs jobs, only without those figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class OperatorInsight:
+    """One operator of the job graph: its parallelism and the records its subtasks took in and put out."""
+
+    uid: str
+    name: str
+    parallelism: int
+    records_in: int = 0
+    records_out: int = 0
+
+
+@dataclass(frozen=True)
+class RestartRecord:
+    """One failure of the job: when (epoch ms) and why (the exception type and message, or the signal)."""
+
+    failed_at_ms: int
+    cause: str
+
+
+@dataclass(frozen=True)
+class JobInsight:
+    """A job's vital figures at one moment.
+
+    ``running_since_ms`` is when the current attempt started processing (None while it is not);
+    ``down_since_ms`` is when the outage in progress began (None while the job is up);
+    ``full_restarts`` counts restarts since submission (Flink's ``fullRestarts``), ``failures`` lists
+    each failure. Record counts are those of the current attempt, as Flink's counters restart with
+    the job. ``checkpoints`` are the checkpoint statistics across attempts, oldest first (``id``,
+    ``status``, ``trigger_timestamp_ms``, ``duration_ms``, ``state_size``, ``failure_reason``).
+    """
+
+    job_id: str
+    parallelism: int
+    running_since_ms: int | None
+    down_since_ms: int | None
+    full_restarts: int = 0
+    failures: tuple[RestartRecord, ...] = ()
+    checkpoints: tuple[dict[str, Any], ...] = ()
+    operators: tuple[OperatorInsight, ...] = ()
+    records_in: int = 0
+    records_out: int = 0
+    millis_behind_latest: int | None = None
+    pid: int | None = None
+    log_files: tuple[Path, ...] = field(default=())
+
+
+@runtime_checkable
+class InsightSource(Protocol):
+    """A runtime adapter that reports ``JobInsight`` for its jobs."""
+
+    def insight(self, job_id: str) -> JobInsight | None:
+        """The job's figures now, or None for a job this runtime does not run."""
+        ...
