@@ -44,6 +44,8 @@ from runtime_adapter.base import (
     TriggerOutcome,
     TriggerResult,
 )
+from runtime_adapter.embedded_insight import supervisor_insight
+from runtime_adapter.insight import JobInsight
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointProgress
 from stream_runtime.process.registry import JobRecord, JobRegistry
@@ -282,6 +284,12 @@ class EmbeddedRuntimeAdapter:
                 size_bytes=int(metadata.stats.get("state_size") or 0),
             )
         return None
+
+    def insight(self, job_id: str) -> JobInsight | None:
+        """Uptime, outages, restarts and causes, checkpoints, record counts and logs of a job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return None if job is None else supervisor_insight(job.supervisor, self.root / "logs")
 
     @staticmethod
     def _stats(

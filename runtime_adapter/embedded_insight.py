@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from runtime_adapter.insight import JobInsight, OperatorInsight, RestartRecord
-from stream_runtime.supervisor import Supervisor
+from stream_runtime.process.supervisor import Supervisor
 
 _ATTEMPT = re.compile(r"-attempt-(\d+)\.log$")
 

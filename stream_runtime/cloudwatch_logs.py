@@ -43,21 +43,15 @@ STDERR_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s
 
 
 def logging_environment(
-    log_stream_arns: list[str],
-    log_level: str,
-    application_arn: str,
-    version_id: int,
-    log_dir: str,
-    job_id: str,
+    log_stream_arns: list[str], log_level: str, application_arn: str, version_id: int
 ) -> dict[str, str]:
-    """The environment that makes a job process ship its logs (see ``install_from_environment``)."""
+    """The environment that makes a job process ship its logs (see ``install_from_environment``); the
+    supervisor adds the job id and its log directory."""
     return {
         STREAMS_ENV: json.dumps(log_stream_arns),
         LEVEL_ENV: log_level,
         APPLICATION_ARN_ENV: application_arn,
         VERSION_ENV: str(version_id),
-        LOG_DIR_ENV: log_dir,
-        JOB_ID_ENV: job_id,
     }
 
 

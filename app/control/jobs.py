@@ -19,6 +19,7 @@ from app.code.properties import entry_file, write_application_properties
 from app.code.source import S3CodeLocation, fetch_s3_code
 from app.code.store import CodeStore
 from app.db.models import ApplicationRow
+from app.observability.monitoring import job_logging_environment
 from app.services.aws import aws_client, job_aws_environment
 from app.services.configuration.view import VersionView
 from app.services.inline_code import InlineCodeStore
@@ -101,7 +102,8 @@ class JobPlanner:
             properties_file=properties,
             restore=restore,
             checkpoint_dir=f"{self.application_dir(application.id)}/checkpoints",
-            environment=job_aws_environment(self.settings, application.account_id, application.region),
+            environment=job_aws_environment(self.settings, application.account_id, application.region)
+            | job_logging_environment(application, configuration),
             property_groups=property_groups(groups),
         )
         return PlannedJob(spec=spec)

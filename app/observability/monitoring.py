@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+from app.db.models import ApplicationRow
+from stream_runtime.cloudwatch_logs import logging_environment
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,14 @@ class MonitoringSettings:
             parallelism_per_kpu=int(parallelism.get("ParallelismPerKPU", 1)) if custom_parallelism else 1,
             log_stream_arns=streams,
         )
+
+
+def job_logging_environment(application: ApplicationRow, configuration: dict[str, Any]) -> dict[str, str]:
+    """The environment telling a job process its log level and CloudWatch log streams."""
+    settings = MonitoringSettings.of(configuration)
+    return logging_environment(
+        list(settings.log_stream_arns),
+        settings.log_level,
+        application.application_arn,
+        application.current_version_id,
+    )

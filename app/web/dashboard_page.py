@@ -9,6 +9,7 @@ from app.web.html import bar_chart, duration, escape, page, status, table, times
 from runtime_adapter.insight import JobInsight
 
 LOG_LINES = 100
+HISTORY_ROWS = 50
 LOG_TAIL_BYTES = 64 * 1024
 REFRESH_S = 10
 
@@ -73,7 +74,7 @@ def _checkpoints(insight: JobInsight) -> str:
             "savepoint" if entry.get("is_savepoint") else "checkpoint",
             escape(entry.get("failure_reason") or ""),
         )
-        for entry in reversed(history)
+        for entry in reversed(history[-HISTORY_ROWS:])
     ]
     return (
         "<h2>Checkpoint duration</h2>"

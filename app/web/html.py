@@ -21,6 +21,7 @@ th{background:#fafafa}.status{font-weight:600}.RUNNING,.SUCCESSFUL,.READY,.COMPL
 .FAILED{color:#d13212}.muted{color:#687078}pre{background:#0f1b2a;color:#d5dbdb;padding:.6rem;
 overflow-x:auto;font-size:.8rem;max-height:24rem}dl{display:grid;grid-template-columns:max-content auto;
 gap:.2rem 1rem}dt{font-weight:600}svg{background:#fff;border:1px solid #d5dbdb}
+td pre{white-space:pre-wrap;word-break:break-word;margin:0;max-height:12rem}
 """
 
 

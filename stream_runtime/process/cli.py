@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import runpy
 import signal
@@ -12,6 +13,7 @@ import traceback
 from types import FrameType
 
 from stream_runtime import pyflink_imports
+from stream_runtime.cloudwatch_logs import install_from_environment
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import JobControlChannel
 from stream_runtime.engine.executor import JobCanceled, StateRestoreError
@@ -65,6 +67,8 @@ def _run(args: argparse.Namespace) -> int:
         if not die_with_owner(args.owner_pid):
             return EXIT_FAILED
         stamp_output()
+    shipper = install_from_environment()
+    logger = logging.getLogger("stream_runtime")
     channel = JobControlChannel.from_fd(args.control_fd) if args.control_fd is not None else None
     options = LaunchOptions(
         job_id=args.job_id,
@@ -81,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         ),
         channel=channel,
         attempt=args.attempt,
+        log=logger.info,
     )
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -103,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
             channel.send("canceled")
     except BaseException as exc:
         text = traceback.format_exc()
-        sys.stderr.write(text)
+        logger.error("Job %s failed (attempt %s)", args.job_id, args.attempt, exc_info=True)
         if channel is not None:
             # a failure before the job started (its code, or state that cannot be mapped onto it) is terminal
             initialization = isinstance(exc, StateRestoreError) or not options.started
@@ -111,6 +116,8 @@ def _run(args: argparse.Namespace) -> int:
         code = EXIT_FAILED
     finally:
         sys.stdout.flush()
+        if shipper is not None:
+            shipper.close()
         if channel is not None:
             channel.close()
     return code

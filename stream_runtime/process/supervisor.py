@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from stream_runtime.cloudwatch_logs import JOB_ID_ENV, LOG_DIR_ENV
 from stream_runtime.engine.control import LineChannel, Message
 from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointOutcome
 from stream_runtime.process.registry import (
@@ -32,6 +33,7 @@ from stream_runtime.process.savepoints import SavepointBook
 from stream_runtime.restart import RestartStrategy, default_restart_strategy, restart_strategy_from_dict
 from stream_runtime.storage.layout import CheckpointLayout, savepoint_name
 from stream_runtime.storage.locations import open_storage
+from stream_runtime.vitals import JobVitals
 
 CHANNEL_DRAIN_TIMEOUT_S = 5.0
 STOP_QUEUE_LIMIT_S = 30.0  # a stop-with-savepoint waits for a restarting job at most this long
@@ -120,7 +122,10 @@ class Supervisor:
         self.attempt_number = 0
         self.running_since: float | None = None
         self.processing = threading.Event()
-        self._env = {**os.environ, **spec.env}
+        self.vitals = JobVitals()
+        self._env = {**os.environ, **spec.env, JOB_ID_ENV: spec.job_id}
+        if log_dir is not None:
+            self._env[LOG_DIR_ENV] = log_dir
         self.layout = CheckpointLayout(open_storage(spec.checkpoint_dir, self._env), spec.job_id)
 
     # -- public API -------------------------------------------------------------------------------------
@@ -327,6 +332,8 @@ class Supervisor:
     # -- supervision loop -------------------------------------------------------------------------------
 
     def _set_status(self, status: JobProcessStatus) -> None:
+        if status.is_terminal:
+            self.vitals.ended()
         self.status = status
         self._persist()
         if self._on_status is not None:
@@ -360,6 +367,7 @@ class Supervisor:
                     self._end(JobProcessStatus.FINISHED)
                     return
                 self.failure_cause = attempt.error or _describe_exit(returncode)
+                self.vitals.failed(self.failure_cause)
                 now = self._clock()
                 delay = (
                     None
@@ -476,6 +484,9 @@ class Supervisor:
         elif kind == "running":
             self.running_since = self._clock()
             self.processing.set()
+            self.vitals.running()
+        elif kind == "metrics":
+            self.vitals.measured(message)
         elif kind == "checkpoint":
             stats = message["stats"]
             with self._lock:

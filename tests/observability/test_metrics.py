@@ -1,0 +1,116 @@
+"""AWS/KinesisAnalytics metrics of a real job, read back through the embedded CloudWatch with boto3."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db.models import ApplicationRow
+from stream_runtime.storage.layout import CheckpointLayout
+from stream_runtime.storage.locations import open_storage
+from tests.conftest import LiveServer, eventually
+from tests.observability.helpers import create_application, job_id, runtime, start_and_wait_running, status
+
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "444455556666"
+NAMESPACE = "AWS/KinesisAnalytics"
+JOB = """
+from stream_runtime import DiscardingSink, RestartStrategies, StreamExecutionEnvironment
+
+env = StreamExecutionEnvironment.get_execution_environment()
+env.set_restart_strategy(RestartStrategies.fixed_delay_restart(3, 4000))
+env.from_sequence(0, None, records_per_second=200).uid("numbers").add_sink(DiscardingSink())
+env.execute("metrics")
+"""
+CHECKPOINTS = {
+    "ConfigurationType": "CUSTOM",
+    "CheckpointingEnabled": True,
+    "CheckpointInterval": 500,
+    "MinPauseBetweenCheckpoints": 0,
+}
+
+
+def statistic(cloudwatch: Any, metric: str, stat: str = "Maximum", app: str = "metrics") -> list[float]:
+    """Per-second values of ``metric`` of application ``app`` over the last five minutes, oldest first."""
+    now = datetime.now(UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName=metric,
+        Dimensions=[{"Name": "Application", "Value": app}],
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
+        Period=1,
+        Statistics=[stat],
+    )["Datapoints"]
+    return [point[stat] for point in sorted(points, key=lambda point: point["Timestamp"])]
+
+
+def checkpoint_dir(live: LiveServer, name: str) -> str:
+    with live.server.config.app.state.database.session() as session:
+        row = session.scalars(select(ApplicationRow).where(ApplicationRow.application_name == name)).one()
+        return f"{live.settings.data_dir}/state/{row.id}/checkpoints"
+
+
+def test_metrics_follow_the_job_through_a_kill(make_server: Any) -> None:
+    live: LiveServer = make_server(control_interval=0.1, metrics_period=1)
+    kav2 = live.client(access_key=ACCOUNT)
+    cloudwatch = live.client("cloudwatch", access_key=ACCOUNT)
+    create_application(kav2, "metrics", JOB, CheckpointConfiguration=CHECKPOINTS)
+    start_and_wait_running(kav2, "metrics")
+    cloudwatch.put_metric_alarm(
+        AlarmName="metrics-down",
+        Namespace=NAMESPACE,
+        MetricName="downtime",
+        Dimensions=[{"Name": "Application", "Value": "metrics"}],
+        Statistic="Maximum",
+        Period=10,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+    assert eventually(lambda: len(statistic(cloudwatch, "lastCheckpointSize")) >= 2, True)
+    assert eventually(lambda: statistic(cloudwatch, "numRecordsIn")[-1] > 0, True)
+    assert statistic(cloudwatch, "fullRestarts") and max(statistic(cloudwatch, "fullRestarts")) == 0
+    assert max(statistic(cloudwatch, "downtime")) == 0
+    assert statistic(cloudwatch, "uptime")[-1] > 0
+    assert statistic(cloudwatch, "KPUs")[-1] == 1
+    assert 0 < statistic(cloudwatch, "containerMemoryUtilization")[-1] < 100
+    assert 0 < statistic(cloudwatch, "heapMemoryUtilization")[-1] < 100
+    assert eventually(lambda: len(statistic(cloudwatch, "containerCPUUtilization")) > 0, True)
+    assert eventually(lambda: statistic(cloudwatch, "numRecordsInPerSecond")[-1] > 0, True)
+
+    # the checkpoint metrics are the runtime's own statistics (as the job wrote them to storage)
+    job = job_id(live, "metrics")
+    history = CheckpointLayout(open_storage(checkpoint_dir(live, "metrics")), job).read_stats()
+    completed = {
+        (entry["duration_ms"], entry["state_size"]) for entry in history if entry["status"] == "COMPLETED"
+    }
+    durations = statistic(cloudwatch, "lastCheckpointDuration")
+    sizes = statistic(cloudwatch, "lastCheckpointSize")
+    assert sizes and all(size > 0 for size in sizes)
+    assert {(int(d), int(s)) for d, s in zip(durations, sizes, strict=True)} <= completed
+    failed = sum(1 for entry in history if entry["status"] == "FAILED")
+    assert statistic(cloudwatch, "numberOfFailedCheckpoints")[-1] == failed
+
+    pid = runtime(live).insight(job).pid
+    os.kill(pid, signal.SIGKILL)
+    assert eventually(lambda: max(statistic(cloudwatch, "downtime")) > 0, True)
+    assert status(kav2, "metrics") == "RUNNING"  # a restart is not an application status change
+
+    def alarm_state() -> str:
+        state: str = cloudwatch.describe_alarms(AlarmNames=["metrics-down"])["MetricAlarms"][0]["StateValue"]
+        return state
+
+    assert eventually(alarm_state, "ALARM") == "ALARM"
+    assert eventually(lambda: statistic(cloudwatch, "fullRestarts")[-1], 1) == 1
+    assert eventually(lambda: statistic(cloudwatch, "downtime")[-1], 0) == 0
+    assert runtime(live).insight(job).pid not in (None, pid)
+
+    # metrics are per account: another account sees none of them
+    other = live.client("cloudwatch", access_key=OTHER_ACCOUNT)
+    assert statistic(other, "uptime") == []
