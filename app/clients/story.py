@@ -299,7 +299,6 @@ APPLICATIONS = Folder(
                 "SessionExpirationDurationInSeconds": 1800,
             },
             error="ResourceInUseException",
-            pending=True,
         ),
     ),
 )
