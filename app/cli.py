@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from app.db.ownership import Ownership, OwnershipError
 from app.flink_cli import flink_cluster
+from app.observability.lifecycle import log_to_console
 from app.settings import AuthMode, RuntimeKind, Settings
 
 
@@ -131,9 +132,17 @@ def main() -> None:
     "runs the control loop (and so the applications' jobs) and hosts the embedded S3/Kinesis/Logs, "
     "while the workers serve the API from the shared database.",
 )
+@click.option(
+    "--metrics-period",
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="MSF_METRICS_PERIOD",
+    show_envvar=True,
+    help="Seconds between publications of the AWS/KinesisAnalytics metrics [default: 60].",
+)
 def serve(**options: Any) -> None:
     """Serve the kinesisanalyticsv2 API (and the embedded S3/Kinesis/Logs) over HTTP."""
     settings = _settings(**options)
+    log_to_console()
     ownership = Ownership(settings.data_dir, settings.effective_database_url, settings.port)
     try:
         ownership.acquire()  # before anything is migrated, started or touched

@@ -15,7 +15,7 @@ from app.db.migrate import upgrade
 from app.db.ownership import Ownership, OwnershipError
 from app.db.session import Database
 from app.gateway import install_gateway
-from app.observability.reporting import run_metrics_reporter
+from app.observability.reporting import run_observability
 from app.protocol.router import aws_json_asgi, is_aws_json_request, router
 from app.services.details import DetailCache
 from app.settings import Settings
@@ -70,7 +70,7 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
                 async with AsyncExitStack() as stack:
                     if controls:
                         await stack.enter_async_context(run_control_loop(app))
-                        await stack.enter_async_context(run_metrics_reporter(app))
+                        await stack.enter_async_context(run_observability(app))
                     yield
             finally:
                 app.state.database.dispose()

@@ -32,6 +32,8 @@ def supervisor_insight(supervisor: Supervisor, log_dir: Path) -> JobInsight:
             parallelism=int(entry["parallelism"]),
             records_in=int(entry["records_in"]),
             records_out=int(entry["records_out"]),
+            kind=str(entry.get("kind", "")),
+            inputs=tuple((str(uid), str(strategy)) for uid, strategy in entry.get("inputs", [])),
         )
         for entry in metrics.get("operators", [])
     )

@@ -22,6 +22,8 @@ class OperatorInsight:
     parallelism: int
     records_in: int = 0
     records_out: int = 0
+    kind: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()  # (upstream uid, ship strategy: HASH, REBALANCE, FORWARD)
 
 
 @dataclass(frozen=True)

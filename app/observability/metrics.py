@@ -23,6 +23,7 @@ from app.control.records import DeploymentRow
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.db.session import Database
 from app.observability.alarms import evaluate_alarms
+from app.observability.job_plans import JobPlanStore, flink_job_plan
 from app.observability.monitoring import MonitoringSettings
 from app.observability.process import ProcessSample, sample_process
 from runtime_adapter.insight import InsightSource, JobInsight
@@ -55,6 +56,7 @@ class WatchedJob:
     application_name: str
     job_id: str
     settings: MonitoringSettings
+    application_arn: str = ""
 
 
 def _datum(name: str, value: float, unit: str, dimensions: dict[str, str], at: datetime) -> dict[str, Any]:
@@ -151,6 +153,7 @@ class MetricsReporter:
         clock: Callable[[], float],
         sampler: Callable[[int], ProcessSample | None] = sample_process,
         evaluate_alarms: bool = False,
+        plans: JobPlanStore | None = None,
     ) -> None:
         self.database = database
         self.runtime = runtime if isinstance(runtime, InsightSource) else None
@@ -159,6 +162,7 @@ class MetricsReporter:
         self.clock = clock
         self.sampler = sampler
         self.alarms = evaluate_alarms
+        self.plans = plans
         self._previous: dict[str, _Previous] = {}
         self._scopes: set[tuple[str, str]] = set()
         self._last_tick: float | None = None
@@ -187,6 +191,7 @@ class MetricsReporter:
                     application.application_name,
                     str(deployment.job_id),
                     MonitoringSettings.of(version.configuration),
+                    application.application_arn,
                 )
                 for deployment, application, version in rows
             ]
@@ -213,6 +218,18 @@ class MetricsReporter:
         if self.alarms:
             self._evaluate(datetime.fromtimestamp(self.clock(), UTC))
         return published
+
+    def record_plans(self) -> None:
+        """Keep the job plan of every watched job that reports its operators, and only those."""
+        if self.plans is None or self.runtime is None:
+            return
+        kept = []
+        for job in self.watched():
+            insight = self.runtime.insight(job.job_id)
+            if insight is not None and insight.operators:
+                self.plans.write(job.application_arn, flink_job_plan(insight, job.application_name))
+                kept.append(job.application_arn)
+        self.plans.keep_only(kept)
 
     def _evaluate(self, now: datetime) -> None:
         """Evaluate the alarms of every account and Region metrics were published to."""

@@ -1,11 +1,11 @@
-"""Runs the ``MetricsReporter`` beside the control loop, every ``settings.metrics_period`` seconds."""
+"""Runs the metrics reporter and the lifecycle log beside the control loop in ``msf-local serve``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.gateway import aws_client
+from app.observability.job_plans import JobPlanStore
+from app.observability.lifecycle import LifecycleLog
 from app.observability.metrics import MetricsReporter
 from app.settings import Settings
 
@@ -29,9 +31,23 @@ def cloudwatch_clients(settings: Settings) -> Any:
     return client
 
 
+async def _every(interval: float, stop: asyncio.Event, work: Callable[[], object], what: str) -> None:
+    """Run ``work`` on a worker thread every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(work)
+        except Exception:  # e.g. the database is unreachable: try again next time
+            logger.exception("%s failed", what)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            continue
+
+
 @asynccontextmanager
-async def run_metrics_reporter(app: FastAPI) -> AsyncIterator[MetricsReporter]:
-    """Publish metrics of ``app``'s jobs (``app.state.runtime_adapter``) until the block exits.
+async def run_observability(app: FastAPI) -> AsyncIterator[MetricsReporter]:
+    """Publish metrics of ``app``'s jobs (``app.state.runtime_adapter``) every metrics period; log
+    lifecycle events and keep the running jobs' plans every control interval; until the block exits.
 
     With the embedded CloudWatch the reporter also evaluates the alarms on those metrics (moto does not).
     """
@@ -43,24 +59,22 @@ async def run_metrics_reporter(app: FastAPI) -> AsyncIterator[MetricsReporter]:
         period=settings.metrics_period,
         clock=time.time,
         evaluate_alarms=settings.aws_endpoint is None,
+        plans=JobPlanStore(settings.data_dir),
     )
     app.state.metrics_reporter = reporter
+    lifecycle = LifecycleLog(app.state.database)
+
+    def watch() -> None:
+        lifecycle.poll()
+        reporter.record_plans()
+
     stop = asyncio.Event()
-
-    async def run() -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(reporter.tick)
-            except Exception:  # e.g. the database is unreachable: try again next period
-                logger.exception("metrics reporter tick failed")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=settings.metrics_period)
-            except TimeoutError:
-                continue
-
-    task = asyncio.create_task(run(), name="msf-local metrics reporter")
+    tasks = [
+        asyncio.create_task(_every(settings.metrics_period, stop, reporter.tick, "metrics reporter tick")),
+        asyncio.create_task(_every(settings.control_interval, stop, watch, "lifecycle log and job plans")),
+    ]
     try:
         yield reporter
     finally:
         stop.set()
-        await task
+        await asyncio.gather(*tasks)

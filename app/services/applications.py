@@ -29,6 +29,7 @@ from api_models.models import (
 )
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.db.repositories import lock_for_write
+from app.observability.job_plans import JobPlanStore, with_job_plan
 from app.services import state_machine
 from app.services.common import (
     DEFAULT_PAGE_SIZE,
@@ -56,6 +57,9 @@ MAX_APPLICATIONS_PER_REGION = 100
 DEFAULT_MAINTENANCE_WINDOW_START = "22:00"
 MAINTENANCE_WINDOW_HOURS = 8
 _WINDOW_START = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+WITH_JOB = frozenset({"RUNNING", "UPDATING", "AUTOSCALING"})
+"""Statuses in which an application has a job whose plan IncludeAdditionalDetails describes."""
 
 
 def create_application(ctx: RequestContext, request: CreateApplicationRequest) -> CreateApplicationResponse:
@@ -116,6 +120,10 @@ def describe_application(
     if found is None:
         raise not_found(request.application_name)
     detail = ctx.details.get(DetailKey.of_current(found), lambda: repo.configuration(found.version_pk))
+    if request.include_additional_details and found.status in WITH_JOB:
+        plan = JobPlanStore(ctx.settings.data_dir).read(found.application_arn)
+        if plan is not None:
+            detail = with_job_plan(detail, plan)
     return DescribeApplicationResponse(application_detail=detail)
 
 

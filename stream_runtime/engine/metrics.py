@@ -1,9 +1,11 @@
-"""The job's record counts, sent to the supervisor as a ``metrics`` message about once a second.
+"""The job's operators and record counts, sent to the supervisor as a ``metrics`` message about once a second.
 
-Counts follow Flink's: per operator the records its subtasks took in and put out; for the job, the
-records its sources read (``numRecordsIn``) and its sinks received (``numRecordsOut``). Counts start at
-zero with each attempt, as Flink's counters do after a restart. ``millis_behind_latest`` is the
-largest lag any source reader reports (Kinesis sources report ``MillisBehindLatest``).
+Each operator comes with its kind, parallelism and inputs (upstream uid and how records are shipped:
+HASH by key, else REBALANCE), from which the control plane draws the job plan. Counts follow Flink's:
+per operator the records its subtasks took in and put out; for the job, the records its sources read
+(``numRecordsIn``) and its sinks received (``numRecordsOut``). Counts start at zero with each attempt,
+as Flink's counters do after a restart. ``millis_behind_latest`` is the largest lag any source reader
+reports (Kinesis sources report ``MillisBehindLatest``).
 """
 
 from __future__ import annotations
