@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 4590
 
-.PHONY: run test lint typecheck generate bench clean
+.PHONY: run test lint typecheck generate bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-test: $(VENV)/.installed-dev node_modules/.installed
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: $(VENV)/.installed-dev node_modules/.installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy app api_models runtime_adapter stream_runtime
 	$(BIN)/lint-imports
