@@ -3,7 +3,8 @@
 With ``authToken`` (the link) the token is checked — genuine, for this application, opened within three
 minutes of issue, session not expired — and a session cookie for this one application is set before
 redirecting to the same page without the token. Without it, the session cookie must be valid. Any
-refusal is a bare 403 that does not say which check failed.
+refusal is a bare 403 that does not say which check failed. In an HTTP worker of ``serve --workers N``
+the request is answered by the controlling process, where the jobs (and so their figures) are.
 """
 
 from __future__ import annotations
@@ -29,6 +30,19 @@ def forbidden() -> HTMLResponse:
     return HTMLResponse(page("Access denied", body), status_code=403)
 
 
+def _from_controller(request: Request, controller_url: str) -> Response:
+    """The controlling process's answer to this request, as it gave it."""
+    import httpx
+
+    target = controller_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    answer = httpx.get(target, headers={"cookie": request.headers.get("cookie", "")}, timeout=30)
+    response = Response(answer.content, status_code=answer.status_code)
+    for name in ("content-type", "location", "set-cookie", "cache-control"):
+        for value in answer.headers.get_list(name):
+            response.raw_headers.append((name.encode(), value.encode("latin-1")))
+    return response
+
+
 def _same_application(row: ApplicationRow | None, grant: DashboardGrant) -> bool:
     return row is not None and int(row.create_timestamp.timestamp()) == grant.application_created
 
@@ -38,6 +52,9 @@ def dashboard(
     request: Request, application: str = "", auth_token: str | None = Query(default=None, alias="authToken")
 ) -> Response:
     """The dashboard of ``application`` (an ARN), for the holder of its link or session."""
+    controller = request.app.state.settings.controller_url
+    if controller:
+        return _from_controller(request, controller)
     web = web_state(request)
     now = web.clock()
     database = request.app.state.database

@@ -14,6 +14,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,13 @@ class Served:
         return pids
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+@contextmanager
+def serve_with_workers(data_dir: Path, runtime: str = "fake") -> Iterator[Served]:
+    """``msf-local serve --workers 2`` on a free port until the block exits (bounded start-up wait)."""
     port = free_port()
     environment = {**os.environ, "MSF_CONTROL_INTERVAL": "0.05", "MSF_WORKERS": "2"}
-    command = [str(BIN / "msf-local"), "serve", "--port", str(port), "--runtime", "fake"]
-    command += ["--data-dir", str(tmp_path_factory.mktemp("workers"))]
+    command = [str(BIN / "msf-local"), "serve", "--port", str(port), "--runtime", runtime]
+    command += ["--data-dir", str(data_dir)]
     process = subprocess.Popen(
         command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -107,6 +109,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serve_with_workers(tmp_path_factory.mktemp("workers")) as server:
+        yield server
 
 
 def test_two_worker_processes_serve_the_api(served: Served) -> None:
