@@ -19,7 +19,7 @@ from app.observability.reporting import run_observability
 from app.protocol.router import aws_json_asgi, is_aws_json_request, router
 from app.services.details import DetailCache
 from app.settings import Settings
-from app.web.state import install_web
+from app.web.routes import install_web
 
 logger = logging.getLogger("msf_local")
 

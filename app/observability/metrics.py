@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.control.records import DeploymentRow
+from app.db.deployments import DeploymentRow
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.db.session import Database
 from app.observability.alarms import evaluate_alarms

@@ -22,7 +22,7 @@ from app.observability.presign import (
     public_base_url,
 )
 from app.services.common import get_application, require_flink
-from app.services.configuration import is_zeppelin
+from app.services.configuration.wire import is_zeppelin
 from app.services.context import RequestContext
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.control.records import DeploymentRow
+from app.db.deployments import DeploymentRow
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
 from app.observability.monitoring import MonitoringSettings
 

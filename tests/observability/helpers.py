@@ -7,6 +7,7 @@ from typing import Any
 from app.control.records import DeploymentRow
 from sqlalchemy import select
 
+from app.db.deployments import DeploymentRow
 from tests.api.app_helpers import python_zip
 from tests.conftest import LiveServer, eventually
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from tests.conftest import LiveServer, eventually
@@ -38,51 +39,52 @@ def monitoring(level: str) -> dict[str, Any]:
     }
 
 
-def job_messages(logs: Any, stream: str) -> list[dict[str, Any]]:
+def job_messages(logs: Any, group: str, stream: str) -> list[dict[str, Any]]:
     """The AWS-shaped messages of the example job's own logger in ``stream``."""
-    events = logs.get_log_events(logGroupName="flink", logStreamName=stream, startFromHead=True)["events"]
+    events = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]
     messages = [json.loads(event["message"]) for event in events]
     return [message for message in messages if message["logger"] == "com.example.LoggingJob"]
 
 
 def test_log_level_filters_what_reaches_the_stream(make_server: Any) -> None:
     live: LiveServer = make_server(control_interval=0.1)
+    group = f"flink-{uuid.uuid4().hex[:8]}"  # moto outlives each server in this process
     kav2 = live.client(access_key=ACCOUNT)
     logs = live.client("logs", access_key=ACCOUNT)
-    logs.create_log_group(logGroupName="flink")
+    logs.create_log_group(logGroupName=group)
     for stream in ("warn", "info"):
-        logs.create_log_stream(logGroupName="flink", logStreamName=stream)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
     create_application(
         kav2,
         "warn-app",
         LOGGING_JOB,
-        log_streams=[log_stream_arn(ACCOUNT, "flink", "warn")],
+        log_streams=[log_stream_arn(ACCOUNT, group, "warn")],
         **monitoring("WARN"),
     )
     create_application(
         kav2,
         "info-app",
         LOGGING_JOB,
-        log_streams=[log_stream_arn(ACCOUNT, "flink", "info")],
+        log_streams=[log_stream_arn(ACCOUNT, group, "info")],
         **monitoring("INFO"),
     )
     for name in ("warn-app", "info-app"):
         start_and_wait_running(kav2, name)
 
     def levels(stream: str) -> list[str]:
-        return [message["messageType"] for message in job_messages(logs, stream)]
+        return [message["messageType"] for message in job_messages(logs, group, stream)]
 
     assert eventually(lambda: levels("warn"), ["WARN", "ERROR"]) == ["WARN", "ERROR"]
     assert eventually(lambda: levels("info"), ["INFO", "WARN", "ERROR"]) == ["INFO", "WARN", "ERROR"]
     arn = kav2.describe_application(ApplicationName="info-app")["ApplicationDetail"]["ApplicationARN"]
-    for message in job_messages(logs, "info"):
+    for message in job_messages(logs, group, "info"):
         assert set(message) == AWS_FIELDS
         assert message["applicationARN"] == arn
         assert message["applicationVersionId"] == "1"
         assert message["messageSchemaVersion"] == "1"
         assert message["message"] in ("info-line", "warn-line", "error-line")
         assert "main.py" in message["locationInformation"]
-    events = logs.get_log_events(logGroupName="flink", logStreamName="info", startFromHead=True)["events"]
+    events = logs.get_log_events(logGroupName=group, logStreamName="info", startFromHead=True)["events"]
     assert all(event["timestamp"] > 0 for event in events)
 
 

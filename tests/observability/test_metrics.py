@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ CHECKPOINTS = {
 }
 
 
-def statistic(cloudwatch: Any, metric: str, stat: str = "Maximum", app: str = "metrics") -> list[float]:
+def statistic(cloudwatch: Any, metric: str, app: str, stat: str = "Maximum") -> list[float]:
     """Per-second values of ``metric`` of application ``app`` over the last five minutes, oldest first."""
     now = datetime.now(UTC)
     points = cloudwatch.get_metric_statistics(
@@ -57,15 +58,16 @@ def checkpoint_dir(live: LiveServer, name: str) -> str:
 
 def test_metrics_follow_the_job_through_a_kill(make_server: Any) -> None:
     live: LiveServer = make_server(control_interval=0.1, metrics_period=1)
+    name = f"metrics-{uuid.uuid4().hex[:8]}"  # moto outlives each server in this process
     kav2 = live.client(access_key=ACCOUNT)
     cloudwatch = live.client("cloudwatch", access_key=ACCOUNT)
-    create_application(kav2, "metrics", JOB, CheckpointConfiguration=CHECKPOINTS)
-    start_and_wait_running(kav2, "metrics")
+    create_application(kav2, name, JOB, CheckpointConfiguration=CHECKPOINTS)
+    start_and_wait_running(kav2, name)
     cloudwatch.put_metric_alarm(
-        AlarmName="metrics-down",
+        AlarmName=f"{name}-down",
         Namespace=NAMESPACE,
         MetricName="downtime",
-        Dimensions=[{"Name": "Application", "Value": "metrics"}],
+        Dimensions=[{"Name": "Application", "Value": name}],
         Statistic="Maximum",
         Period=10,
         EvaluationPeriods=1,
@@ -73,44 +75,46 @@ def test_metrics_follow_the_job_through_a_kill(make_server: Any) -> None:
         ComparisonOperator="GreaterThanThreshold",
     )
 
-    assert eventually(lambda: len(statistic(cloudwatch, "lastCheckpointSize")) >= 2, True)
-    assert eventually(lambda: statistic(cloudwatch, "numRecordsIn")[-1] > 0, True)
-    assert statistic(cloudwatch, "fullRestarts") and max(statistic(cloudwatch, "fullRestarts")) == 0
-    assert max(statistic(cloudwatch, "downtime")) == 0
-    assert statistic(cloudwatch, "uptime")[-1] > 0
-    assert statistic(cloudwatch, "KPUs")[-1] == 1
-    assert 0 < statistic(cloudwatch, "containerMemoryUtilization")[-1] < 100
-    assert 0 < statistic(cloudwatch, "heapMemoryUtilization")[-1] < 100
-    assert eventually(lambda: len(statistic(cloudwatch, "containerCPUUtilization")) > 0, True)
-    assert eventually(lambda: statistic(cloudwatch, "numRecordsInPerSecond")[-1] > 0, True)
+    assert eventually(lambda: len(statistic(cloudwatch, "lastCheckpointSize", name)) >= 2, True)
+    assert eventually(lambda: statistic(cloudwatch, "numRecordsIn", name)[-1] > 0, True)
+    assert (
+        statistic(cloudwatch, "fullRestarts", name) and max(statistic(cloudwatch, "fullRestarts", name)) == 0
+    )
+    assert max(statistic(cloudwatch, "downtime", name)) == 0
+    assert statistic(cloudwatch, "uptime", name)[-1] > 0
+    assert statistic(cloudwatch, "KPUs", name)[-1] == 1
+    assert 0 < statistic(cloudwatch, "containerMemoryUtilization", name)[-1] < 100
+    assert 0 < statistic(cloudwatch, "heapMemoryUtilization", name)[-1] < 100
+    assert eventually(lambda: len(statistic(cloudwatch, "containerCPUUtilization", name)) > 0, True)
+    assert eventually(lambda: statistic(cloudwatch, "numRecordsInPerSecond", name)[-1] > 0, True)
 
     # the checkpoint metrics are the runtime's own statistics (as the job wrote them to storage)
-    job = job_id(live, "metrics")
-    history = CheckpointLayout(open_storage(checkpoint_dir(live, "metrics")), job).read_stats()
+    job = job_id(live, name)
+    history = CheckpointLayout(open_storage(checkpoint_dir(live, name)), job).read_stats()
     completed = {
         (entry["duration_ms"], entry["state_size"]) for entry in history if entry["status"] == "COMPLETED"
     }
-    durations = statistic(cloudwatch, "lastCheckpointDuration")
-    sizes = statistic(cloudwatch, "lastCheckpointSize")
+    durations = statistic(cloudwatch, "lastCheckpointDuration", name)
+    sizes = statistic(cloudwatch, "lastCheckpointSize", name)
     assert sizes and all(size > 0 for size in sizes)
     assert {(int(d), int(s)) for d, s in zip(durations, sizes, strict=True)} <= completed
     failed = sum(1 for entry in history if entry["status"] == "FAILED")
-    assert statistic(cloudwatch, "numberOfFailedCheckpoints")[-1] == failed
+    assert statistic(cloudwatch, "numberOfFailedCheckpoints", name)[-1] == failed
 
     pid = runtime(live).insight(job).pid
     os.kill(pid, signal.SIGKILL)
-    assert eventually(lambda: max(statistic(cloudwatch, "downtime")) > 0, True)
-    assert status(kav2, "metrics") == "RUNNING"  # a restart is not an application status change
+    assert eventually(lambda: max(statistic(cloudwatch, "downtime", name)) > 0, True)
+    assert status(kav2, name) == "RUNNING"  # a restart is not an application status change
 
     def alarm_state() -> str:
-        state: str = cloudwatch.describe_alarms(AlarmNames=["metrics-down"])["MetricAlarms"][0]["StateValue"]
+        state: str = cloudwatch.describe_alarms(AlarmNames=[f"{name}-down"])["MetricAlarms"][0]["StateValue"]
         return state
 
     assert eventually(alarm_state, "ALARM") == "ALARM"
-    assert eventually(lambda: statistic(cloudwatch, "fullRestarts")[-1], 1) == 1
-    assert eventually(lambda: statistic(cloudwatch, "downtime")[-1], 0) == 0
+    assert eventually(lambda: statistic(cloudwatch, "fullRestarts", name)[-1], 1) == 1
+    assert eventually(lambda: statistic(cloudwatch, "downtime", name)[-1], 0) == 0
     assert runtime(live).insight(job).pid not in (None, pid)
 
     # metrics are per account: another account sees none of them
     other = live.client("cloudwatch", access_key=OTHER_ACCOUNT)
-    assert statistic(other, "uptime") == []
+    assert statistic(other, "uptime", name) == []
