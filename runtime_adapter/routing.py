@@ -39,6 +39,7 @@ from runtime_adapter.base import (
     StopResult,
     TriggerOutcome,
 )
+from runtime_adapter.insight import InsightSource, JobInsight
 
 ROUTING_GROUP = "msf-local"
 ROUTING_KEY = "runtime"
@@ -119,6 +120,11 @@ class RoutingRuntimeAdapter:
         if adapter is None:
             return CheckpointStats(job_id, found=False)
         return adapter.checkpoint_stats(job_id)
+
+    def insight(self, job_id: str) -> JobInsight | None:
+        """The figures of the job from the runtime that runs it, if that runtime reports them."""
+        adapter = self._known(job_id)
+        return adapter.insight(job_id) if isinstance(adapter, InsightSource) else None
 
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
         outcome = self.embedded.dispose_savepoint(location)
