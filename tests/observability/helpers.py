@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.control.records import DeploymentRow
 from sqlalchemy import select
 
 from app.db.deployments import DeploymentRow
