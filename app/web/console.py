@@ -20,7 +20,7 @@ from app.protocol.identity import account_for_key
 from app.settings import AuthMode, Settings
 from app.web.console_pages import application_page, applications_page, sign_in_page
 from app.web.data import application_view, applications, find_application
-from app.web.html import page
+from app.web.html import escape, page
 from app.web.state import web_state
 
 router = APIRouter(include_in_schema=False)
@@ -103,7 +103,7 @@ def application(request: Request, region: str = "", name: str = "") -> Response:
     with request.app.state.database.session() as session:
         row = find_application(session, account, region, name)
         if row is None:
-            body = f"<p>No application {name!r} in {region!r} in this account.</p>"
+            body = f"<p>No application {escape(name)} in {escape(region)} in this account.</p>"
             return HTMLResponse(page("Not found", body), status_code=404)
         dashboard = CONSOLE + "/dashboard?" + urlencode({"region": region, "name": name})
         return HTMLResponse(application_page(account, application_view(session, row), dashboard))

@@ -216,3 +216,18 @@ def test_the_handler_ships_in_order_and_reports_a_failing_stream_once() -> None:
         f"line {i}" for i in range(4)
     ]
     assert len(reports) == 1 and "lost" in reports[0] and "ResourceNotFoundException" in reports[0]
+
+
+def test_console_not_found_page_escapes_what_the_url_says(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+    from app.web.console import COOKIE
+
+    app = create_app(Settings(data_dir=tmp_path / "data", runtime="fake"))
+    with TestClient(app) as client:
+        client.cookies.set(COOKIE, app.state.web.signer.console_token("123456789012", 0, 2**40))
+        answer = client.get("/console/application", params={"region": "r", "name": "<script>x()</script>"})
+    assert answer.status_code == 404
+    assert "<script>" not in answer.text and "&lt;script&gt;" in answer.text
