@@ -25,18 +25,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import struct
 import tempfile
-import threading
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
-import mmh3
 import msgpack
-from rocksdict import BlockBasedOptions, Checkpoint, Options, Rdict, WriteBatch, WriteOptions
+from rocksdict import BlockBasedOptions, Options, Rdict, WriteBatch, WriteOptions
 
 from stream_runtime import serde
 from stream_runtime.state.backend import HeapKeyedStateBackend
@@ -48,22 +45,15 @@ from stream_runtime.state.incremental import (
     RunsManifest,
     shared_path,
 )
-from stream_runtime.state.keygroups import UPPER_BOUND_MAX_PARALLELISM, KeyGroupAssigner, KeyGroupRange
+from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange
+from stream_runtime.state.rocksdb_table import DELETED, KEY_GROUP_PREFIX, MISSING, RocksTable
+from stream_runtime.state.rocksdb_view import DbView, Presence, ViewTable
 
 MAX_BUCKETS = 32
 DEFAULT_DIRTY_LIMIT = 200_000
 DEFAULT_MAX_CHAIN = 16
 COMPACT_RATIO = 0.5
 _LOCAL_ROOT_NAME = "stream-runtime-rocksdb"
-KEY_GROUP_PREFIX = [struct.pack(">H", group) for group in range(UPPER_BOUND_MAX_PARALLELISM + 1)]
-
-_MISSING: Any = object()
-_DELETED: Any = object()
-
-
-def state_id(name: str) -> bytes:
-    """Two stable bytes naming a state inside keys (the same in every process and subtask)."""
-    return struct.pack(">H", mmh3.hash(name.encode(), signed=False) & 0xFFFF)
 
 
 class EmbeddedRocksDBStateBackend(StateBackend):
@@ -104,169 +94,6 @@ class EmbeddedRocksDBStateBackend(StateBackend):
         self, assigner: KeyGroupAssigner, key_group_range: KeyGroupRange, context: KeyedBackendContext
     ) -> HeapKeyedStateBackend:
         return RocksDBKeyedStateBackend(assigner, key_group_range, self, context)
-
-
-class RocksTable:
-    """Dict-like access to one state's entries: changes not flushed yet, a bounded cache of values read or
-    flushed (negative entries included), then the DB.
-
-    Implements what the state handles of :mod:`stream_runtime.state.api` use (``get``, ``[]``, ``pop``,
-    ``setdefault``, ``in``, ``update``). Objects returned for mutation (``setdefault``; ``get`` of map state,
-    which ``MapState.remove`` mutates) are placed in the cache, so in-place changes are written back.
-    """
-
-    __slots__ = ("_backend", "_promote", "cache", "dirty", "kind", "name", "sid")
-
-    def __init__(self, backend: RocksDBKeyedStateBackend, name: str, kind: str) -> None:
-        self._backend = backend
-        self.name = name
-        self.kind = kind
-        self.sid = state_id(name)
-        self.dirty: dict[Any, Any] = {}
-        self.cache: dict[Any, Any] = {}
-        self._promote = kind == "map"
-
-    def _room(self) -> None:
-        if len(self.dirty) >= self._backend.dirty_limit:
-            self._backend.flush_dirty()
-
-    def _load(self, key: Any) -> Any:
-        raw = self._backend.db.get(self._backend.encode_key(self.sid, key))
-        return _MISSING if raw is None else serde.loads(raw)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        """Value of ``key`` or ``default``."""
-        value = self.dirty.get(key, _MISSING)
-        if value is _MISSING:
-            cache = self.cache
-            value = cache.get(key, _MISSING)
-            if value is _MISSING and key not in cache:
-                value = self._load(key)
-                if len(cache) >= self._backend.dirty_limit:
-                    cache.clear()
-                cache[key] = value
-            if value is _MISSING:
-                return default
-            if self._promote:
-                self._room()
-                self.dirty[key] = value
-            return value
-        return default if value is _DELETED else value
-
-    def __getitem__(self, key: Any) -> Any:
-        value = self.get(key, _MISSING)
-        if value is _MISSING:
-            raise KeyError(key)
-        return value
-
-    def __contains__(self, key: Any) -> bool:
-        return self.get(key, _MISSING) is not _MISSING
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._room()
-        self.dirty[key] = value
-
-    def pop(self, key: Any, default: Any = None) -> Any:
-        """Delete ``key`` (a tombstone until the next flush); returns ``default`` without reading."""
-        self._room()
-        self.dirty[key] = _DELETED
-        return default
-
-    def setdefault(self, key: Any, default: Any) -> Any:
-        """The value to mutate in place (``default`` when absent); it is written back at the next flush."""
-        self._room()
-        value = self.get(key, _MISSING)
-        if value is _MISSING:
-            value = default
-        self.dirty[key] = value
-        return value
-
-    def update(self, pairs: Any) -> None:
-        """Set many entries (restore)."""
-        for key, value in pairs:
-            self[key] = value
-
-
-class _DbView:
-    """A read-only copy of the DB at the cut: a RocksDB checkpoint (hard links), opened on first use by
-    whichever thread reads it and deleted when the copy is garbage-collected.
-
-    (A ``db.snapshot()`` held across later file ingestions made background compactions drop entries in the
-    rocksdict build used here, so consistent reads go through checkpoints.)
-    """
-
-    def __init__(self, db: Rdict, folder: Path, options: Options) -> None:
-        Checkpoint(db).create_checkpoint(str(folder))
-        self._folder = folder
-        self._options = options
-        self._opened: list[Rdict] = []
-        self._lock = threading.Lock()
-        weakref.finalize(self, _dispose_view, self._opened, str(folder))
-
-    def db(self) -> Rdict:
-        """The opened copy."""
-        with self._lock:
-            if not self._opened:
-                self._opened.append(Rdict(str(self._folder), self._options))
-            return self._opened[0]
-
-
-def _dispose_view(opened: list[Rdict], folder: str) -> None:
-    for db in opened:
-        with contextlib.suppress(Exception):
-            db.close()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-class _ViewTable:
-    """One state's entries in a :class:`_DbView`, in key-group order (what canonical encoders iterate)."""
-
-    def __init__(self, view: _DbView, sid: bytes, key_groups: range) -> None:
-        self._view = view
-        self._sid = sid
-        self._key_groups = key_groups
-
-    def _raw(self) -> Iterator[tuple[bytes, bytes]]:
-        db = self._view.db()
-        for group in self._key_groups:
-            prefix = KEY_GROUP_PREFIX[group] + self._sid
-            for key, value in db.items(from_key=prefix):
-                raw = cast(bytes, key)
-                if not raw.startswith(prefix):
-                    break
-                yield raw, cast(bytes, value)
-
-    def items(self) -> Iterator[tuple[Any, Any]]:
-        """``(key, value)`` pairs."""
-        loads = serde.loads
-        for key, value in self._raw():
-            yield loads(key[4:]), loads(value)
-
-    def __iter__(self) -> Iterator[Any]:
-        loads = serde.loads
-        return (loads(key[4:]) for key, _ in self._raw())
-
-    def keys(self) -> Iterator[Any]:
-        """Keys, in the order of :meth:`values`."""
-        return iter(self)
-
-    def values(self) -> Iterator[Any]:
-        """Values, in the order of :meth:`keys`."""
-        loads = serde.loads
-        return (loads(value) for _, value in self._raw())
-
-    def __bool__(self) -> bool:
-        return next(self._raw(), None) is not None
-
-
-class _Presence:
-    """Stands in for a table in incremental snapshots, where only "has this state entries?" is asked."""
-
-    def __init__(self, present: bool) -> None:
-        self._present = present
-
-    def __bool__(self) -> bool:
-        return self._present
 
 
 def _pid_alive(pid: int) -> bool:
@@ -398,9 +225,9 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
             if len(cache) + len(dirty) > self.dirty_limit:
                 cache.clear()
             for key, value in dirty.items():
-                cache[key] = _MISSING if value is _DELETED else value
+                cache[key] = MISSING if value is DELETED else value
                 group = key_group(key)
-                entry = (prefixes[group] + sid + dumps(key), None if value is _DELETED else dumps(value))
+                entry = (prefixes[group] + sid + dumps(key), None if value is DELETED else dumps(value))
                 bucket = bucket_of[group - start]
                 entries = per_bucket.get(bucket)
                 if entries is None:
@@ -443,9 +270,9 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
     # -- snapshots ----------------------------------------------------------------------------------------
 
     def _canonical_copy(self) -> dict[str, Any]:
-        view = _DbView(self.db, self.folder / f"view-{uuid.uuid4().hex[:12]}", self.options)
+        view = DbView(self.db, self.folder / f"view-{uuid.uuid4().hex[:12]}", self.options)
         groups = range(self.key_group_range.start, self.key_group_range.end + 1)
-        tables = {name: _ViewTable(view, table.sid, groups) for name, table in self.rocks_tables.items()}
+        tables = {name: ViewTable(view, table.sid, groups) for name, table in self.rocks_tables.items()}
         return self._snapshot_copy(tables)
 
     def copy_for_snapshot(self) -> dict[str, Any]:
@@ -468,7 +295,7 @@ class RocksDBKeyedStateBackend(HeapKeyedStateBackend):
                 self._rewrite_bucket(candidate)
         live = {name for chain in self.chains for name in chain}
         return {
-            **self._snapshot_copy({name: _Presence(bool(live)) for name in self.rocks_tables}),
+            **self._snapshot_copy({name: Presence(bool(live)) for name in self.rocks_tables}),
             "incremental": IncrementalSnapshot(
                 format=RUNS_FORMAT,
                 states={
