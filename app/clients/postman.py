@@ -14,7 +14,8 @@ from typing import Any
 
 from api_models.service_model import SIGNING_NAME
 from app.clients.catalog import target
-from app.clients.story import STORY, Folder, Step, Var
+from app.clients.story import STORY
+from app.clients.story.model import Folder, Step, Var
 
 POSTMAN_DIR = Path(__file__).resolve().parents[2] / "postman"
 COLLECTION_FILE = POSTMAN_DIR / "msf-local.postman_collection.json"
