@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.db.models import ApplicationRow
+from app.services.configuration.view import VersionView
 from stream_runtime.cloudwatch_logs import logging_environment
 
 
@@ -28,22 +29,16 @@ class MonitoringSettings:
     @classmethod
     def of(cls, configuration: dict[str, Any]) -> MonitoringSettings:
         """Read from a version's stored configuration (the description shapes)."""
-        described = configuration.get("ApplicationConfigurationDescription", {})
-        flink = described.get("FlinkApplicationConfigurationDescription", {})
-        monitoring = flink.get("MonitoringConfigurationDescription", {})
-        parallelism = flink.get("ParallelismConfigurationDescription", {})
-        custom_monitoring = monitoring.get("ConfigurationType") == "CUSTOM"
-        custom_parallelism = parallelism.get("ConfigurationType") == "CUSTOM"
+        view = VersionView(configuration)
+        monitoring = view.monitoring()
         streams = tuple(
             option["LogStreamARN"] for option in configuration.get("CloudWatchLoggingOptionDescriptions", [])
         )
         return cls(
-            log_level=str(monitoring.get("LogLevel", "INFO")) if custom_monitoring else "INFO",
-            metrics_level=str(monitoring.get("MetricsLevel", "APPLICATION"))
-            if custom_monitoring
-            else "APPLICATION",
-            parallelism=int(parallelism.get("Parallelism", 1)) if custom_parallelism else 1,
-            parallelism_per_kpu=int(parallelism.get("ParallelismPerKPU", 1)) if custom_parallelism else 1,
+            log_level=str(monitoring["LogLevel"]),
+            metrics_level=str(monitoring["MetricsLevel"]),
+            parallelism=view.parallelism(),
+            parallelism_per_kpu=view.parallelism_per_kpu(),
             log_stream_arns=streams,
         )
 

@@ -20,6 +20,7 @@ from app.services.configuration.wire import (
     ENVIRONMENT,
     FLINK,
     FLINK_RUN,
+    MONITORING,
     PARALLELISM,
     RESTORE,
     ROLLBACK,
@@ -79,6 +80,16 @@ class VersionView:
         return int(
             described_block(PARALLELISM, self.described.get(FLINK, {}).get(PARALLELISM))["Parallelism"]
         )
+
+    def parallelism_per_kpu(self) -> int:
+        """Parallel tasks per KPU (DEFAULT: 1)."""
+        return int(
+            described_block(PARALLELISM, self.described.get(FLINK, {}).get(PARALLELISM))["ParallelismPerKPU"]
+        )
+
+    def monitoring(self) -> dict[str, Any]:
+        """The ``MonitoringConfigurationDescription`` in force (DEFAULT: INFO logs, APPLICATION metrics)."""
+        return described_block(MONITORING, self.described.get(FLINK, {}).get(MONITORING))
 
     def run_configuration(self) -> dict[str, Any]:
         """The ``RunConfigurationDescription`` in force (empty before the first start)."""
