@@ -23,9 +23,9 @@ from app.db.deployments import DeploymentRow
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.db.session import Database
 from app.observability.alarms import evaluate_alarms
-from app.observability.job_plans import JobPlanStore, flink_job_plan
 from app.observability.monitoring import MonitoringSettings
 from app.observability.process import ProcessSample, sample_process
+from app.services.job_plans import JobPlanStore, flink_job_plan
 from runtime_adapter.insight import InsightSource, JobInsight
 
 logger = logging.getLogger("msf_local.metrics")

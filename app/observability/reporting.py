@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.observability.job_plans import JobPlanStore
 from app.observability.lifecycle import LifecycleLog
 from app.observability.metrics import MetricsReporter
 from app.services.aws import aws_client
+from app.services.job_plans import JobPlanStore
 from app.settings import Settings
 
 logger = logging.getLogger("msf_local.metrics")

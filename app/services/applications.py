@@ -29,7 +29,6 @@ from api_models.models import (
 )
 from app.db.models import ApplicationRow, ApplicationVersionRow
 from app.db.repositories import lock_for_write
-from app.observability.job_plans import JobPlanStore, with_job_plan
 from app.services import state_machine
 from app.services.common import (
     DEFAULT_PAGE_SIZE,
@@ -48,6 +47,7 @@ from app.services.configuration.update import apply_update
 from app.services.configuration.wire import is_sql
 from app.services.context import RequestContext
 from app.services.details import DetailKey, application_detail
+from app.services.job_plans import JobPlanStore, with_job_plan
 from app.services.lifecycle import require_ready_snapshot
 from app.services.tags import MAX_USER_TAGS, too_many_tags, unique_tags
 

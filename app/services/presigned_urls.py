@@ -1,6 +1,6 @@
 """CreateApplicationPresignedUrl: a signed link to the running application's job dashboard.
 
-The link is served by msf-local itself (``app.web.dashboard``); see ``app.observability.presign`` for
+The link is served by msf-local itself (``app.web.dashboard``); see ``app.services.presign`` for
 what the token carries and when it is refused.
 """
 
@@ -13,7 +13,10 @@ from api_models.models import (
     CreateApplicationPresignedUrlResponse,
     UrlType,
 )
-from app.observability.presign import (
+from app.services.common import get_application, require_flink
+from app.services.configuration.wire import is_zeppelin
+from app.services.context import RequestContext
+from app.services.presign import (
     DEFAULT_SESSION_S,
     DashboardGrant,
     TokenSigner,
@@ -21,9 +24,6 @@ from app.observability.presign import (
     load_secret,
     public_base_url,
 )
-from app.services.common import get_application, require_flink
-from app.services.configuration.wire import is_zeppelin
-from app.services.context import RequestContext
 
 
 def create_application_presigned_url(

@@ -15,8 +15,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from app.observability.presign import DEFAULT_SESSION_S, DashboardGrant, dashboard_url
 from app.protocol.identity import account_for_key
+from app.services.presign import DEFAULT_SESSION_S, DashboardGrant, dashboard_url
 from app.settings import AuthMode, Settings
 from app.web.console_pages import application_page, applications_page, sign_in_page
 from app.web.data import application_view, applications, find_application

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db.models import ApplicationRow
-from app.observability.presign import DASHBOARD_PATH, DashboardGrant, dashboard_url, session_cookie_name
+from app.services.presign import DASHBOARD_PATH, DashboardGrant, dashboard_url, session_cookie_name
 from app.web.dashboard_page import render_dashboard
 from app.web.data import application_view, find_by_arn
 from app.web.html import page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.observability.presign import TokenSigner, load_secret
+from app.services.presign import TokenSigner, load_secret
 from app.settings import Settings
 from app.web.console import router as console_router
 from app.web.dashboard import router as dashboard_router

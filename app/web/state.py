@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from app.observability.presign import TokenSigner
+from app.services.presign import TokenSigner
 
 
 @dataclass

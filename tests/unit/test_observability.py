@@ -13,8 +13,8 @@ import pytest
 from app.observability.alarms import new_state
 from app.observability.metrics import WatchedJob, _Previous, job_metrics
 from app.observability.monitoring import MonitoringSettings
-from app.observability.presign import DashboardGrant, TokenSigner, load_secret
 from app.observability.process import ProcessSample, sample_process
+from app.services.presign import DashboardGrant, TokenSigner, load_secret
 from runtime_adapter.insight import JobInsight, OperatorInsight
 from stream_runtime.cloudwatch_logs import (
     MAX_BATCH_EVENTS,
