@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import queue
 import tempfile
 import time
@@ -11,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stream_runtime import serde
-from stream_runtime.engine.channels import Edge, Output
 from stream_runtime.engine.control import Message
 from stream_runtime.engine.coordinator import (
     CheckpointCoordinator,
@@ -23,9 +20,7 @@ from stream_runtime.engine.coordinator import (
     FailureOutcome,
 )
 from stream_runtime.engine.metrics import METRICS_INTERVAL_S, metrics_message
-from stream_runtime.engine.operators import OperatorInstance, SourceInstance, TimestampsInstance
-from stream_runtime.engine.two_input import TwoInputOperator
-from stream_runtime.engine.window_operator import WindowOperator
+from stream_runtime.engine.topology import JobTopology, load_restored_state
 from stream_runtime.engine.writer import (
     CheckpointResult,
     CheckpointTask,
@@ -33,42 +28,20 @@ from stream_runtime.engine.writer import (
     OperatorSnapshot,
     SavepointTarget,
 )
-from stream_runtime.eventtime import WatermarkEmitter, WatermarkStrategy
-from stream_runtime.functions import RuntimeContext
-from stream_runtime.graph import JobGraph, Transformation
+from stream_runtime.graph import JobGraph
 from stream_runtime.process.launch import LaunchOptions
 from stream_runtime.restart import default_restart_strategy
-from stream_runtime.state.backend import redistribute_operator_state
-from stream_runtime.state.backends import KeyedBackendContext
-from stream_runtime.state.incremental import SHARED_DIR, bind_restore_storage, collect_shared_garbage
-from stream_runtime.state.keygroups import KeyGroupAssigner, KeyGroupRange, compute_default_max_parallelism
+from stream_runtime.state.incremental import SHARED_DIR, collect_shared_garbage
 from stream_runtime.state.selection import resolve_state_backend
-from stream_runtime.storage.layout import METADATA_FILE, CheckpointLayout, savepoint_name
+from stream_runtime.storage.layout import CheckpointLayout, savepoint_name
 from stream_runtime.storage.local import LocalCheckpointStorage
 from stream_runtime.storage.locations import open_storage
-from stream_runtime.storage.metadata import CheckpointMetadata, MetadataError
-from stream_runtime.typeinfo import checking_emitter
 
-TWO_INPUT_KINDS = frozenset(
-    {
-        "co_map",
-        "co_flat_map",
-        "co_process",
-        "keyed_co_process",
-        "broadcast_process",
-        "keyed_broadcast_process",
-    }
-)
 IDLE_WAIT_S = 0.002
-DRAIN_TIMER_ROUNDS = 1000
 
 
 class JobCanceled(Exception):
     """The job was cancelled through the control channel."""
-
-
-class StateRestoreError(RuntimeError):
-    """The checkpoint or savepoint cannot be mapped onto this job."""
 
 
 @dataclass
@@ -88,15 +61,6 @@ class _PendingSavepoint:
     stats: CheckpointStats
     trigger_time: float
     location: str
-
-
-@dataclass
-class _Vertex:
-    node: Transformation
-    parallelism: int
-    max_parallelism: int
-    instances: list[OperatorInstance]
-    assigner: KeyGroupAssigner | None
 
 
 class JobRunner:
@@ -119,10 +83,9 @@ class JobRunner:
         self.state_backend = resolve_state_backend(
             graph.state_backend, options.overrides.state_backend, options.overrides.incremental_checkpoints
         )
-        self.vertices: list[_Vertex] = []
-        self.sources: list[SourceInstance] = []
-        self.keyed: list[OperatorInstance] = []
-        self.generators: list[TimestampsInstance] = []
+        self.topology = JobTopology(
+            graph, options, self.config, self.parallelism, self.state_backend, self.layout
+        )
         self.writer: CheckpointWriter | None = None
         self.coordinator: CheckpointCoordinator | None = None
         self.savepoints: dict[int, _PendingSavepoint] = {}
@@ -144,14 +107,14 @@ class JobRunner:
             checkpoint_config=self.config.to_dict(),
             restart_strategy=self.restart_strategy.to_dict(),
         )
-        restored = self._load_restore_metadata()
-        self._build(restored)
+        restored = load_restored_state(self.options)
+        self.topology.build(restored)
         self.options.started = True
         self._start_checkpointing()
         failed = True
         savepoint_path = None
         try:
-            self._initialize(restored)
+            self.topology.initialize(restored)
             self._send("running")
             while True:
                 self._loop()
@@ -180,196 +143,6 @@ class JobRunner:
         """Statistics of every checkpoint of this run (readable while it runs)."""
         return [] if self.coordinator is None else [s.to_dict() for s in self.coordinator.history]
 
-    def _load_restore_metadata(self) -> tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None:
-        storage = self.options.restore_storage
-        if storage is None:
-            return None
-        try:
-            metadata = CheckpointMetadata.from_bytes(storage.read(METADATA_FILE))
-        except (FileNotFoundError, MetadataError) as exc:
-            raise StateRestoreError(
-                f"No completed checkpoint or savepoint at {storage.describe('')}: {type(exc).__name__}: {exc}"
-            ) from exc
-        states: dict[str, list[dict[str, Any]]] = {}
-        for uid, entry in metadata.operators.items():
-            parts = []
-            for name in entry["files"]:
-                header, *keyed_chunks = serde.loads_stream(storage.read(name))
-                parts.append({**header, "keyed": bind_restore_storage(keyed_chunks, storage)})
-            states[uid] = parts
-        self.options.log(f"Restoring job {self.options.job_id} from {storage.describe('')}.")
-        return metadata, states
-
-    def _build(self, restored: tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None) -> None:
-        by_id: dict[int, _Vertex] = {}
-        known_uids = set()
-        for node in self.graph.transformations:
-            uid = node.stable_uid()
-            if uid in known_uids:
-                raise ValueError(f"duplicate operator uid {uid!r}")
-            known_uids.add(uid)
-            parallelism = node.parallelism or self.parallelism
-            keyed = any(selector is not None for _, selector in node.inputs)
-            max_parallelism = node.max_parallelism or self.graph.max_parallelism
-            previous = restored[0].operators.get(uid) if restored else None
-            if keyed and previous is not None and previous.get("keyed"):
-                old_max = int(previous["max_parallelism"])
-                if max_parallelism is None:
-                    max_parallelism = old_max  # as Flink: an unset max parallelism is taken from the state
-                elif old_max != max_parallelism:
-                    raise StateRestoreError(
-                        f"Cannot restore operator {uid!r}: its keyed state was written with max parallelism "
-                        f"{old_max}, the job now has max parallelism {max_parallelism}. Key groups cannot be "
-                        "remapped; keep the max parallelism (or drop the operator's state)."
-                    )
-                if parallelism > old_max:
-                    raise StateRestoreError(
-                        f"Cannot restore operator {uid!r} at parallelism {parallelism}: it exceeds the max "
-                        f"parallelism {old_max} of its keyed state."
-                    )
-            if max_parallelism is None:
-                max_parallelism = compute_default_max_parallelism(parallelism)
-            assigner = KeyGroupAssigner(max_parallelism, parallelism) if keyed else None
-            instances = [
-                self._instance(node, uid, i, parallelism, max_parallelism, assigner)
-                for i in range(parallelism)
-            ]
-            vertex = _Vertex(node, parallelism, max_parallelism, instances, assigner)
-            by_id[node.id] = vertex
-            self.vertices.append(vertex)
-            second_input = node.kind in TWO_INPUT_KINDS
-            for position, (upstream, selector) in enumerate(node.inputs):
-                up = by_id[upstream.id]
-                partitioner = node.partitioners.get(position)
-                if partitioner == "forward" and up.parallelism != parallelism:
-                    raise ValueError(
-                        "Forward partitioning does not allow change of parallelism: upstream operator "
-                        f"{up.node.stable_uid()!r} has parallelism {up.parallelism}, {uid!r} has "
-                        f"{parallelism}. "
-                        "Use rebalance() or rescale()."
-                    )
-                for index, instance in enumerate(up.instances):
-                    forward = selector is None and partitioner is None and up.parallelism == parallelism
-                    output = instance.output
-                    if node.side_tag is not None:
-                        output = instance.side_outputs.setdefault(node.side_tag, Output())
-                    output.edges.append(
-                        Edge(
-                            instances,
-                            index,
-                            selector,
-                            assigner,
-                            forward,
-                            partitioner,
-                            second_input and position == 1,
-                        )
-                    )
-        if restored:
-            unknown = sorted(
-                uid
-                for uid, entry in restored[0].operators.items()
-                if uid not in known_uids and entry.get("has_state", True)
-            )
-            if unknown and not self.options.allow_non_restored_state:
-                where = self.options.restore_storage.describe("") if self.options.restore_storage else "?"
-                raise StateRestoreError(
-                    f"Cannot map the state of operator {unknown[0]!r} in {where} to this job: "
-                    f"no operator has that uid (state of operators {unknown} would be lost). Restore with "
-                    "allow_non_restored_state (--allow-non-restored-state) to skip it."
-                )
-            if unknown:
-                self.options.log(f"Skipping state of operators not in this job: {unknown}.")
-
-    def _instance(
-        self,
-        node: Transformation,
-        uid: str,
-        index: int,
-        parallelism: int,
-        max_parallelism: int,
-        assigner: KeyGroupAssigner | None,
-    ) -> OperatorInstance:
-        backend = None
-        if assigner is not None:
-            key_range = KeyGroupRange.for_subtask(max_parallelism, parallelism, index)
-            backend = self.state_backend.create_keyed_backend(
-                assigner,
-                key_range,
-                KeyedBackendContext(
-                    uid,
-                    index,
-                    self.options.job_id,
-                    self.layout.storage,
-                    self.config.is_checkpointing_enabled(),
-                ),
-            )
-            backend.ttl_clock_ms = self._wall_ms
-        context = RuntimeContext(
-            node.name,
-            index,
-            parallelism,
-            max_parallelism,
-            self.options.attempt,
-            self.config.is_checkpointing_enabled(),
-            backend,
-        )
-        wall_ms = self._wall_ms
-        args: tuple[Any, ...] = (uid, node.kind, node.function, context, None, wall_ms)
-        if node.kind == "source":
-            source = node.function
-            clock = self.options.clock
-            source_instance = SourceInstance(
-                *args,
-                make_reader=lambda splits: source.create_reader(splits, parallelism, clock),
-                initial=source.create_splits(parallelism, clock)[index::parallelism],
-                emitter=self._emitter(node.watermark_strategy),
-            )
-            self.sources.append(source_instance)
-            return source_instance
-        function = copy.deepcopy(node.function) if parallelism > 1 else node.function
-        args = (uid, node.kind, function, context, backend, wall_ms)
-        instance: OperatorInstance
-        if node.kind == "timestamps":
-            emitter = self._emitter(node.watermark_strategy)
-            assert emitter is not None
-            instance = TimestampsInstance(*args, emitter=emitter)
-            self.generators.append(instance)
-        elif node.kind == "window":
-            instance = WindowOperator(*args)
-        elif node.kind in TWO_INPUT_KINDS:
-            instance = TwoInputOperator(*args)
-        else:
-            instance = OperatorInstance(*args)
-        if node.output_type is not None:
-            instance._emit = checking_emitter(instance._emit, node.output_type, uid)
-        if backend is not None:
-            self.keyed.append(instance)
-        return instance
-
-    def _emitter(self, strategy: WatermarkStrategy | None) -> WatermarkEmitter | None:
-        if strategy is None:
-            return None
-        return WatermarkEmitter(strategy, self._wall_ms, self.graph.auto_watermark_interval_ms)
-
-    def _wall_ms(self) -> float:
-        return self.options.wall_clock() * 1000
-
-    def _initialize(
-        self, restored: tuple[CheckpointMetadata, dict[str, list[dict[str, Any]]]] | None
-    ) -> None:
-        for vertex in self.vertices:
-            uid = vertex.node.stable_uid()
-            parts = restored[1].get(uid) if restored else None
-            per_subtask = None
-            if parts is not None:
-                per_subtask = redistribute_operator_state([p["operator"] for p in parts], vertex.parallelism)
-            for index, instance in enumerate(vertex.instances):
-                if parts is not None and instance.keyed_backend is not None:
-                    instance.keyed_backend.restore(
-                        [(tuple(p["key_group_range"]), p["keyed"]) for p in parts if "key_group_range" in p]
-                    )
-                instance.initialize(restored is not None, None if per_subtask is None else per_subtask[index])
-
     def _start_checkpointing(self) -> None:
         """Coordinator and writer always exist (savepoints work without periodic checkpoints)."""
         last_id = self.layout.read_counter()
@@ -383,10 +156,10 @@ class JobRunner:
         self.writer = CheckpointWriter(self.layout, self.config.num_retained_checkpoints)
 
     def _loop(self) -> None:
-        active = list(self.sources)
+        active = list(self.topology.sources)
         batch_size = self.options.source_batch_size
         clock = self.options.clock
-        keyed = self.keyed
+        keyed = self.topology.keyed
         channel = self.options.channel
         cancel_requested = self.options.cancel_requested
         while active and not cancel_requested.is_set() and self.stop_request is None:
@@ -398,10 +171,10 @@ class JobRunner:
                     if source.reader is not None and source.reader.is_finished():
                         source.end_input()
                 active = [s for s in active if not s.ended]
-            for generator in self.generators:
+            for generator in self.topology.generators:
                 generator.periodic_tick()
             if keyed:
-                now_ms = int(self._wall_ms())
+                now_ms = int(self.topology.wall_ms())
                 for instance in keyed:
                     instance.fire_timers(now_ms)
             now = clock()
@@ -410,7 +183,7 @@ class JobRunner:
                 self._handle_commands()
                 if now - self._metrics_sent_at >= METRICS_INTERVAL_S:
                     self._metrics_sent_at = now
-                    channel.send("metrics", **metrics_message(self.vertices))
+                    channel.send("metrics", **metrics_message(self.topology.vertices))
             if not produced:
                 time.sleep(IDLE_WAIT_S)
 
@@ -450,7 +223,7 @@ class JobRunner:
             self._respond(command, ok=False, error=f"invalid savepoint target: {type(exc).__name__}: {exc}")
             return None
         now = self.options.clock()
-        wall_ms = int(self._wall_ms())
+        wall_ms = int(self.topology.wall_ms())
         stats = coordinator.allocate_savepoint(wall_ms)
         pending = _PendingSavepoint(command, stats, now, target.storage.describe(target.directory))
         self.savepoints[stats.checkpoint_id] = pending
@@ -501,7 +274,7 @@ class JobRunner:
 
     def _trigger(self, now: float) -> int:
         assert self.coordinator is not None
-        wall_ms = int(self._wall_ms())
+        wall_ms = int(self.topology.wall_ms())
         pending = self.coordinator.trigger(now, wall_ms)
         self._snapshot(pending.stats, wall_ms, None)
         return pending.checkpoint_id
@@ -523,7 +296,7 @@ class JobRunner:
                 vertex.assigner is not None,
                 None if vertex.assigner is None else vertex.assigner.key_group,
             )
-            for vertex in self.vertices
+            for vertex in self.topology.vertices
         ]
         stats.sync_duration_ms = int((time.perf_counter() - started) * 1000)
         self.writer.submit(
@@ -531,7 +304,7 @@ class JobRunner:
                 checkpoint_id,
                 wall_ms,
                 self.parallelism,
-                max(v.max_parallelism for v in self.vertices),
+                max(v.max_parallelism for v in self.topology.vertices),
                 snapshots,
                 {"trigger_timestamp_ms": wall_ms, "sync_duration_ms": stats.sync_duration_ms},
                 savepoint,
@@ -554,7 +327,7 @@ class JobRunner:
                 f"Completed checkpoint {stats.checkpoint_id} for job {self.options.job_id} "
                 f"({stats.state_size} bytes, {stats.duration_ms} ms, sync part {stats.sync_duration_ms} ms)."
             )
-            for instance in self._all_instances():
+            for instance in self.topology.all_instances():
                 instance.notify_complete(result.checkpoint_id)
         else:
             assert result.reason is not None
@@ -562,7 +335,7 @@ class JobRunner:
             if stats is None:
                 return
             self.options.log(f"Checkpoint {stats.checkpoint_id} failed: {stats.failure_reason}.")
-            for instance in self._all_instances():
+            for instance in self.topology.all_instances():
                 instance.notify_aborted(result.checkpoint_id)
             if outcome is FailureOutcome.FAIL_JOB:
                 self._report(stats)
@@ -597,7 +370,7 @@ class JobRunner:
             stats.status = CheckpointStatus.FAILED
             stats.failure_reason = f"{result.reason.label}: {result.message}"
             self.options.log(f"Savepoint {stats.checkpoint_id} failed: {stats.failure_reason}.")
-            for instance in self._all_instances():
+            for instance in self.topology.all_instances():
                 instance.notify_aborted(result.checkpoint_id)
             self._respond(pending.command, ok=False, error=f"Savepoint failed: {stats.failure_reason}")
         self._report(stats)
@@ -607,7 +380,7 @@ class JobRunner:
         when it failed without drain (the job then keeps running). A failure after a drain fails the job."""
         drain = bool(command.get("drain"))
         if drain:
-            self._drain()
+            self.topology.drain()
         pending = self._trigger_savepoint(command)
         if pending is None:
             if drain:
@@ -624,24 +397,11 @@ class JobRunner:
             if drain:
                 raise RuntimeError(f"stop-with-savepoint with drain failed: {stats.failure_reason}")
             return None
-        for instance in self._all_instances():
+        for instance in self.topology.all_instances():
             instance.notify_complete(stats.checkpoint_id)
         self._respond(command, ok=True, location=pending.location, checkpoint_id=stats.checkpoint_id)
         self.options.log(f"Job {self.options.job_id} stopped with savepoint {pending.location}.")
         return pending.location
-
-    def _drain(self) -> None:
-        """Sources end with MAX_WATERMARK (firing every event-time timer), then every pending processing-time
-        timer fires, then ``finish``."""
-        for source in self.sources:
-            source.end_input()
-        for _ in range(DRAIN_TIMER_ROUNDS):
-            if not any(i.keyed_backend is not None and i.keyed_backend.has_timers() for i in self.keyed):
-                break
-            for instance in self.keyed:
-                instance.fire_timers(2**62)
-        for instance in self._all_instances():
-            instance.finish()
 
     def _await_writer(self, done: Callable[[], bool]) -> None:
         """Handle writer results until ``done()`` (bounded by the checkpoint timeout plus expiry handling)."""
@@ -660,11 +420,8 @@ class JobRunner:
         self._send("checkpoint", stats=stats.to_dict())
         self.writer.save_stats(self.checkpoint_stats())
 
-    def _all_instances(self) -> list[OperatorInstance]:
-        return [instance for vertex in self.vertices for instance in vertex.instances]
-
     def _finish(self) -> None:
-        for instance in self._all_instances():
+        for instance in self.topology.all_instances():
             instance.finish()
         if self.coordinator is None or not self.config.is_checkpointing_enabled():
             return
@@ -678,14 +435,14 @@ class JobRunner:
 
     def _shutdown(self, failed: bool) -> None:
         errors: list[BaseException] = []
-        for instance in self._all_instances():
+        for instance in self.topology.all_instances():
             try:
                 instance.close()
             except Exception as exc:
                 errors.append(exc)
         if self.writer is not None:
             self.writer.close(timeout=self.config.checkpoint_timeout_ms / 1000 if not failed else 1.0)
-        for instance in self._all_instances():
+        for instance in self.topology.all_instances():
             if instance.keyed_backend is not None:
                 instance.keyed_backend.dispose()
         if (

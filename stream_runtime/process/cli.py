@@ -16,7 +16,8 @@ from stream_runtime import pyflink_imports
 from stream_runtime.cloudwatch_logs import install_from_environment
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.engine.control import JobControlChannel
-from stream_runtime.engine.executor import JobCanceled, StateRestoreError
+from stream_runtime.engine.executor import JobCanceled
+from stream_runtime.engine.topology import StateRestoreError
 from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.process.lifeline import die_with_owner, stamp_output
 from stream_runtime.properties import PROPERTIES_ENV

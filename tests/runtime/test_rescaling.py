@@ -28,7 +28,7 @@ from stream_runtime import (
     serde,
 )
 from stream_runtime.config import RuntimeOverrides
-from stream_runtime.engine.executor import StateRestoreError
+from stream_runtime.engine.topology import StateRestoreError
 from stream_runtime.process.launch import LaunchOptions
 from stream_runtime.sources import Source, SourceReader
 from stream_runtime.state.keygroups import assign_to_key_group, operator_index_for_key_group

@@ -22,7 +22,7 @@ from stream_runtime import (
     StreamExecutionEnvironment,
     ValueStateDescriptor,
 )
-from stream_runtime.engine.executor import StateRestoreError
+from stream_runtime.engine.topology import StateRestoreError
 from stream_runtime.process import cli
 from stream_runtime.process.launch import LaunchOptions
 from stream_runtime.sinks import read_committed_lines
