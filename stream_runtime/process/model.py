@@ -6,6 +6,7 @@ describe one supervised job process; the adapter translates them into the contro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -50,6 +51,34 @@ class JobProcessSpec:
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     savepoint_dir: str | None = None
+
+    def command_line(self, python: str, restore: str | None, control_fd: int, attempt: int) -> list[str]:
+        """The job process's command line for one attempt (``python -m stream_runtime run ...``)."""
+        argv = [
+            python,
+            "-m",
+            "stream_runtime",
+            "run",
+            self.job_file,
+            "--job-id",
+            self.job_id,
+            "--checkpoint-dir",
+            self.checkpoint_dir,
+            "--control-fd",
+            str(control_fd),
+            "--owner-pid",
+            str(os.getpid()),
+            "--attempt",
+            str(attempt),
+            *self.overrides.to_cli_args(),
+        ]
+        if restore:
+            argv += ["--restore", restore]
+        if self.allow_non_restored_state:
+            argv.append("--allow-non-restored-state")
+        if self.properties_file:
+            argv += ["--properties", self.properties_file]
+        return [*argv, "--", *self.args]
 
 
 class SavepointProgress(Enum):

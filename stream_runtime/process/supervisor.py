@@ -408,34 +408,6 @@ class Supervisor:
         # before the job reported its strategy, Flink's default for the imposed checkpointing applies
         return default_restart_strategy(self.spec.overrides.checkpointing_enabled is True)
 
-    def _command_line(self, restore: str | None, control_fd: int) -> list[str]:
-        spec = self.spec
-        argv = [
-            self._python,
-            "-m",
-            "stream_runtime",
-            "run",
-            spec.job_file,
-            "--job-id",
-            spec.job_id,
-            "--checkpoint-dir",
-            spec.checkpoint_dir,
-            "--control-fd",
-            str(control_fd),
-            "--owner-pid",
-            str(os.getpid()),
-            "--attempt",
-            str(self.attempt_number),
-            *spec.overrides.to_cli_args(),
-        ]
-        if restore:
-            argv += ["--restore", restore]
-        if spec.allow_non_restored_state:
-            argv.append("--allow-non-restored-state")
-        if spec.properties_file:
-            argv += ["--properties", spec.properties_file]
-        return [*argv, "--", *spec.args]
-
     def _spawn(self, restore: str | None) -> _Attempt:
         parent, child = socket.socketpair()
         log = None
@@ -446,7 +418,7 @@ class Supervisor:
             )
         try:
             process = subprocess.Popen(
-                self._command_line(restore, child.fileno()),
+                self.spec.command_line(self._python, restore, child.fileno(), self.attempt_number),
                 pass_fds=[child.fileno()],
                 stdout=log,
                 stderr=subprocess.STDOUT if log is not None else None,
