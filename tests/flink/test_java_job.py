@@ -130,7 +130,8 @@ def test_state_continues_exactly_across_stop_with_savepoint_rescale_and_a_killed
 
     eventually(lambda: flink.status(second.job_id), lambda s: s.state is not JobState.RUNNING, 60)
     wait_running(flink, second.job_id)
-    recovered = flink.status(second.job_id)
+    # numRestarts is a metric, read through the JobManager's metric fetcher (refreshed every second here)
+    recovered = eventually(lambda: flink.status(second.job_id), lambda s: s.restarts >= 1, 30)
     assert recovered.restarts >= 1
     assert recovered.restored_from is not None and "/chk-" in recovered.restored_from
 
