@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,17 @@ def _unb64(text: str) -> bytes:
 class TokenSigner:
     """Issues and checks the signed tokens of dashboard links, dashboard sessions and console sessions."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+    def __init__(self, secret: bytes | Callable[[], bytes]) -> None:
+        """``secret`` or a function that gives it, called on first use (so a process that never signs or
+        checks a token, such as an API worker, never creates the installation's secret)."""
+        self._source = secret
+        self._loaded: bytes | None = None
+
+    @property
+    def _secret(self) -> bytes:
+        if self._loaded is None:
+            self._loaded = self._source() if callable(self._source) else self._source
+        return self._loaded
 
     def sign(self, kind: str, values: list[str | int]) -> str:
         """``payload.signature`` over ``[kind, *values]``."""

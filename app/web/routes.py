@@ -13,6 +13,6 @@ from app.web.state import WebState
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Add the console and dashboard routes to ``app`` (before the gateway, so their paths stay ours)."""
-    app.state.web = WebState(TokenSigner(load_secret(settings.data_dir)))
+    app.state.web = WebState(TokenSigner(lambda: load_secret(settings.data_dir)))
     app.include_router(console_router)
     app.include_router(dashboard_router)
