@@ -12,6 +12,7 @@ snapshot's counts (and by A from its own, further on).
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -93,19 +94,20 @@ def test_a_snapshot_exported_deleted_and_imported_starts_another_application_wit
     app.put(20)  # A counts on; these are not in the snapshot
     app.assert_counts_exact()
 
-    s3.create_bucket(Bucket="snapshot-exports")
+    bucket = f"snapshot-exports-{uuid.uuid4().hex[:12]}"  # one embedded S3 per test run
+    s3.create_bucket(Bucket=bucket)
     exported = kav2.export_snapshot(
         SnapshotName="a-after-30",
         ExportDestinationConfiguration={
             "DestinationType": "S3",
             "ExportRoleArn": ROLE,
-            "DestinationS3PrefixLocation": {"BucketARN": "arn:aws:s3:::snapshot-exports", "KeyPrefix": "a/"},
+            "DestinationS3PrefixLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "KeyPrefix": "a/"},
         },
     )
     export = snapshot_operation(kav2, "a-after-30", exported["SnapshotOperationId"])
     prefix = export["SnapshotDestinationLocationDescription"]["S3PrefixLocation"]["ExportedPrefix"]
     assert prefix == f"a/{exported['SnapshotOperationId']}/"
-    keys = [item["Key"] for item in s3.list_objects_v2(Bucket="snapshot-exports")["Contents"]]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert f"{prefix}_metadata" in keys and all(key.startswith(prefix) for key in keys)
 
     deleted = kav2.delete_snapshot(
@@ -119,7 +121,7 @@ def test_a_snapshot_exported_deleted_and_imported_starts_another_application_wit
         ImportSourceConfiguration={
             "SourceType": "S3",
             "ImportRoleArn": ROLE,
-            "SourceS3PrefixLocation": {"BucketARN": "arn:aws:s3:::snapshot-exports", "KeyPrefix": prefix},
+            "SourceS3PrefixLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "KeyPrefix": prefix},
         },
     )
     snapshot_operation(kav2, "b-start", imported["SnapshotOperationId"])
