@@ -39,8 +39,9 @@ def launcher_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_CACHE_HOME"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def flink_cluster() -> Iterator[LocalFlinkCluster]:
+    """One local cluster for tests/flink, stopped when they end (it would load the runtime tests after it)."""
     directory = Path(tempfile.mkdtemp(prefix="msf-flink-"))
     config = ClusterConfig(
         data_dir=directory, rest_port=free_port(), rpc_port=free_port(), task_managers=1, max_task_managers=2
