@@ -427,12 +427,16 @@ class FlinkRuntimeAdapter:
         return error_text(body.get("root-exception")) or "The job failed"
 
     def _restarts(self, job_id: str) -> int:
+        """Restarts so far: the ``numRestarts`` metric, or the failures in the exception history if more.
+
+        The metric reaches the REST API through the JobManager's metric fetcher, seconds late; the exception
+        history is written when the failure is handled, so a restart shows as soon as the job is back."""
         reply = self.rest.get(f"/jobs/{job_id}/metrics", get="numRestarts")
         values = reply.body.get("value") if isinstance(reply.body.get("value"), list) else []
-        for metric in values or []:
-            if metric.get("id") == "numRestarts":
-                return int(float(metric.get("value", 0)))
-        return 0
+        metrics = [int(float(m.get("value", 0))) for m in values or [] if m.get("id") == "numRestarts"]
+        exceptions = self.rest.get(f"/jobs/{job_id}/exceptions").body
+        history = (exceptions.get("exceptionHistory") or {}).get("entries") or []
+        return max([*metrics, len(history)])
 
     def _restored_from(self, job_id: str) -> str | None:
         latest = self.rest.get(f"/jobs/{job_id}/checkpoints").body.get("latest") or {}

@@ -32,10 +32,11 @@ from stream_runtime.storage import (
     CheckpointMetadata,
     LocalCheckpointStorage,
 )
-from tests.runtime.conftest import InProcessJob
+from tests.runtime.conftest import InProcessJob, wait_until
 from tests.runtime.test_rescaling import ListThenIdleSource
 
 KEYS = 5
+FAR_FUTURE_MS = 4_102_444_800_000  # 2100-01-01: never fires on its own during a test
 
 
 class Collect(SinkFunction):
@@ -48,15 +49,18 @@ class Collect(SinkFunction):
 
 
 class CountWithReminder(KeyedProcessFunction):
-    """Counts per key and registers a timer an hour ahead; the timer emits ``("timer", key, count)``."""
+    """Counts per key and registers one far-future timer per key (the same timestamp each time, so one timer
+    whatever the clock does); the timer emits ``("timer", key, count)``. ``PROCESSED`` counts elements."""
+
+    PROCESSED: ClassVar[list[Any]] = []
 
     def open(self, runtime_context: Any) -> None:
         self.count = runtime_context.get_state(ValueStateDescriptor("count"))
 
     def process_element(self, value: Any, ctx: Any) -> Any:
         self.count.update((self.count.value() or 0) + 1)
-        service = ctx.timer_service()
-        service.register_processing_time_timer(service.current_processing_time() + 3_600_000)
+        ctx.timer_service().register_processing_time_timer(FAR_FUTURE_MS)
+        CountWithReminder.PROCESSED.append(value)
         return None
 
     def on_timer(self, timestamp: int, ctx: Any) -> Any:
@@ -104,11 +108,13 @@ def _options(tmp_path: Path, restore: str | None = None, allow: bool = False) ->
 def _input() -> None:
     ListThenIdleSource.ELEMENTS = list(range(20))
     Collect.SEEN = []
+    CountWithReminder.PROCESSED = []
 
 
 @pytest.mark.parametrize("drain", [False, True])
 def test_drain_fires_timers_and_plain_stop_keeps_them(tmp_path: Path, drain: bool) -> None:
     job = InProcessJob(_env(), _options(tmp_path)).start()
+    wait_until(lambda: len(CountWithReminder.PROCESSED) == 20, 30, "the job to count all 20 elements")
     response = job.command("stop_with_savepoint", target=str(tmp_path / "sp"), drain=drain)
     assert response["ok"], response
     job.join()
