@@ -7,15 +7,17 @@ the backend from the SigV4 credential scope's service name) mounted as ASGI with
 
 A request is ours when its ``X-Amz-Target`` is ``KinesisAnalytics_20180523.*``, when it is signed
 for the ``kinesisanalytics`` service, or when it is unsigned and aims at one of our own routes
-(``POST /``, the documentation pages). Everything else goes to moto, with the caller's account in
-moto's ``x-moto-account-id`` header, chosen by the same rule as our own ``Scope`` — so moto keeps
-S3 buckets, streams and log groups per account, as AWS does.
+(``POST /``, the documentation pages) or carries a near miss of our target (another date, case, a
+typo: answered with UnknownOperationException as AWS does, not with moto's S3 XML). Everything else
+goes to moto, with the caller's account in moto's ``x-moto-account-id`` header, chosen by the same
+rule as our own ``Scope`` — so moto keeps S3 buckets, streams and log groups per account, as AWS does.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,6 +33,13 @@ MOTO_ACCOUNT_HEADER = b"x-moto-account-id"
 _CREDENTIAL = re.compile(r"^([^/\s]+)/\d{8}/[^/\s]+/([^/\s]+)/aws4_request$")
 _AUTHORIZATION_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
 _FOREIGN_TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9]*_\d{8}\.[A-Za-z]+$")  # e.g. Logs_20140328.CreateLogGroup
+NEAR_MISS_RATIO = 0.8  # KinesisAnalytics_20180524, kinesisanalytics_20180523, KinesisAnalyticsV2_…: ours
+
+
+def _near_miss(target: str) -> bool:
+    """Whether a target's service part looks like ours (a typo, wrong case or date) rather than moto's."""
+    service = target.split(".", 1)[0].lower()
+    return SequenceMatcher(None, service, TARGET_PREFIX.lower()).ratio() >= NEAR_MISS_RATIO
 
 
 def _credential(scope: Scope) -> tuple[str, str] | None:
@@ -117,8 +126,8 @@ class AwsGatewayMiddleware:
         credential = _credential(scope)
         if credential is not None:
             return credential[1] == SIGNING_NAME
-        if target:  # unsigned: another service's target goes to moto; a malformed one is ours to refuse
-            return _FOREIGN_TARGET.match(target) is None
+        if target:  # unsigned: another service's goes to moto; a malformed or near-miss one is ours to refuse
+            return _FOREIGN_TARGET.match(target) is None or _near_miss(target)
         return str(scope.get("path", "")) in self.own_paths
 
     def moto_account(self, scope: Scope) -> str:

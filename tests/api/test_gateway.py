@@ -74,17 +74,29 @@ def test_kinesisanalyticsv2_still_reaches_msf_local(live_server: LiveServer) -> 
     assert error["Error"]["Code"] in ("ResourceNotFoundException", "NotImplementedException")
 
 
-def test_unknown_kinesisanalytics_target_is_answered_by_msf_local(live_server: LiveServer) -> None:
-    response = httpx.post(
-        live_server.url + "/",
-        headers={
-            "X-Amz-Target": "KinesisAnalytics_20180523.Bogus",
-            "Content-Type": "application/x-amz-json-1.1",
-        },
-        content=b"{}",
-    )
-    assert response.status_code == 400
-    assert response.json()["__type"] == "UnknownOperationException"
+NEAR_MISSES = (
+    "KinesisAnalytics_20180524.ListApplications",  # wrong date
+    "kinesisanalytics_20180523.ListApplications",  # wrong case
+    "KinesisAnalyticsV2_20180523.ListApplications",  # the SDK's name, not the wire's
+    "KinesisAnalytcs_20180523.ListApplications",  # a typo
+)
+
+
+def test_unknown_and_near_miss_kinesisanalytics_targets_are_answered_by_msf_local(
+    live_server: LiveServer,
+) -> None:
+    for target in ("KinesisAnalytics_20180523.Bogus", *NEAR_MISSES):
+        response = httpx.post(
+            live_server.url + "/",
+            headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"},
+            content=b"{}",
+        )
+        assert response.status_code == 400, (target, response.text)
+        assert response.headers["content-type"].startswith("application/x-amz-json-1.1"), target
+        assert response.json() == {
+            "__type": "UnknownOperationException",
+            "message": f"Unknown operation {target}",
+        }
 
 
 def test_with_an_external_aws_endpoint_nothing_is_embedded(make_server: Any) -> None:
@@ -117,6 +129,9 @@ def _auth(key: str, service: str) -> str:
         (_scope(x_amz_target="KinesisAnalytics_20180523.ListApplications"), True),
         (_scope(x_amz_target="Kinesis_20131202.ListStreams", authorization=_auth("k", "kinesis")), False),
         (_scope(x_amz_target="Logs_20140328.CreateLogGroup"), False),
+        (_scope(x_amz_target="Kinesis_20131202.ListStreams"), False),
+        (_scope(x_amz_target="Firehose_20150804.ListDeliveryStreams"), False),
+        *((_scope(x_amz_target=target), True) for target in NEAR_MISSES),
         (_scope(authorization=_auth("k", "kinesisanalytics")), True),
         (_scope("/bucket/key", authorization=_auth("k", "s3")), False),
         (_scope("/docs", authorization=_auth("k", "s3")), False),  # a bucket named "docs"
