@@ -21,7 +21,6 @@ from api_models.models import (
     DescribeApplicationResponse,
     ListApplicationsRequest,
     ListApplicationsResponse,
-    RunConfigurationUpdate,
     UpdateApplicationMaintenanceConfigurationRequest,
     UpdateApplicationMaintenanceConfigurationResponse,
     UpdateApplicationRequest,
@@ -44,9 +43,11 @@ from app.services.common import (
 )
 from app.services.configuration.create import initial_configuration
 from app.services.configuration.update import apply_update
+from app.services.configuration.view import VersionView
 from app.services.configuration.wire import is_sql
 from app.services.context import RequestContext
 from app.services.details import DetailKey, application_detail
+from app.services.enhanced_snapshots import check_restore_target
 from app.services.job_plans import JobPlanStore, with_job_plan
 from app.services.lifecycle import require_ready_snapshot
 from app.services.tags import MAX_USER_TAGS, too_many_tags, unique_tags
@@ -163,7 +164,7 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
         request.conditional_token,
         required=False,
     )
-    _check_restore_snapshot(ctx, application, request.run_configuration_update)
+    _check_restore_snapshot(ctx, application, current, request)
     configuration = apply_update(
         current.configuration,
         configuration_update=request.application_configuration_update,
@@ -180,16 +181,28 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
 
 
 def _check_restore_snapshot(
-    ctx: RequestContext, application: ApplicationRow, update: RunConfigurationUpdate | None
+    ctx: RequestContext,
+    application: ApplicationRow,
+    current: ApplicationVersionRow,
+    request: UpdateApplicationRequest,
 ) -> None:
-    """A RUNNING application restarts at once from the snapshot a custom restore names: it must be READY."""
+    """The snapshot a custom restore names, checked before anything changes.
+
+    In enhanced snapshot mode, ``SnapshotArn`` must name a READY enhanced snapshot the updated runtime can
+    restore, whatever the application's status; in legacy mode, a RUNNING application restarts at once
+    from ``SnapshotName``, which must be a READY snapshot of the application.
+    """
+    update = request.run_configuration_update
     restore = update.application_restore_configuration if update is not None else None
-    if application.status != ApplicationStatus.RUNNING.value or restore is None:
-        return
     if (
-        restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT
-        and restore.snapshot_name
+        restore is None
+        or restore.application_restore_type is not ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT
     ):
+        return
+    if VersionView(current.configuration).enhanced_snapshots():
+        runtime = request.runtime_environment_update or application.runtime_environment
+        check_restore_target(ctx, str(runtime), True, restore.snapshot_name, restore.snapshot_arn)
+    elif application.status == ApplicationStatus.RUNNING.value and restore.snapshot_name:
         require_ready_snapshot(ctx, application, restore.snapshot_name)
 
 

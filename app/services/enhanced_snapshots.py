@@ -10,6 +10,7 @@ takes the savepoint of a CREATING snapshot, copies imports and exports, and disp
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -91,20 +92,57 @@ def require_enhanced_mode(
         )
 
 
-def check_restore_target(ctx: RequestContext, enhanced: bool, name: str | None, arn: str | None) -> None:
-    """RESTORE_FROM_CUSTOM_SNAPSHOT of a start: the rules of ``check_custom_restore``, and in enhanced mode
-    ``SnapshotArn`` names a READY enhanced snapshot of the account and Region."""
+def check_restore_target(
+    ctx: RequestContext, runtime: str, enhanced: bool, name: str | None, arn: str | None
+) -> None:
+    """RESTORE_FROM_CUSTOM_SNAPSHOT of a start or update: the rules of ``check_custom_restore``, and in
+    enhanced mode ``SnapshotArn`` names a READY enhanced snapshot this application can restore."""
     check_custom_restore(enhanced, name, arn)
-    if enhanced:
-        row = ctx.session.scalars(
-            select(EnhancedSnapshotRow).where(
-                EnhancedSnapshotRow.account_id == ctx.scope.account_id,
-                EnhancedSnapshotRow.region == ctx.scope.region,
-                EnhancedSnapshotRow.snapshot_arn == arn,
-            )
-        ).one_or_none()
-        if row is None or row.status != SnapshotStatus.READY.value:
-            raise errors.InvalidArgumentException(f"Snapshot {arn} does not exist or is not READY")
+    if enhanced and arn:
+        check_restore_arn(ctx, runtime, arn)
+
+
+_SNAPSHOT_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kinesisanalytics:([a-z0-9-]+):(\d{12}):snapshot/([a-zA-Z0-9_.-]+)$"
+)
+
+
+def check_restore_arn(ctx: RequestContext, runtime: str, arn: str) -> EnhancedSnapshotRow:
+    """The enhanced snapshot an application running ``runtime`` restores from by ``SnapshotArn``.
+
+    InvalidArgumentException for an ARN that is not an enhanced snapshot's, one of another account or
+    Region, a snapshot that is not READY or was taken by a newer Apache Flink; ResourceNotFoundException
+    for a snapshot that does not exist.
+    """
+    match = _SNAPSHOT_ARN.match(arn)
+    if match is None:
+        raise errors.InvalidArgumentException(
+            f"SnapshotArn {arn} is not the ARN of an enhanced snapshot "
+            "(arn:aws:kinesisanalytics:<region>:<account>:snapshot/<name>)"
+        )
+    region, account, name = match.groups()
+    if (account, region) != (ctx.scope.account_id, ctx.scope.region):
+        raise errors.InvalidArgumentException(
+            f"Snapshot {arn} is not in account {ctx.scope.account_id} and Region {ctx.scope.region}: "
+            "an application restores only enhanced snapshots of its own account and Region"
+        )
+    row = find_snapshot(ctx.session, ctx.scope, name)
+    if row is None:
+        raise errors.ResourceNotFoundException(f"Snapshot {arn} does not exist")
+    if row.status != SnapshotStatus.READY.value:
+        raise errors.InvalidArgumentException(
+            f"Snapshot {arn} is in {row.status} status; an application restores only READY snapshots"
+        )
+    taken_by = row.runtime_environment
+    if taken_by is not None and _flink_version(taken_by) > _flink_version(runtime):
+        raise errors.InvalidArgumentException(
+            f"Snapshot {arn} was taken by {taken_by}; an application on {runtime} cannot restore it"
+        )
+    return row
+
+
+def _flink_version(runtime: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", runtime))
 
 
 def check_new_name(ctx: RequestContext, name: str) -> None:

@@ -83,20 +83,21 @@ def _run_configuration(
 ) -> dict[str, Any]:
     """The RunConfigurationDescription for this start: each member given wins, else the one in force."""
     run = copy.deepcopy(current)
-    if requested is None:
-        return run
-    if requested.sql_run_configurations:
-        raise errors.InvalidArgumentException("SqlRunConfigurations apply only to SQL applications")
-    restore = requested.application_restore_configuration
-    if restore is not None:
-        if restore.application_restore_type is ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT:
-            check_restore_target(ctx, enhanced, restore.snapshot_name, restore.snapshot_arn)
-            if not enhanced:
-                require_ready_snapshot(ctx, application, str(restore.snapshot_name))
-        run[RESTORE] = restore.model_dump(mode="json", by_alias=True, exclude_none=True)
-    flink = requested.flink_run_configuration
-    if flink is not None:
-        run[FLINK_RUN] = {"AllowNonRestoredState": bool(flink.allow_non_restored_state)}
+    if requested is not None:
+        if requested.sql_run_configurations:
+            raise errors.InvalidArgumentException("SqlRunConfigurations apply only to SQL applications")
+        restore = requested.application_restore_configuration
+        if restore is not None:
+            run[RESTORE] = restore.model_dump(mode="json", by_alias=True, exclude_none=True)
+        flink = requested.flink_run_configuration
+        if flink is not None:
+            run[FLINK_RUN] = {"AllowNonRestoredState": bool(flink.allow_non_restored_state)}
+    in_force = run.get(RESTORE, {})
+    if in_force.get("ApplicationRestoreType") == ApplicationRestoreType.RESTORE_FROM_CUSTOM_SNAPSHOT.value:
+        name, arn = in_force.get("SnapshotName"), in_force.get("SnapshotArn")
+        check_restore_target(ctx, application.runtime_environment, enhanced, name, arn)
+        if not enhanced:
+            require_ready_snapshot(ctx, application, str(name))
     return run
 
 

@@ -274,7 +274,6 @@ def test_custom_restores_name_one_snapshot_of_the_right_kind(control: ControlEnv
         ({"SnapshotName": "mine", "SnapshotArn": arn}, "exactly one of them"),
         ({}, "exactly one of them"),
         ({"SnapshotName": "mine"}, "restore from an enhanced snapshot by SnapshotArn"),
-        ({"SnapshotArn": arn.replace("mine", "ghost")}, "does not exist or is not READY"),
     ):
         with pytest.raises(errors.InvalidArgumentException, match=reason):
             control.start(
@@ -283,6 +282,13 @@ def test_custom_restores_name_one_snapshot_of_the_right_kind(control: ControlEnv
                     **restore,
                 }
             )
+    with pytest.raises(errors.ResourceNotFoundException, match="ghost does not exist"):
+        control.start(
+            ApplicationRestoreConfiguration={
+                "ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT",
+                "SnapshotArn": arn.replace("mine", "ghost"),
+            }
+        )
     assert control.status() == "READY"
     control.create("other", **ENHANCED)
     control.start(
@@ -328,8 +334,11 @@ def test_an_update_restores_from_one_snapshot_of_the_right_kind(control: Control
     ):
         with pytest.raises(errors.InvalidArgumentException, match=reason):
             control.update(RunConfigurationUpdate={"ApplicationRestoreConfiguration": {**custom, **restore}})
-    control.update(RunConfigurationUpdate={"ApplicationRestoreConfiguration": {**custom, "SnapshotArn": arn}})
-    assert control.describe()["ApplicationVersionId"] == 2
+    with pytest.raises(errors.ResourceNotFoundException, match="does not exist"):
+        control.update(
+            RunConfigurationUpdate={"ApplicationRestoreConfiguration": {**custom, "SnapshotArn": arn}}
+        )
+    assert control.describe()["ApplicationVersionId"] == 1  # refused before anything changed
     control.create("legacy")
     with pytest.raises(errors.InvalidArgumentException, match="SnapshotArn requires SnapshotMode"):
         control.update(
