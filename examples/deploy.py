@@ -202,8 +202,9 @@ def main() -> None:
     )
     deploy(clients, deployment, args.timeout)
     print(f"{deployment.application} is RUNNING; put lines of text into stream {deployment.stream}:")
+    print("  printf 'to be or not to be' > line.txt")
     print(f"  aws --endpoint-url {args.endpoint_url} kinesis put-record --stream-name {deployment.stream} \\")
-    print("      --partition-key any --cli-binary-format raw-in-base64-out --data 'to be or not to be'")
+    print("      --partition-key any --data fileb://line.txt   # with AWS_ACCESS_KEY_ID=123456789012")
     print(f"word counts appear in {deployment.output}/part-* (one 'word,count' line per occurrence)")
 
 

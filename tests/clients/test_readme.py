@@ -10,11 +10,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.clients.conftest import REPO, ServeProcess, serving
 
 README = REPO / "README.md"
+EXAMPLES_README = REPO / "examples" / "README.md"
 DEFAULT_URL = "http://127.0.0.1:4590"
 
 
@@ -34,7 +36,7 @@ def readme_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServePro
         yield served
 
 
-def run_shell(script: str, server: ServeProcess, home: Path) -> str:
+def run_shell(script: str, server: ServeProcess, home: Path, cwd: Path = REPO) -> str:
     """Run a README shell block with bash (errexit), the venv's ``aws`` on PATH and a fresh HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env |= {
@@ -46,7 +48,7 @@ def run_shell(script: str, server: ServeProcess, home: Path) -> str:
         ["bash", "-euo", "pipefail", "-c", script.replace(DEFAULT_URL, server.url)],
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         timeout=240,
         check=False,
@@ -82,3 +84,34 @@ def test_readme_curl_section(readme_server: ServeProcess, tmp_path: Path) -> Non
     created, described = (json.loads(part) for part in out.replace("}{", "}\n{").splitlines())
     assert created["ApplicationDetail"]["ApplicationStatus"] == "READY"
     assert described["ApplicationDetail"]["ApplicationName"] == "curl-demo"
+
+
+def test_examples_readme_put_record_works_with_the_installed_aws_cli(
+    readme_server: ServeProcess, tmp_path: Path
+) -> None:
+    """examples/README.md's ``put-record`` block, verbatim, with the AWS CLI v1 ``make test`` installs: the
+    record arrives with exactly the bytes the README shows, in the stream ``deploy.py`` creates."""
+    (block,) = [
+        b
+        for b in re.findall(r"```bash\n(.*?)```", EXAMPLES_README.read_text(), flags=re.S)
+        if "put-record" in b
+    ]
+    kinesis = boto3.client(
+        "kinesis",
+        endpoint_url=readme_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="123456789012",  # deploy.py's account
+        aws_secret_access_key="msf-local",
+    )
+    stream = "word-count-input"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    try:
+        out = run_shell(block, readme_server, tmp_path / "home", cwd=tmp_path)
+        shard = json.loads(out)["ShardId"]
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=iterator)["Records"]
+        assert [record["Data"] for record in records] == [b"to be or not to be"]
+    finally:
+        kinesis.delete_stream(StreamName=stream)
