@@ -6,7 +6,7 @@ from abc import abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
-from stream_runtime.functions import RichFunction
+from stream_runtime.functions import ProcessContext, RichFunction
 
 
 class CoMapFunction(RichFunction):
@@ -36,6 +36,8 @@ class CoFlatMapFunction(RichFunction):
 class CoProcessFunction(RichFunction):
     """Low-level processing of two inputs (side outputs through ``yield tag, value``)."""
 
+    Context = ProcessContext  # PyFlink's nested context names, for annotations
+
     @abstractmethod
     def process_element1(self, value: Any, ctx: Any) -> Iterable[Any] | None:
         """Element of the first input."""
@@ -48,6 +50,8 @@ class CoProcessFunction(RichFunction):
 class KeyedCoProcessFunction(CoProcessFunction):
     """Two inputs keyed alike: shared keyed state and timers."""
 
+    OnTimerContext = ProcessContext
+
     def on_timer(self, timestamp: int, ctx: Any) -> Iterable[Any] | None:
         """A timer of ``ctx.get_current_key()`` fired."""
         return None
@@ -56,6 +60,10 @@ class KeyedCoProcessFunction(CoProcessFunction):
 class BroadcastProcessFunction(RichFunction):
     """A non-keyed stream connected with a broadcast stream; broadcast state is writable only on the
     broadcast side."""
+
+    BaseContext = ProcessContext
+    Context = ProcessContext
+    ReadOnlyContext = ProcessContext
 
     @abstractmethod
     def process_element(self, value: Any, ctx: Any) -> Iterable[Any] | None:
@@ -68,6 +76,8 @@ class BroadcastProcessFunction(RichFunction):
 
 class KeyedBroadcastProcessFunction(BroadcastProcessFunction):
     """A keyed stream connected with a broadcast stream: keyed state and timers on the keyed side."""
+
+    OnTimerContext = ProcessContext
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterable[Any] | None:
         """A timer of ``ctx.get_current_key()`` fired."""

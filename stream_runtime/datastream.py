@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from stream_runtime.aggregations import projector
 from stream_runtime.config import CheckpointConfig, CheckpointingMode
 from stream_runtime.engine.executor import JobExecutionResult, execute_job
 from stream_runtime.eventtime import DEFAULT_AUTO_WATERMARK_INTERVAL_MS, WatermarkStrategy
 from stream_runtime.functions import (
     FilterFunction,
     FlatMapFunction,
-    KeyedProcessFunction,
     MapFunction,
     OutputTag,
     ProcessFunction,
-    ReduceFunction,
     SinkFunction,
     method_or_callable,
 )
@@ -25,6 +24,7 @@ from stream_runtime.restart import RestartStrategy
 from stream_runtime.sinks.basic import PrintSinkFunction
 from stream_runtime.sources import CollectionSource, NumberSequenceSource, Source
 from stream_runtime.state.backends import StateBackend
+from stream_runtime.typeinfo import TupleTypeInfo
 
 
 class StreamExecutionEnvironment:
@@ -38,6 +38,7 @@ class StreamExecutionEnvironment:
         self.state_backend: StateBackend | None = None
         self.auto_watermark_interval_ms = DEFAULT_AUTO_WATERMARK_INTERVAL_MS
         self.transformations: list[Transformation] = []
+        self._config: Any = None
 
     @staticmethod
     def get_execution_environment() -> StreamExecutionEnvironment:
@@ -45,12 +46,20 @@ class StreamExecutionEnvironment:
         return StreamExecutionEnvironment()
 
     def enable_checkpointing(
-        self, interval_ms: int, mode: CheckpointingMode = CheckpointingMode.EXACTLY_ONCE
+        self, interval: int, mode: CheckpointingMode = CheckpointingMode.EXACTLY_ONCE
     ) -> StreamExecutionEnvironment:
-        """Take a checkpoint every ``interval_ms``."""
-        self.checkpoint_config.set_checkpoint_interval(interval_ms)
+        """Take a checkpoint every ``interval`` ms."""
+        self.checkpoint_config.set_checkpoint_interval(interval)
         self.checkpoint_config.set_checkpointing_mode(mode)
         return self
+
+    def get_config(self) -> Any:
+        """Job-level settings (auto-watermark interval, parallelism, job parameters): an ExecutionConfig."""
+        from stream_runtime.pyflink.common.configuration import ExecutionConfig
+
+        if self._config is None:
+            self._config = ExecutionConfig(self)
+        return self._config
 
     def get_checkpoint_config(self) -> CheckpointConfig:
         """The mutable checkpoint configuration."""
@@ -192,8 +201,40 @@ class DataStream:
 
     def set_parallelism(self, parallelism: int) -> DataStream:
         """Parallelism of this operator."""
+        if self.node.non_parallel and parallelism != 1:
+            raise ValueError("The parallelism of non parallel operator must be 1.")
         self.node.parallelism = parallelism
         return self
+
+    def force_non_parallel(self) -> DataStream:
+        """Run this operator as one subtask, whatever the job's parallelism (it cannot be rescaled)."""
+        self.node.parallelism = 1
+        self.node.max_parallelism = 1
+        self.node.non_parallel = True
+        return self
+
+    def set_uid_hash(self, uid_hash: str) -> DataStream:
+        """Accepted for compatibility: the embedded runtime matches state by :meth:`uid` only (Flink uses
+        the hash to match the state of a real Flink savepoint, which the embedded runtime does not read)."""
+        return self
+
+    def set_buffer_timeout(self, timeout_millis: int) -> DataStream:
+        """Accepted for compatibility: records reach the next operator as soon as they are produced."""
+        return self
+
+    def get_type(self) -> Any:
+        """The declared type of the records (``output_type``/``type_info``), else PICKLED_BYTE_ARRAY."""
+        from stream_runtime.typeinfo import Types
+
+        return self.node.output_type if self.node.output_type is not None else Types.PICKLED_BYTE_ARRAY()
+
+    def get_execution_environment(self) -> StreamExecutionEnvironment:
+        """The environment this stream belongs to."""
+        return self.env
+
+    def get_execution_config(self) -> Any:
+        """The environment's ExecutionConfig."""
+        return self.env.get_config()
 
     def set_max_parallelism(self, max_parallelism: int) -> DataStream:
         """Max parallelism (key groups) of this operator."""
@@ -234,8 +275,10 @@ class DataStream:
         """Low-level processing of each record (side outputs: ``yield tag, value``)."""
         return self._then("process", "Process", func, output_type=output_type)
 
-    def key_by(self, key_selector: KeySelector, key_type: Any = None) -> KeyedStream:
+    def key_by(self, key_selector: KeySelector, key_type: Any = None) -> Any:
         """Partition by key (key groups); enables keyed state and timers downstream."""
+        from stream_runtime.keyed_stream import KeyedStream
+
         return KeyedStream(self, method_or_callable(key_selector, "get_key"))
 
     def union(self, *streams: DataStream) -> DataStream:
@@ -273,22 +316,24 @@ class DataStream:
 
         return self._partitioned(CustomPartitioning(partitioner, key_selector))
 
-    def broadcast(self, *broadcast_state_descriptors: Any) -> Any:
+    def broadcast(
+        self, broadcast_state_descriptor: Any = None, *other_broadcast_state_descriptors: Any
+    ) -> Any:
         """Without descriptors: every record to every subtask of the next operator. With MapStateDescriptors:
         a BroadcastStream to ``connect`` to another stream."""
-        if not broadcast_state_descriptors:
+        if broadcast_state_descriptor is None:
             return self._partitioned("broadcast")
         from stream_runtime.streams import BroadcastStream
 
-        return BroadcastStream(self, list(broadcast_state_descriptors))
+        return BroadcastStream(self, [broadcast_state_descriptor, *other_broadcast_state_descriptors])
 
-    def connect(self, other: Any) -> Any:
-        """ConnectedStreams (or a BroadcastConnectedStream when ``other`` is a BroadcastStream)."""
+    def connect(self, ds: Any) -> Any:
+        """ConnectedStreams (or a BroadcastConnectedStream when ``ds`` is a BroadcastStream)."""
         from stream_runtime.streams import BroadcastConnectedStream, BroadcastStream, ConnectedStreams
 
-        if isinstance(other, BroadcastStream):
-            return BroadcastConnectedStream(self, other)
-        return ConnectedStreams(self, other)
+        if isinstance(ds, BroadcastStream):
+            return BroadcastConnectedStream(self, ds)
+        return ConnectedStreams(self, ds)
 
     def assign_timestamps_and_watermarks(self, watermark_strategy: WatermarkStrategy) -> DataStream:
         """Stamp records and generate watermarks here (upstream watermarks are replaced)."""
@@ -302,6 +347,27 @@ class DataStream:
         if self.partitioner is not None:
             node.partitioners[0] = self.partitioner
         return DataStream(self.env, node)
+
+    def project(self, *field_indexes: int) -> DataStream:
+        """The tuples' fields at ``field_indexes``, in that order (a stream declared as Types.TUPLE)."""
+        declared = self.get_type()
+        if not isinstance(declared, TupleTypeInfo):
+            raise TypeError("Only Tuple DataStreams can be projected.")
+        project = projector(field_indexes, declared.get_arity())
+        fields = declared.get_field_types()
+        return self._then(
+            "map", "Projection", project, output_type=TupleTypeInfo([fields[i] for i in field_indexes])
+        )
+
+    def cache(self) -> CachedDataStream:
+        """Cache the result of this (bounded) stream for later jobs of the environment. On the embedded
+        runtime the stream passes through unchanged and each ``execute()`` computes it again (as Flink does
+        in STREAMING mode); the records are the same, only the work is repeated."""
+        if self.node.kind in ("sink", "union") or self.partitioner is not None:
+            raise TypeError(
+                "Cache can only be called with physical transformation or side output transformation"
+            )
+        return CachedDataStream(self.env, self.node)
 
     def get_side_output(self, output_tag: OutputTag) -> DataStream:
         """The records this operator sent to ``output_tag``."""
@@ -362,6 +428,36 @@ class _Collected(list[Any]):
         return None
 
 
+class CachedDataStream(DataStream):
+    """``DataStream.cache()``: a stream whose records later jobs could reuse; ``invalidate()`` drops them."""
+
+    def invalidate(self) -> None:
+        """Nothing is kept between jobs on the embedded runtime, so there is nothing to release."""
+
+    def _refuse(self, what: str) -> Any:
+        raise TypeError(f"{what} for CachedDataStream is not supported.")
+
+    def set_parallelism(self, parallelism: int) -> DataStream:
+        """Refused, as in PyFlink."""
+        return self._refuse("Set parallelism")
+
+    def name(self, name: str) -> DataStream:
+        """Refused, as in PyFlink."""
+        return self._refuse("Set name")
+
+    def uid(self, uid: str) -> DataStream:
+        """Refused, as in PyFlink."""
+        return self._refuse("Set uid")
+
+    def set_max_parallelism(self, max_parallelism: int) -> DataStream:
+        """Refused, as in PyFlink."""
+        return self._refuse("Set max parallelism")
+
+    def force_non_parallel(self) -> DataStream:
+        """Refused, as in PyFlink."""
+        return self._refuse("Set force non-parallel")
+
+
 class DataStreamSink:
     """The end of a pipeline; carries uid/name/parallelism setters."""
 
@@ -383,94 +479,18 @@ class DataStreamSink:
         self.node.parallelism = parallelism
         return self
 
+    def set_description(self, description: str) -> DataStreamSink:
+        """Accepted for compatibility (descriptions are only shown in Flink's web UI)."""
+        return self
 
-def _field_getter(field_ref: int | str) -> Callable[[Any], Any]:
-    def get(value: Any) -> Any:
-        if isinstance(value, (tuple, list, dict)):
-            return value[field_ref]  # type: ignore[index]
-        return getattr(value, str(field_ref))
+    def set_uid_hash(self, uid_hash: str) -> DataStreamSink:
+        """Accepted for compatibility (state is matched by :meth:`uid`)."""
+        return self
 
-    return get
+    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStreamSink:
+        """Accepted for compatibility (one process runs every subtask)."""
+        return self
 
-
-def _field_setter(field_ref: int | str) -> Callable[[Any, Any], Any]:
-    def put(record: Any, new: Any) -> Any:
-        if isinstance(record, tuple):
-            items = list(record)
-            items[field_ref] = new  # type: ignore[index]
-            return tuple(items)
-        if isinstance(record, list):
-            copied = list(record)
-            copied[field_ref] = new  # type: ignore[index]
-            return copied
-        if isinstance(record, dict):
-            return {**record, field_ref: new}
-        if isinstance(record, (int, float)):
-            return new
-        raise TypeError(f"cannot aggregate field {field_ref!r} of {type(record).__name__}")
-
-    return put
-
-
-class KeyedStream(DataStream):
-    """A stream partitioned by key; keyed operators get per-key state and timers."""
-
-    def __init__(self, parent: DataStream, key_selector: KeySelector) -> None:
-        super().__init__(parent.env, parent.node)
-        self.key_selector = key_selector
-
-    def _then(
-        self, kind: str, name: str, function: Any, key: KeySelector | None = None, output_type: Any = None
-    ) -> DataStream:
-        """Every operator applied to a keyed stream receives its input partitioned by key."""
-        return super()._then(kind, name, function, self.key_selector, output_type)
-
-    def process(self, func: KeyedProcessFunction | ProcessFunction, output_type: Any = None) -> DataStream:
-        """Keyed processing with state and timers."""
-        return self._then("keyed_process", "KeyedProcess", func, self.key_selector, output_type)
-
-    def reduce(self, func: ReduceFunction | Callable[[Any, Any], Any], output_type: Any = None) -> DataStream:
-        """Running reduction per key; emits the updated value for every record."""
-        return self._then(
-            "keyed_reduce", "Reduce", method_or_callable(func, "reduce"), self.key_selector, output_type
-        )
-
-    def window(self, window_assigner: Any) -> Any:
-        """Windows per key (``.reduce/.aggregate/.process/.apply`` on the result)."""
-        from stream_runtime.streams import WindowedStream
-
-        return WindowedStream(self, window_assigner)
-
-    def count_window(self, size: int, slide: int | None = None) -> Any:
-        """Tumbling windows of ``size`` records per key."""
-        from stream_runtime.windowing.windows import CountTumblingWindowAssigner
-
-        if slide is not None and slide != size:
-            raise NotImplementedError(
-                "not supported on the embedded runtime: count_window(size, slide) (sliding count "
-                "windows need an evictor)"
-            )
-        return self.window(CountTumblingWindowAssigner.of(size))
-
-    def _aggregate(self, field_ref: int | str, name: str, pick: Callable[[Any, Any], Any]) -> DataStream:
-        get, put = _field_getter(field_ref), _field_setter(field_ref)
-        scalar = isinstance(field_ref, int) and field_ref == 0
-
-        def combine(acc: Any, value: Any) -> Any:
-            if scalar and isinstance(acc, (int, float)):
-                return pick(acc, value)
-            return put(acc, pick(get(acc), get(value)))
-
-        return self._then("keyed_reduce", name, combine, self.key_selector)
-
-    def sum(self, position_to_sum: int | str = 0) -> DataStream:
-        """Running sum of a field per key."""
-        return self._aggregate(position_to_sum, "Sum", lambda a, b: a + b)
-
-    def min(self, position_to_min: int | str = 0) -> DataStream:
-        """Running minimum of a field per key."""
-        return self._aggregate(position_to_min, "Min", min)
-
-    def max(self, position_to_max: int | str = 0) -> DataStream:
-        """Running maximum of a field per key."""
-        return self._aggregate(position_to_max, "Max", max)
+    def disable_chaining(self) -> DataStreamSink:
+        """Accepted for compatibility (operators are always chained in one loop)."""
+        return self

@@ -281,6 +281,10 @@ class ProcessContext:
 class ProcessFunction(RichFunction):
     """Low-level per-record processing of a non-keyed stream."""
 
+    Context = (
+        ProcessContext  # PyFlink's nested name, for annotations such as ``ctx: ProcessFunction.Context``
+    )
+
     @abstractmethod
     def process_element(self, value: Any, ctx: ProcessContext) -> Iterable[Any] | None:
         """Return (or yield) the outputs for one record."""
@@ -288,6 +292,9 @@ class ProcessFunction(RichFunction):
 
 class KeyedProcessFunction(RichFunction):
     """Per-record processing of a keyed stream, with keyed state and processing-time timers."""
+
+    Context = ProcessContext
+    OnTimerContext = ProcessContext
 
     @abstractmethod
     def process_element(self, value: Any, ctx: ProcessContext) -> Iterable[Any] | None:

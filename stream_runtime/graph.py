@@ -29,6 +29,7 @@ class Transformation:
     side_tag: str | None = None
     watermark_strategy: Any = None
     output_type: Any = None
+    non_parallel: bool = False
 
     def stable_uid(self) -> str:
         """The explicit uid, or one derived from the node's kind and position (stable for the same code)."""

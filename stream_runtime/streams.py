@@ -47,6 +47,14 @@ class WindowedStream:
         self._spec.late_tag = output_tag
         return self
 
+    def get_execution_environment(self) -> Any:
+        """The environment of the windowed stream."""
+        return self._stream.get_execution_environment()
+
+    def get_input_type(self) -> Any:
+        """The declared type of the records that enter the windows."""
+        return self._stream.get_type()
+
     def evictor(self, evictor: Any) -> WindowedStream:
         """Evictors are not available on the embedded runtime."""
         raise unsupported(f"{type(evictor).__name__} (evictors)")

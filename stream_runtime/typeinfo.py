@@ -27,6 +27,26 @@ class Row(tuple):
             return self[fields.index(name)]
         raise AttributeError(name)
 
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, str):
+            return tuple.__getitem__(self, self.index_of(item))
+        return tuple.__getitem__(self, item)
+
+    def index_of(self, field: int | str) -> int:
+        """Position of a field given by position or by name."""
+        if isinstance(field, int):
+            return field
+        fields = self.__dict__.get("_fields")
+        if not fields or field not in fields:
+            raise KeyError(f"Row has no field named {field!r}")
+        return fields.index(field)
+
+    def with_values(self, values: Sequence[Any]) -> Row:
+        """A Row with the same field names holding ``values``."""
+        if self._fields:
+            return _named_row(self._fields, tuple(values))
+        return Row(*values)
+
     def as_dict(self, recursive: bool = False) -> dict[str, Any]:
         """Named values as a dict."""
         if not self._fields:
@@ -71,6 +91,22 @@ class TypeInformation:
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+
+class TupleTypeInfo(TypeInformation):
+    """A tuple type: its field types (what ``project`` selects from)."""
+
+    def __init__(self, field_types: Sequence[TypeInformation]) -> None:
+        self.field_types = list(field_types)
+        super().__init__(f"TUPLE<{', '.join(map(str, self.field_types))}>", _fields(self.field_types))
+
+    def get_field_types(self) -> list[TypeInformation]:
+        """The field types, in order."""
+        return list(self.field_types)
+
+    def get_arity(self) -> int:
+        """Number of fields."""
+        return len(self.field_types)
 
 
 def _int_range(bits: int) -> Callable[[Any], bool]:
@@ -192,7 +228,7 @@ class Types:
     @staticmethod
     def TUPLE(field_types: Sequence[TypeInformation]) -> TypeInformation:
         """Tuple of the given field types."""
-        return TypeInformation(f"TUPLE<{', '.join(map(str, field_types))}>", _fields(list(field_types)))
+        return TupleTypeInfo(field_types)
 
     @staticmethod
     def ROW(field_types: Sequence[TypeInformation]) -> TypeInformation:

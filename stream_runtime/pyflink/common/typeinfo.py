@@ -1,5 +1,5 @@
 """``pyflink.common.typeinfo``."""
 
-from stream_runtime.typeinfo import Row, TypeInformation, Types
+from stream_runtime.typeinfo import Row, TupleTypeInfo, TypeInformation, Types
 
-__all__ = ["Row", "TypeInformation", "Types"]
+__all__ = ["Row", "TupleTypeInfo", "TypeInformation", "Types"]

@@ -1,6 +1,7 @@
 """``pyflink.datastream.data_stream``."""
 
-from stream_runtime.datastream import DataStream, DataStreamSink, KeyedStream
+from stream_runtime.datastream import CachedDataStream, DataStream, DataStreamSink
+from stream_runtime.keyed_stream import KeyedStream
 from stream_runtime.streams import (
     AllWindowedStream,
     BroadcastConnectedStream,
@@ -13,6 +14,7 @@ __all__ = [
     "AllWindowedStream",
     "BroadcastConnectedStream",
     "BroadcastStream",
+    "CachedDataStream",
     "ConnectedStreams",
     "DataStream",
     "DataStreamSink",

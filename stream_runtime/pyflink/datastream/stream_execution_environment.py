@@ -9,7 +9,7 @@ from typing import Any
 
 from stream_runtime.datastream import DataStream
 from stream_runtime.datastream import StreamExecutionEnvironment as _Environment
-from stream_runtime.pyflink.common.configuration import Configuration, ExecutionConfig
+from stream_runtime.pyflink.common.configuration import Configuration
 from stream_runtime.sources import Source
 from stream_runtime.unsupported import require_supported
 
@@ -28,8 +28,8 @@ class StreamExecutionEnvironment(_Environment):
 
     def __init__(self) -> None:
         super().__init__()
-        self._config = ExecutionConfig(self)
         self.runtime_mode = RuntimeExecutionMode.STREAMING
+        self._buffer_timeout = 100
 
     @staticmethod
     def get_execution_environment(configuration: Configuration | None = None) -> StreamExecutionEnvironment:
@@ -55,10 +55,6 @@ class StreamExecutionEnvironment(_Environment):
             )
         return self
 
-    def get_config(self) -> ExecutionConfig:
-        """Job-level settings (auto-watermark interval, parallelism, job parameters)."""
-        return self._config
-
     def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
         """Recorded; the embedded runtime streams in both modes."""
         self.runtime_mode = execution_mode
@@ -67,6 +63,33 @@ class StreamExecutionEnvironment(_Environment):
     def set_stream_time_characteristic(self, characteristic: Any) -> StreamExecutionEnvironment:
         """Accepted for older programs (event time is used whenever a watermark strategy is set)."""
         return self
+
+    def get_checkpointing_mode(self) -> Any:
+        """EXACTLY_ONCE or AT_LEAST_ONCE."""
+        return self.checkpoint_config.get_checkpointing_mode()
+
+    def disable_operator_chaining(self) -> StreamExecutionEnvironment:
+        """Accepted for compatibility (one process runs every operator in one loop)."""
+        return self
+
+    def is_chaining_enabled(self) -> bool:
+        """Operators of one process are always chained."""
+        return True
+
+    def set_buffer_timeout(self, timeout_millis: int) -> StreamExecutionEnvironment:
+        """Accepted for compatibility: records reach the next operator as soon as they are produced."""
+        self._buffer_timeout = int(timeout_millis)
+        return self
+
+    def get_buffer_timeout(self) -> int:
+        """The value given to :meth:`set_buffer_timeout` (Flink's default: 100 ms)."""
+        return self._buffer_timeout
+
+    def set_python_executable(self, python_exec: str) -> None:
+        """Embedded jobs run in the runtime's own interpreter: a no-op."""
+
+    def close(self) -> None:
+        """Nothing outlives a job on the embedded runtime (no cached results to release)."""
 
     def add_jars(self, *jars_path: str) -> None:
         """Jars are for the JVM; the embedded runtime's connectors are built in, so this is a no-op."""

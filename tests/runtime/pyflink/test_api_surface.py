@@ -240,3 +240,51 @@ def test_the_table_api_fails_at_job_start_with_a_clear_error(tmp_path: Path) -> 
     result = _run_job(tmp_path, "from pyflink.table import TableEnvironment\n")
     assert result.returncode != 0
     assert "not supported on the embedded runtime: pyflink.table (the Table API and SQL)" in result.stderr
+
+
+def test_force_non_parallel_pins_the_operator_to_one_subtask() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    forced = env.from_collection([1]).map(lambda v: v).force_non_parallel()
+    assert (forced.node.parallelism, forced.node.max_parallelism) == (1, 1)
+    forced.set_parallelism(1)
+    with pytest.raises(ValueError, match="The parallelism of non parallel operator must be 1"):
+        forced.set_parallelism(2)
+
+
+def test_project_needs_a_declared_tuple_type_and_fields_in_range() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    with pytest.raises(TypeError, match="Only Tuple DataStreams can be projected"):
+        env.from_collection([("a", 1)]).project(0)
+    pairs = env.from_collection([("a", 1)], type_info=Types.TUPLE([Types.STRING(), Types.INT()]))
+    with pytest.raises(IndexError, match="field index 2 is out of range for a tuple of 2 fields"):
+        pairs.project(0, 2)
+    assert str(pairs.project(1, 0).get_type()) == "TUPLE<INT, STRING>"
+
+
+def test_keyed_and_cached_streams_refuse_what_pyflink_refuses() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    keyed = env.from_collection([1]).key_by(lambda v: v)
+    with pytest.raises(TypeError, match="Cache for KeyedStream is not supported"):
+        keyed.cache()
+    with pytest.raises(TypeError, match="Set force non-parallel for KeyedStream is not supported"):
+        keyed.force_non_parallel()
+    cached = env.from_collection([1]).map(lambda v: v).cache()
+    with pytest.raises(TypeError, match="Set parallelism for CachedDataStream is not supported"):
+        cached.set_parallelism(2)
+    cached.invalidate()
+
+
+def test_built_in_aggregations_follow_pyflink_rules() -> None:
+    from stream_runtime.aggregations import AccumulateType, accumulator
+    from stream_runtime.typeinfo import Row
+
+    with pytest.raises(TypeError, match="must be of int or str type"):
+        accumulator(1.5, AccumulateType.SUM)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="The 1 field selected on a basic type"):
+        accumulator(1, AccumulateType.MAX)(3, 4)
+    assert accumulator(0, AccumulateType.SUM)(3, 4) == 7
+    assert accumulator(0, AccumulateType.MIN_BY)("b", "a") == "a"
+    summed = accumulator("n", AccumulateType.SUM)(Row(k="a", n=1), Row(k="b", n=2))
+    assert (summed.k, summed["n"], summed.as_dict()) == ("a", 3, {"k": "a", "n": 3})
+    assert accumulator(1, AccumulateType.MAX)([0, 5], [9, 2]) == [0, 5]
+    assert accumulator(1, AccumulateType.MAX_BY)(("x", 2), ("y", 2)) == ("x", 2)

@@ -137,6 +137,28 @@ EXPECTED: dict[str, list[str]] = {
         "product y 4",
     ],
     "p26_number_sequence_source": [f"running {v}" for v in (3, 12, 27, 48, 75, 6, 18, 36, 60, 90)],
+    # min_by/max_by keep the whole record (the earlier one on ties), min/max/sum only the field (the other
+    # fields are the key's first record's); project picks fields in the given order
+    "p29_aggregations_and_project": [
+        *["min_by ibm 5 t1", "min_by ibm 3 t3", "min_by ibm 3 t3", "min_by ibm 3 t3"],
+        *["min_by aapl 9 t2"] * 3,
+        *["max_by ibm 5 t1"] * 3,
+        "max_by ibm 7 t6",
+        *["max_by aapl 9 t2", "max_by aapl 12 t5", "max_by aapl 12 t5"],
+        *["min ibm 5 t1", "min ibm 3 t1", "min ibm 3 t1", "min ibm 3 t1"],
+        *["min aapl 9 t2"] * 3,
+        *["max ibm 5", "max ibm 5", "max ibm 5", "max ibm 7", "max aapl 9", "max aapl 12", "max aapl 12"],
+        *["project t1 5", "project t2 9", "project t3 3", "project t4 3", "project t5 12", "project t6 7"],
+        "project t7 12",
+        *["row sum x 4 a", "row sum x 10 a", "row sum x 11 a", "row sum y 2 b", "row sum y 4 b"],
+        *["row max_by x 4 a", "row max_by x 6 c", "row max_by x 6 c", "row max_by y 2 b", "row max_by y 2 b"],
+    ],
+    # the forced operator runs as 1 subtask of a parallelism-2 job; the cached stream passes through
+    "p30_force_non_parallel_and_cache": [
+        *[f"forced {v} of 1" for v in (1, 2, 3, 4)],
+        *[f"default {v} of 2" for v in (1, 2, 3, 4)],
+        *[f"cached {v} of 2" for v in (10, 20, 30, 40)],
+    ],
     "p27_parallel_watermarks": [
         "key 0 sum 220 at 5000",
         "key 1 sum 190 at 5000",
