@@ -21,6 +21,7 @@ from app.control.enhanced_snapshots import EnhancedSnapshotWorker
 from app.control.jobs import JobPlanner
 from app.control.lifecycle import LifecycleReconciler
 from app.control.observer import Observer
+from app.control.retention import OperationRetention
 from app.control.snapshots import SnapshotReconciler
 from app.control.steps import Transaction
 from app.db.control_repository import ControlRepository
@@ -39,11 +40,13 @@ DEFAULT_STOP_TIMEOUT = timedelta(minutes=5)
 
 @dataclass
 class TickReport:
-    """What one tick did: the applications handled and those whose step raised (retried next tick)."""
+    """What one tick did: the applications handled, those whose step raised (retried next tick), and
+    how many operations aged out of the history."""
 
     handled: list[int] = field(default_factory=list)
     errors: dict[int, BaseException] = field(default_factory=dict)
     snapshot_errors: dict[str, BaseException] = field(default_factory=dict)
+    pruned_operations: int = 0
 
 
 class ControlLoop:
@@ -70,6 +73,7 @@ class ControlLoop:
         )
         self.snapshots = SnapshotReconciler(adapter, planner, clock)
         self.enhanced_snapshots = EnhancedSnapshotWorker(database, adapter, settings, clock)
+        self.retention = OperationRetention(database, clock)
 
     def tick(self) -> TickReport:
         """One pass over every application that is not at rest, and every job left behind."""
@@ -84,6 +88,10 @@ class ControlLoop:
                 report.errors[application_id] = error
             report.handled.append(application_id)
         report.snapshot_errors = self.enhanced_snapshots.tick()
+        try:
+            report.pruned_operations = self.retention.tick()
+        except Exception:  # the history is pruned again on a later tick
+            logger.exception("pruning the operation history failed")
         return report
 
     def step(self, application_id: int) -> None:
