@@ -11,7 +11,9 @@ Status (phase) → what the loop does:
 - STOPPING (IDLE): save the stop (stop-with-savepoint if snapshots are enabled), ask the runtime; a
   job between restarts is asked for its savepoint once it runs again (else the stop times out).
 - STOPPING (STOPPING_JOB): savepoint done → system snapshot; job ended → app READY, operation
-  SUCCESSFUL; savepoint failed or stop refused → operation FAILED, app RUNNING (the job runs on).
+  SUCCESSFUL; savepoint failed or stop refused → operation FAILED, app RUNNING (the job runs on); the
+  runtime lost the job and its savepoint (e.g. its job registry) → operation FAILED without a snapshot,
+  app RUNNING, the job submitted again from its newest known state (never an older snapshot).
 - FORCE_STOPPING: force-stop the job; once gone → app READY, operation SUCCESSFUL, every other
   in-progress operation CANCELLED; never a snapshot.
 - UPDATING (IDLE → STOPPING_JOB → STARTING_JOB): stop with a savepoint (system snapshot), then start
@@ -38,7 +40,7 @@ from api_models.errors import AwsError
 from api_models.models import ApplicationStatus, OperationStatus
 from app.control.jobs import JobPlanner
 from app.control.restore import restore_for_resubmission, restore_for_start
-from app.control.snapshots import record_system_snapshot, system_snapshot_name
+from app.control.snapshots import record_system_snapshot, system_snapshot_name, system_snapshot_recorded
 from app.control.steps import Bookkeeping, Transaction, error_string, job_gone, job_state
 from app.control.system_snapshots import begin_system_snapshot, system_snapshot_dir
 from app.db.deployments import DeploymentRow, Phase
@@ -60,12 +62,17 @@ from runtime_adapter.base import (
 logger = logging.getLogger("msf_local.control")
 
 S = ApplicationStatus
+SAVEPOINT_UNKNOWN = (
+    "The snapshot could not be taken: the runtime no longer knows job {job}, so whether its savepoint "
+    "completed is unknown; the job is submitted again from its latest checkpoint"
+)
 
 
 class _StopProgress(Enum):
     WAITING = "WAITING"
     STOPPED = "STOPPED"
     SAVEPOINT_FAILED = "SAVEPOINT_FAILED"
+    SAVEPOINT_UNKNOWN = "SAVEPOINT_UNKNOWN"  # the runtime lost the job and its savepoint's outcome
     TIMED_OUT = "TIMED_OUT"
 
 
@@ -401,6 +408,9 @@ class LifecycleReconciler(Bookkeeping):
                 return _StopProgress.SAVEPOINT_FAILED
             if savepoint is SavepointState.COMPLETED:
                 record_system_snapshot(tx, application, deployment, self.now())
+            elif savepoint is SavepointState.UNKNOWN and job_state(deployment) is JobState.NOT_FOUND:
+                if not system_snapshot_recorded(tx, application, deployment.snapshot_name):
+                    return _StopProgress.SAVEPOINT_UNKNOWN  # never a stop "with" a snapshot nobody took
             elif savepoint is SavepointState.UNKNOWN and job_state(deployment) is JobState.RUNNING:
                 assert deployment.trigger_id is not None
                 request = SavepointRequest(
@@ -422,6 +432,8 @@ class LifecycleReconciler(Bookkeeping):
     ) -> None:
         if progress is _StopProgress.SAVEPOINT_FAILED:
             self._savepoint_failed(tx, application, deployment)
+        elif progress is _StopProgress.SAVEPOINT_UNKNOWN:  # RUNNING again: resubmitted from its newest state
+            self._stop_refused(tx, application, deployment, SAVEPOINT_UNKNOWN.format(job=deployment.job_id))
         elif progress is _StopProgress.TIMED_OUT:
             self._stop_timed_out(tx, application, deployment)
 

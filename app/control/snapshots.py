@@ -19,7 +19,7 @@ from api_models.models import SnapshotStatus
 from app.control.jobs import JobPlanner
 from app.control.observer import Observation, snapshot_trigger_id
 from app.control.steps import Transaction, job_state
-from app.control.system_snapshots import end_system_snapshot
+from app.control.system_snapshots import end_system_snapshot, system_snapshot_ready
 from app.db.deployments import DeploymentRow
 from app.db.models import ApplicationRow, SnapshotRow
 from runtime_adapter.base import DisposeResult, JobState, RuntimeAdapter, SavepointRequest, TriggerResult
@@ -60,6 +60,16 @@ def record_system_snapshot(
             )
         )
         tx.session.flush()
+
+
+def system_snapshot_recorded(tx: Transaction, application: ApplicationRow, name: str | None) -> bool:
+    """Whether the stop's snapshot ``name`` was already recorded READY (its savepoint completed)."""
+    if name is None:
+        return False
+    row = tx.repository.snapshot(application, name)
+    return (row is not None and row.status == SnapshotStatus.READY.value) or system_snapshot_ready(
+        tx.session, application, name
+    )
 
 
 class SnapshotReconciler:

@@ -148,6 +148,12 @@ def end_system_snapshot(
     return True
 
 
+def system_snapshot_ready(session: Session, application: ApplicationRow, name: str) -> bool:
+    """Whether ``name`` is an enhanced system snapshot of ``application`` that is READY."""
+    row = _system_snapshot(session, application, name)
+    return row is not None and row.status == SnapshotStatus.READY.value
+
+
 def _system_snapshot(session: Session, application: ApplicationRow, name: str) -> EnhancedSnapshotRow | None:
     return session.scalars(
         select(EnhancedSnapshotRow).where(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from api_models import models
 from api_models.models import ApplicationStatus
 from app.control.loop import ControlLoop
 from app.db.models import ApplicationRow
+from app.services import snapshots as snapshot_api
 from app.services import state_machine
 from runtime_adapter.base import JobState
 from tests.control.conftest import STOP_TIMEOUT, ControlEnv
+from tests.control.test_update_and_restore import PARALLELISM_2
 
 
 def test_stop_takes_a_system_snapshot_and_ends_ready(control: ControlEnv) -> None:
@@ -189,6 +192,47 @@ def test_job_lost_by_the_runtime_is_resubmitted_from_its_latest_checkpoint(contr
     control.tick()
     assert control.status() == "RUNNING"
     assert control.deployments()[0].phase == "IDLE"
+
+
+@pytest.mark.parametrize("change", ["stop", "update"])
+def test_a_stop_whose_job_and_savepoint_the_runtime_lost_claims_no_snapshot(
+    control: ControlEnv, change: str
+) -> None:
+    """Issue 10: after a crash that lost the runtime's job registry, NOT_FOUND is not a stop-with-savepoint
+    that succeeded: the stop or update fails saying so, no snapshot is recorded, and the job runs on from
+    the newest state known (its latest checkpoint), never from an older snapshot."""
+    control.run()
+    job_id = control.job().spec.job_id
+    older = control.call(  # a snapshot older than the job's latest checkpoint
+        snapshot_api.create_application_snapshot,
+        {"ApplicationName": "app", "SnapshotName": "older"},
+        models.CreateApplicationSnapshotRequest,
+    )
+    assert older is not None
+    control.tick()
+    control.fake.advance()
+    control.tick()
+    newest = control.fake.complete_checkpoint(job_id)
+    operation_id = control.stop() if change == "stop" else control.update(**PARALLELISM_2)
+    control.tick()  # observes the checkpoint, asks for the stop-with-savepoint
+    assert ("stop:SAVEPOINT", job_id) in control.fake.calls
+    control.fake.lose(job_id)  # e.g. restarted with its data directory wiped: job and savepoint unknown
+    control.fake.add_savepoint(newest.location)
+    control.tick()
+    assert control.operation(operation_id)["OperationStatus"] == "FAILED"
+    assert control.error_string(operation_id) == (
+        f"The snapshot could not be taken: the runtime no longer knows job {job_id}, so whether its "
+        "savepoint completed is unknown; the job is submitted again from its latest checkpoint"
+    )
+    assert [s.snapshot_name for s in control.snapshots()] == ["older"]
+    assert control.status() == "RUNNING"
+    control.tick()
+    resubmitted = control.job()
+    assert resubmitted.spec.job_id != job_id
+    assert resubmitted.spec.restore is not None and resubmitted.spec.restore.location == newest.location
+    control.fake.advance()
+    control.tick()
+    assert control.status() == "RUNNING" and control.deployments()[0].phase == "IDLE"
 
 
 def test_deleting_a_running_app_stops_its_job(control: ControlEnv) -> None:
