@@ -5,6 +5,11 @@ escape the target directory, links and other special files, duplicate names, and
 entry count, total uncompressed size or compression ratio exceed the limits (zip bombs). Sizes
 declared in the central directory are checked first; the bytes actually written are counted too,
 so an archive that lies about its sizes is stopped while it is being extracted.
+
+The limits (``ArchiveLimits``, documented for users in docs/security.md "Disk bounds"): code of at
+most 512 MiB (AWS's limit for an application JAR; inline ``ZipFileContent`` is capped at 50 MiB by
+the API), unpacking to at most 1 GiB in at most 25,000 entries, and no more than 100 times the
+archive's own size once it unpacks to more than 64 MiB — a 539 KB zip cannot become 500 MB.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from pathlib import Path, PurePosixPath
 
 from api_models.errors import CodeValidationException
 
-MAX_CODE_BYTES = 52_428_800
-"""Largest application code AWS accepts (``CodeSize`` / ``ZipFileContent`` max, 50 MiB)."""
+MIB = 1024 * 1024
+MAX_INLINE_CODE_BYTES = 52_428_800
+"""Largest inline code AWS accepts (``ZipFileContent`` max, 50 MiB)."""
+MAX_CODE_BYTES = 512 * MIB
+"""Largest application code (an S3 object): AWS runs JAR files of up to 512 MB."""
 
 _CHUNK = 1024 * 1024
 
@@ -29,10 +37,14 @@ class ArchiveLimits:
     """Bounds on what a code archive may unpack to."""
 
     max_archive_bytes: int = MAX_CODE_BYTES
-    max_entries: int = 10_000
-    max_total_bytes: int = 512 * 1024 * 1024
-    max_ratio: int = 200
-    ratio_floor_bytes: int = 1024 * 1024  # entries smaller than this are not ratio-checked
+    max_entries: int = 25_000
+    max_total_bytes: int = 1024 * MIB
+    """What one application's code may unpack to."""
+    max_ratio: int = 100
+    """Unpacked size / archive size, for archives that unpack to more than ``ratio_floor_bytes``."""
+    ratio_floor_bytes: int = 64 * MIB
+    max_entry_ratio: int = 200
+    entry_ratio_floor_bytes: int = MIB  # entries smaller than this are not ratio-checked
 
 
 def _refuse(message: str) -> CodeValidationException:
@@ -73,13 +85,28 @@ def _check_entry(info: zipfile.ZipInfo, limits: ArchiveLimits) -> PurePosixPath:
         raise _refuse(f"entry '{info.filename}' is {kind}")
     if info.flag_bits & 0x1:
         raise _refuse(f"entry '{info.filename}' is encrypted")
-    if info.file_size > limits.ratio_floor_bytes:
+    if info.file_size > limits.entry_ratio_floor_bytes:
         ratio = info.file_size / max(info.compress_size, 1)
-        if ratio > limits.max_ratio:
+        if ratio > limits.max_entry_ratio:
             raise _refuse(
-                f"entry '{info.filename}' expands {ratio:.0f}:1, more than the limit of {limits.max_ratio}:1"
+                f"entry '{info.filename}' expands {ratio:.0f}:1, "
+                f"more than the limit of {limits.max_entry_ratio}:1"
             )
     return path
+
+
+def _check_unpacked_size(declared: int, archive_bytes: int, limits: ArchiveLimits) -> None:
+    if declared > limits.max_total_bytes:
+        raise _refuse(
+            f"it unpacks to {declared} bytes, more than the limit of {limits.max_total_bytes} bytes "
+            "of unpacked code per application"
+        )
+    ratio = declared / max(archive_bytes, 1)
+    if declared > limits.ratio_floor_bytes and ratio > limits.max_ratio:
+        raise _refuse(
+            f"it unpacks to {declared} bytes, {ratio:.0f} times its own {archive_bytes} bytes; code that "
+            f"unpacks to more than {limits.ratio_floor_bytes} bytes may expand at most {limits.max_ratio}:1"
+        )
 
 
 Entry = tuple[zipfile.ZipInfo, PurePosixPath]
@@ -92,9 +119,7 @@ def check_archive(data: bytes, limits: ArchiveLimits | None = None) -> list[Entr
         infos = archive.infolist()
     if len(infos) > limits.max_entries:
         raise _refuse(f"{len(infos)} entries, more than the limit of {limits.max_entries}")
-    declared = sum(info.file_size for info in infos)
-    if declared > limits.max_total_bytes:
-        raise _refuse(f"unpacks to {declared} bytes, more than the limit of {limits.max_total_bytes}")
+    _check_unpacked_size(sum(info.file_size for info in infos), len(data), limits)
     checked: list[Entry] = []
     seen: set[PurePosixPath] = set()
     for info in infos:

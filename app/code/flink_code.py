@@ -9,19 +9,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import zipfile
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
+from app.code.archive import ArchiveLimits, check_archive, open_zip
 from app.code.properties import RUN_OPTIONS_GROUP
-from runtime_adapter.base import CodeLanguage, JobCode, PropertyGroup
-
-JAR_NAME = "application.jar"
+from runtime_adapter.base import JobCode, PropertyGroup
 
 
 def is_jar(data: bytes) -> bool:
@@ -34,15 +30,17 @@ def is_jar(data: bytes) -> bool:
     return "META-INF/MANIFEST.MF" in names and any(name.endswith(".class") for name in names)
 
 
-def prepare_jar(root: Path, data: bytes) -> JobCode:
-    """Keep a JAR once per content under ``root`` and describe it."""
-    directory = root / f"{hashlib.sha256(data).hexdigest()}-jar"
-    if not (directory / JAR_NAME).is_file():
-        directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / f".{JAR_NAME}.partial"
-        partial.write_bytes(data)
-        os.replace(partial, directory / JAR_NAME)
-    return JobCode(root=directory, entry=JAR_NAME, language=CodeLanguage.JAR)
+def check_code(data: bytes, limits: ArchiveLimits | None = None) -> None:
+    """Refuse code that Create/UpdateApplication must not accept (``CodeValidationException``).
+
+    A JAR is kept whole, never unpacked: only its own size counts (a fat JAR has tens of thousands of
+    entries and unpacks to far more than it weighs). Any other zip is unpacked, so every entry and the
+    unpacked size and ratio are checked (``archive.check_archive``).
+    """
+    limits = limits or ArchiveLimits()
+    open_zip(data, limits).close()
+    if not is_jar(data):
+        check_archive(data, limits)
 
 
 def with_run_options(code: JobCode, groups: Iterable[dict[str, Any]]) -> JobCode:

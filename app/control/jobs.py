@@ -14,7 +14,8 @@ from typing import Any
 
 from api_models.errors import AwsError, InvalidApplicationConfigurationException
 from api_models.models import CodeContentType
-from app.code.flink_code import is_jar, prepare_jar, property_groups, with_run_options
+from app.code.flink_code import is_jar, property_groups, with_run_options
+from app.code.inline import InlineCodeStore
 from app.code.properties import entry_file, write_application_properties
 from app.code.source import S3CodeLocation, fetch_s3_code
 from app.code.store import CodeStore
@@ -22,7 +23,6 @@ from app.db.models import ApplicationRow
 from app.observability.monitoring import job_logging_environment
 from app.services.aws import aws_client, job_aws_environment
 from app.services.configuration.view import VersionView
-from app.services.inline_code import InlineCodeStore
 from app.settings import Settings
 from runtime_adapter.base import CheckpointSettings, JobSpec, RestorePoint
 
@@ -84,9 +84,10 @@ class JobPlanner:
             data = self._code_bytes(application, view)
             groups = view.property_groups()
             if is_jar(data):
-                code = prepare_jar(self.code.root, data)
+                code = self.code.prepare_jar(data)
             else:
                 code = with_run_options(self.code.prepare(data, entry_file(groups)), groups)
+            self.code.hold(job_id, code)
         except AwsError as error:
             return PlannedJob(error=f"{error.code}: {error.message}")
         except OSError as error:

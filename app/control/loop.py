@@ -3,7 +3,8 @@
 Tests call ``tick()`` directly with an injected clock and a fake runtime; ``msf-local serve`` runs
 ``run_control_loop`` from the FastAPI lifespan, one tick every ``settings.control_interval`` seconds
 in a worker thread. A failure while handling one application is logged, reported by ``tick()`` and
-retried on the next tick; it never stops the loop or the other applications.
+retried on the next tick; it never stops the loop or the other applications. A tick also reclaims
+application code nothing uses any more (``reclaim``, at most once a minute).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.control.jobs import JobPlanner
 from app.control.lifecycle import LifecycleReconciler
 from app.control.observer import Observer
 from app.control.retention import OperationRetention
+from app.control.reclaim import CodeReclaimer
 from app.control.snapshots import SnapshotReconciler
 from app.control.steps import Transaction
 from app.db.control_repository import ControlRepository
@@ -47,6 +49,7 @@ class TickReport:
     errors: dict[int, BaseException] = field(default_factory=dict)
     snapshot_errors: dict[str, BaseException] = field(default_factory=dict)
     pruned_operations: int = 0
+    reclaimed: list[str] = field(default_factory=list)
 
 
 class ControlLoop:
@@ -74,6 +77,7 @@ class ControlLoop:
         self.snapshots = SnapshotReconciler(adapter, planner, clock)
         self.enhanced_snapshots = EnhancedSnapshotWorker(database, adapter, settings, clock)
         self.retention = OperationRetention(database, clock)
+        self.code_reclaimer = CodeReclaimer(database, planner, clock)
 
     def tick(self) -> TickReport:
         """One pass over every application that is not at rest, and every job left behind."""
@@ -92,6 +96,10 @@ class ControlLoop:
             report.pruned_operations = self.retention.tick()
         except Exception:  # the history is pruned again on a later tick
             logger.exception("pruning the operation history failed")
+        try:
+            report.reclaimed = self.code_reclaimer.tick()
+        except Exception:  # e.g. a file it cannot remove: logged, tried again on a later tick
+            logger.exception("reclaiming unused application code failed")
         return report
 
     def step(self, application_id: int) -> None:

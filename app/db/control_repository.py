@@ -7,9 +7,11 @@ deployments, versions, in-progress operations and snapshot rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from api_models.models import ApplicationStatus, OperationStatus, SnapshotStatus
@@ -17,6 +19,15 @@ from app.db.deployments import DeploymentRow, Phase, ensure_deployment
 from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
 
 PENDING_SNAPSHOT_STATUSES = (SnapshotStatus.CREATING.value, SnapshotStatus.DELETING.value)
+
+
+@dataclass(frozen=True)
+class CodeHolders:
+    """What still uses application code: the jobs the loop knows of (an application's, or one a
+    deleted application left behind) and the configurations of the versions that may still start."""
+
+    live_jobs: frozenset[str]
+    configurations: list[dict[str, Any]]
 
 
 class ControlRepository:
@@ -126,3 +137,36 @@ class ControlRepository:
         return self.session.scalars(
             query.order_by(SnapshotRow.creation_timestamp.desc(), SnapshotRow.id.desc())
         ).first()
+
+    def code_holders(self) -> CodeHolders:
+        """Live jobs, and every application's current version, the version its job runs and the version
+        a rollback would return to (``updated_from`` of the current one)."""
+        deployments = self.session.execute(
+            select(DeploymentRow.application_id, DeploymentRow.job_id, DeploymentRow.version_id)
+        ).all()
+        current = self.session.scalars(
+            select(ApplicationVersionRow).join(
+                ApplicationRow,
+                and_(
+                    ApplicationRow.id == ApplicationVersionRow.application_id,
+                    ApplicationRow.current_version_id == ApplicationVersionRow.version_id,
+                ),
+            )
+        ).all()
+        have = {(version.application_id, version.version_id) for version in current}
+        wanted = {(v.application_id, v.updated_from) for v in current if v.updated_from is not None}
+        wanted |= {(d.application_id, d.version_id) for d in deployments if d.version_id is not None}
+        wanted -= have
+        others = (
+            self.session.scalars(
+                select(ApplicationVersionRow).where(
+                    tuple_(ApplicationVersionRow.application_id, ApplicationVersionRow.version_id).in_(wanted)
+                )
+            ).all()
+            if wanted
+            else []
+        )
+        return CodeHolders(
+            live_jobs=frozenset(d.job_id for d in deployments if d.job_id is not None),
+            configurations=[version.configuration for version in [*current, *others]],
+        )

@@ -78,7 +78,9 @@ def create_application(ctx: RequestContext, request: CreateApplicationRequest) -
             f"The number of applications in {ctx.scope.region} has reached the limit of "
             f"{MAX_APPLICATIONS_PER_REGION}"
         )
-    configuration = initial_configuration(request, code_store(ctx))
+    intake = code_store(ctx)
+    configuration = initial_configuration(request, intake)
+    intake.save()
     timestamp = now(ctx)
     application = ApplicationRow(
         account_id=ctx.scope.account_id,
@@ -165,6 +167,7 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
         required=False,
     )
     _check_restore_snapshot(ctx, application, current, request)
+    intake = code_store(ctx)
     configuration = apply_update(
         current.configuration,
         configuration_update=request.application_configuration_update,
@@ -172,8 +175,9 @@ def update_application(ctx: RequestContext, request: UpdateApplicationRequest) -
         runtime_update=request.runtime_environment_update,
         run_configuration_update=request.run_configuration_update,
         logging_option_updates=request.cloud_watch_logging_option_updates,
-        code_store=code_store(ctx),
+        code_store=intake,
     )
+    intake.save()
     change = change_configuration(ctx, application, current, configuration, "UpdateApplication")
     return UpdateApplicationResponse(
         application_detail=application_detail(application, change.version), operation_id=change.operation_id

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
 import struct
+import tempfile
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -16,9 +19,12 @@ from moto import mock_aws
 
 from api_models.errors import CodeValidationException, InvalidArgumentException
 from app.code.archive import ArchiveLimits, check_archive, unpack
+from app.code.flink_code import check_code
+from app.code.inline import InlineCodeStore
 from app.code.properties import DEFAULT_ENTRY, entry_file, write_application_properties
 from app.code.source import S3CodeLocation, digest, fetch_s3_code
 from app.code.store import CodeStore
+from tests.api.zip_bomb import zip_bomb
 
 RUN_OPTIONS = "kinesis.analytics.flink.run.options"
 MAIN = b"print('hello from the job')\n"
@@ -104,6 +110,29 @@ def test_zip_bomb_by_ratio_is_refused() -> None:
 def test_zip_bomb_by_total_size_is_refused() -> None:
     data = make_zip(*[(f"part{i}.txt", bytes(range(256)) * 400) for i in range(4)], ("main.py", MAIN))
     refused(data, "unpacks to", ArchiveLimits(max_total_bytes=300_000))
+
+
+def test_zip_bomb_of_many_small_entries_is_refused_by_the_archive_ratio() -> None:
+    refused(zip_bomb(), "it unpacks to 500000015 bytes, 921 times its own 542627 bytes")
+    assert len(check_archive(zip_bomb(entries=50))) == 51  # 50 MB: under the 64 MiB the ratio spares
+
+
+def test_code_that_unpacks_past_the_per_application_limit_is_refused() -> None:
+    data = make_zip(("main.py", MAIN), ("data.bin", os.urandom(2000)))
+    refused(
+        data, "more than the limit of 1000 bytes of unpacked code per", ArchiveLimits(max_total_bytes=1000)
+    )
+
+
+def test_a_jar_is_kept_whole_so_only_its_own_size_counts() -> None:
+    classes = [(f"lib/C{n}.class", bytes(5000)) for n in range(5)]
+    jar = make_zip(("META-INF/MANIFEST.MF", b"Main-Class: Job\n"), ("Job.class", b"\xca\xfe"), *classes)
+    tight = ArchiveLimits(max_entries=3, max_total_bytes=100, ratio_floor_bytes=0, max_ratio=1)
+    check_code(jar, tight)  # a fat JAR has more entries and unpacks to more than it weighs
+    with pytest.raises(CodeValidationException, match="7 entries, more than the limit of 3"):
+        check_code(make_zip(("main.py", MAIN), *classes[:4], ("x.py", b""), ("y.py", b"")), tight)
+    with pytest.raises(CodeValidationException, match="more than the limit of 10"):
+        check_code(jar, ArchiveLimits(max_archive_bytes=10))
 
 
 def test_highly_compressible_small_files_are_fine() -> None:
@@ -215,6 +244,35 @@ def test_store_refuses_hostile_code_without_writing(tmp_path: Path) -> None:
         store.prepare(make_zip(("main.py", MAIN), ("../../escape.py", b"x")), "main.py")
     assert not (tmp_path / "escape.py").exists()
     assert not (tmp_path / "code").exists()
+
+
+def test_reclaim_spares_code_that_is_held_recent_or_possibly_in_use(tmp_path: Path) -> None:
+    store = CodeStore(tmp_path / "code")
+    held = store.prepare(make_zip(("main.py", MAIN)), "main.py")
+    jar = store.prepare_jar(make_zip(("META-INF/MANIFEST.MF", b"Main-Class: Job\n"), ("Job.class", b"")))
+    store.hold("job-1", held)
+    scratch = Path(tempfile.mkdtemp(dir=store.root, prefix=".unpack-"))  # an interrupted prepare
+    later = time.time() + 60
+    assert store.reclaim({"job-1"}, time.time() - 60) == []  # everything was used within the grace
+    assert store.reclaim({"job-1", "job-2"}, later) == []  # job-2 runs from code nothing recorded
+    assert store.reclaim({"job-1"}, later) == sorted([jar.root.name, scratch.name])
+    assert held.entry_path.read_bytes() == MAIN
+    assert store.reclaim(set(), later) == [held.root.name]
+    assert [path.name for path in store.root.iterdir()] == [".jobs"]
+    assert not any((store.root / ".jobs").iterdir())
+
+
+def test_inline_reclaim_keeps_named_and_just_saved_archives(tmp_path: Path) -> None:
+    store = InlineCodeStore(tmp_path / "inline")
+    store.save("a", b"first")
+    store.save("b", b"second")
+    an_hour_ago = time.time() - 3600
+    for name in ("a", "b"):
+        os.utime(store.path(name), (an_hour_ago, an_hour_ago))
+    store.save("b", b"second")  # saved again by a new version: touched
+    assert store.reclaim({"c"}, time.time() - 60) == ["a.zip"]
+    assert store.reclaim({"b"}, time.time() + 60) == []
+    assert store.get("b") == b"second"
 
 
 # ---- digest and S3 -----------------------------------------------------------------------------
