@@ -22,8 +22,8 @@ from app.control.enhanced_snapshots import EnhancedSnapshotWorker
 from app.control.jobs import JobPlanner
 from app.control.lifecycle import LifecycleReconciler
 from app.control.observer import Observer
-from app.control.retention import OperationRetention
 from app.control.reclaim import CodeReclaimer
+from app.control.retention import OperationRetention
 from app.control.snapshots import SnapshotReconciler
 from app.control.steps import Transaction
 from app.db.control_repository import ControlRepository
