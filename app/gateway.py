@@ -11,6 +11,8 @@ for the ``kinesisanalytics`` service, or when it is unsigned and aims at one of 
 typo: answered with UnknownOperationException as AWS does, not with moto's S3 XML). Everything else
 goes to moto, with the caller's account in moto's ``x-moto-account-id`` header, chosen by the same
 rule as our own ``Scope`` — so moto keeps S3 buckets, streams and log groups per account, as AWS does.
+Under ``--auth strict`` the request is verified first and refused in its own service's format
+(app/auth/services.py).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api_models.service_model import TARGET_PREFIX
+from app.auth.isolation import isolating
+from app.auth.services import admit, unsigned_query_call
 from app.credentials import account_for_key
-from app.settings import Settings
+from app.settings import AuthMode, Settings
 
 SIGNING_NAME = "kinesisanalytics"
 MOTO_ACCOUNT_HEADER = b"x-moto-account-id"
@@ -153,14 +157,25 @@ class AwsGatewayMiddleware:
             from app.cloudformation import serving
 
             moto = serving(DomainDispatcherApplication(create_backend_app), self.settings)
+            if self.settings.auth is AuthMode.STRICT:
+                moto = isolating(moto)
             self._moto = WSGIMiddleware(moto)  # type: ignore[arg-type]
         return self._moto
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.settings.aws_endpoint or self.is_ours(scope):
+        strict = self.settings.auth is AuthMode.STRICT
+        ours = self.is_ours(scope) and not (strict and unsigned_query_call(scope))
+        if scope["type"] != "http" or self.settings.aws_endpoint or ours:
             await self.app(scope, receive, send)
             return
-        account = self.moto_account(scope).encode("ascii")
+        if strict:  # verified first; see app/auth/services.py
+            admitted = await admit(scope, receive, send, self.settings)
+            if admitted is None:
+                return
+            caller, receive = admitted
+        else:
+            caller = self.moto_account(scope)
+        account = caller.encode("ascii")
         headers: list[Any] = [(k, v) for k, v in scope.get("headers", ()) if k != MOTO_ACCOUNT_HEADER]
         headers.append((MOTO_ACCOUNT_HEADER, account))
         await self.moto()({**scope, "headers": headers}, receive, send)

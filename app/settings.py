@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.credentials import AccessKey, read_credentials_file
+from app.credentials import AccessKey, InternalKeys, read_credentials_file
 
 
 class AuthMode(StrEnum):
@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     )
 
     _access_keys: dict[str, AccessKey] = PrivateAttr(default_factory=dict)
+    _internal_keys: InternalKeys | None = PrivateAttr(default=None)
 
     @field_validator("data_dir")
     @classmethod
@@ -118,6 +119,17 @@ class Settings(BaseSettings):
     def access_keys(self) -> Mapping[str, AccessKey]:
         """Access key id → secret and account, from the credentials file (empty unless --auth strict)."""
         return self._access_keys
+
+    @property
+    def internal_keys(self) -> InternalKeys:
+        """The per-account keys of msf-local's own and its jobs' S3/Kinesis/Logs/CloudWatch calls."""
+        if self._internal_keys is None:
+            self._internal_keys = InternalKeys(self.data_dir)
+        return self._internal_keys
+
+    def service_key(self, key_id: str) -> AccessKey | None:
+        """A key the embedded AWS services take in strict mode: the credentials file's or an internal one."""
+        return self._access_keys.get(key_id) or self.internal_keys.get(key_id)
 
     @property
     def effective_database_url(self) -> str:

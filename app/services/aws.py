@@ -2,14 +2,16 @@
 
 With the embedded moto (no ``settings.aws_endpoint``) every call goes to this server's own port, and
 the 12-digit account id is the access key, which puts the call in that account exactly as the caller's
-own requests are; with an external endpoint the default credential chain applies.
+own requests are; under ``--auth strict`` the key is msf-local's internal key for that account
+(``MSFLOCAL<account id>``, see app/credentials.py), which the embedded services verify like any other.
+With an external endpoint the default credential chain applies.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.settings import Settings
+from app.settings import AuthMode, Settings
 
 
 def aws_endpoint_url(settings: Settings) -> str:
@@ -21,22 +23,29 @@ def aws_endpoint_url(settings: Settings) -> str:
 
 
 EMBEDDED_SECRET_KEY = "msf-local"
-"""Secret used with the embedded moto, which does not verify signatures."""
+"""Secret used with the embedded moto in accept mode, where signatures are not verified."""
+
+
+def embedded_credentials(settings: Settings, account_id: str) -> tuple[str, str]:
+    """(access key id, secret) acting in ``account_id`` on the embedded moto, in either auth mode."""
+    if settings.auth is AuthMode.STRICT:
+        return settings.internal_keys.for_account(account_id)
+    return account_id, EMBEDDED_SECRET_KEY
 
 
 def aws_client(settings: Settings, service: str, account_id: str, region: str) -> Any:
     """A boto3 client acting in ``account_id`` for the control plane's own calls (e.g. fetching code).
 
-    With the embedded moto, the 12-digit account id is the access key, which puts the call in that
-    account exactly as the caller's own requests are; with an external endpoint the default
-    credential chain applies.
+    With the embedded moto, :func:`embedded_credentials` put the call in that account exactly as the
+    caller's own requests are; with an external endpoint the default credential chain applies.
     """
     import boto3
     from botocore.config import Config
 
     credentials: dict[str, str] = {}
     if not settings.aws_endpoint:
-        credentials = {"aws_access_key_id": account_id, "aws_secret_access_key": EMBEDDED_SECRET_KEY}
+        key_id, secret = embedded_credentials(settings, account_id)
+        credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
     return boto3.client(
         service,
         endpoint_url=aws_endpoint_url(settings),
@@ -54,5 +63,6 @@ def job_aws_environment(settings: Settings, account_id: str, region: str) -> dic
         "AWS_REGION": region,
     }
     if not settings.aws_endpoint:
-        environment |= {"AWS_ACCESS_KEY_ID": account_id, "AWS_SECRET_ACCESS_KEY": EMBEDDED_SECRET_KEY}
+        key_id, secret = embedded_credentials(settings, account_id)
+        environment |= {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
     return environment
