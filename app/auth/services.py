@@ -42,35 +42,43 @@ class Dialect(Enum):
     QUERY = "query"
 
 
-_CODES: dict[Dialect, dict[Failure, tuple[int, str]]] = {
-    Dialect.S3: {
-        Failure.MISSING: (403, "AccessDenied"),
-        Failure.UNKNOWN_KEY: (403, "InvalidAccessKeyId"),
-        Failure.MISMATCH: (403, "SignatureDoesNotMatch"),
-        Failure.UNSIGNED_HEADERS: (403, "AccessDenied"),
-        Failure.SKEWED: (403, "RequestTimeTooSkewed"),
-        Failure.EXPIRED: (403, "AccessDenied"),
-        Failure.INCOMPLETE: (400, "AuthorizationHeaderMalformed"),
-    },
-    Dialect.JSON: {
-        Failure.MISSING: (403, "MissingAuthenticationTokenException"),
-        Failure.UNKNOWN_KEY: (403, "UnrecognizedClientException"),
-        Failure.MISMATCH: (403, "InvalidSignatureException"),
-        Failure.UNSIGNED_HEADERS: (403, "InvalidSignatureException"),
-        Failure.SKEWED: (403, "InvalidSignatureException"),
-        Failure.EXPIRED: (403, "InvalidSignatureException"),
-        Failure.INCOMPLETE: (400, "IncompleteSignatureException"),
-    },
-    Dialect.QUERY: {
-        Failure.MISSING: (403, "MissingAuthenticationToken"),
-        Failure.UNKNOWN_KEY: (403, "InvalidClientTokenId"),
-        Failure.MISMATCH: (403, "SignatureDoesNotMatch"),
-        Failure.UNSIGNED_HEADERS: (403, "SignatureDoesNotMatch"),
-        Failure.SKEWED: (403, "SignatureDoesNotMatch"),
-        Failure.EXPIRED: (403, "SignatureDoesNotMatch"),
-        Failure.INCOMPLETE: (400, "IncompleteSignature"),
-    },
+_CODES: dict[Failure, tuple[int, dict[Dialect, str]]] = {
+    failure: (status, dict(zip(Dialect, codes, strict=True)))
+    for failure, status, *codes in [
+        (
+            Failure.MISSING,
+            403,
+            "AccessDenied",
+            "MissingAuthenticationTokenException",
+            "MissingAuthenticationToken",
+        ),
+        (
+            Failure.UNKNOWN_KEY,
+            403,
+            "InvalidAccessKeyId",
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+        ),
+        (
+            Failure.MISMATCH,
+            403,
+            "SignatureDoesNotMatch",
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+        ),
+        (Failure.UNSIGNED_HEADERS, 403, "AccessDenied", "InvalidSignatureException", "SignatureDoesNotMatch"),
+        (Failure.SKEWED, 403, "RequestTimeTooSkewed", "InvalidSignatureException", "SignatureDoesNotMatch"),
+        (Failure.EXPIRED, 403, "AccessDenied", "InvalidSignatureException", "SignatureDoesNotMatch"),
+        (
+            Failure.INCOMPLETE,
+            400,
+            "AuthorizationHeaderMalformed",
+            "IncompleteSignatureException",
+            "IncompleteSignature",
+        ),
+    ]
 }
+"""Per failure: the HTTP status and each dialect's error code (columns in :class:`Dialect`'s order)."""
 
 _S3_MESSAGES = {
     Failure.MISSING: "Access Denied",
@@ -96,7 +104,8 @@ def dialect(request: SignedRequest) -> Dialect:
 def refusal(request: SignedRequest, error: SignatureError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Status, headers and body of the refusal of ``request`` in its caller's own error format."""
     kind = dialect(request)
-    status, code = _CODES[kind][error.failure]
+    status, codes = _CODES[error.failure]
+    code = codes[kind]
     request_id = str(uuid.uuid4())
     headers = [(b"x-amzn-requestid", request_id.encode())]
     if kind is Dialect.JSON:
@@ -104,7 +113,7 @@ def refusal(request: SignedRequest, error: SignatureError) -> tuple[int, list[tu
         body = json.dumps({"__type": code, "message": error.message}).encode()
         headers += [(b"content-type", content_type.encode("latin-1")), (b"x-amzn-errortype", code.encode())]
         if request.headers.get("x-amzn-query-mode") == "true":  # CloudWatch's query-compatible JSON
-            query_code = _CODES[Dialect.QUERY][error.failure][1]
+            query_code = codes[Dialect.QUERY]
             headers.append((b"x-amzn-query-error", f"{query_code};Sender".encode()))
     elif kind is Dialect.QUERY:
         body = (
