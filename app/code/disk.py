@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 
@@ -20,9 +21,18 @@ def is_stale(path: Path, cutoff: float) -> bool:
         return False
 
 
-def remove(path: Path) -> None:
-    """Delete a file or a directory tree; one that is already gone is fine."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
+def discard(path: Path, scratch_prefix: str) -> None:
+    """Delete a file or a directory tree, first renamed to ``<scratch_prefix><random>`` beside it.
+
+    The rename is atomic, so a crash (or an error) never leaves a half-deleted directory under its own
+    name, where it would pass for complete; what is left under the scratch name is swept later.
+    """
+    if not (path.is_dir() and not path.is_symlink()):
         path.unlink(missing_ok=True)
+        return
+    doomed = path.with_name(f"{scratch_prefix}{uuid.uuid4().hex}")
+    try:
+        os.rename(path, doomed)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(doomed)

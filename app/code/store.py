@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from api_models.errors import CodeValidationException
 from app.code.archive import ArchiveLimits, check_archive, unpack
-from app.code.disk import is_stale, remove, touch
+from app.code.disk import discard, is_stale, touch
 from app.code.properties import RUN_OPTIONS_GROUP
 from runtime_adapter.base import CodeLanguage, JobCode
 
@@ -113,6 +113,6 @@ class CodeStore:
             name = path.name
             reclaimable = name.startswith(_SCRATCH) or not name.startswith(".")
             if reclaimable and name not in held and is_stale(path, cutoff):
-                remove(path)
+                discard(path, _SCRATCH)
                 removed.append(name)
         return sorted(removed)
