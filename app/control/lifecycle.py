@@ -370,7 +370,10 @@ class LifecycleReconciler(Bookkeeping):
         if VersionView(running_version.configuration).snapshots_enabled():
             deployment.stop_mode = StopMode.SAVEPOINT.value
             deployment.trigger_id = uuid.uuid4().hex
-            if VersionView(running_version.configuration).enhanced_snapshots():
+            # The kind of snapshot the version that starts next restores: an update to enhanced mode
+            # takes an enhanced one, a rollback to legacy mode an application snapshot (legacy).
+            next_version = tx.repository.version(application)
+            if VersionView(next_version.configuration).enhanced_snapshots():
                 snapshot = begin_system_snapshot(
                     tx.session, application, running_version, deployment.operation_id, self.now()
                 )

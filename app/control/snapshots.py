@@ -30,7 +30,8 @@ SYSTEM_SNAPSHOT_PREFIX = "SYSTEMSNAPSHOT-"
 
 
 def system_snapshot_name(tx: Transaction, application: ApplicationRow, now: datetime) -> str:
-    """``SYSTEMSNAPSHOT-<epoch ms>``, unique within the application (decided once, with the intent)."""
+    """``SYSTEMSNAPSHOT-<epoch ms>``, unique within the application (decided once, with the intent) and
+    apart from the enhanced snapshots taken of it, so the stop's savepoint ends the right one."""
     taken = tx.repository.snapshot_names(application)
     millis = int(now.timestamp() * 1000)
     while f"{SYSTEM_SNAPSHOT_PREFIX}{millis}" in taken:

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from api_models.models import ApplicationStatus, OperationStatus, SnapshotStatus
 from app.db.deployments import DeploymentRow, Phase, ensure_deployment
-from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
+from app.db.models import (
+    ApplicationRow,
+    ApplicationVersionRow,
+    EnhancedSnapshotRow,
+    OperationRow,
+    SnapshotRow,
+)
 
 PENDING_SNAPSHOT_STATUSES = (SnapshotStatus.CREATING.value, SnapshotStatus.DELETING.value)
 
@@ -118,12 +124,17 @@ class ControlRepository:
         ).first()
 
     def snapshot_names(self, application: ApplicationRow) -> set[str]:
-        """Every snapshot name the application uses."""
-        return set(
-            self.session.scalars(
-                select(SnapshotRow.snapshot_name).where(SnapshotRow.application_id == application.id)
+        """Every snapshot name the application uses: its application snapshots (legacy) and the enhanced
+        snapshots taken of it."""
+        legacy = self.session.scalars(
+            select(SnapshotRow.snapshot_name).where(SnapshotRow.application_id == application.id)
+        )
+        enhanced = self.session.scalars(
+            select(EnhancedSnapshotRow.snapshot_name).where(
+                EnhancedSnapshotRow.source_application_id == application.id
             )
         )
+        return {*legacy, *enhanced}
 
     def restorable_snapshot(self, application: ApplicationRow, name: str | None = None) -> SnapshotRow | None:
         """The READY snapshot ``name`` with a savepoint, or (no name) the newest such snapshot."""

@@ -32,7 +32,13 @@ from api_models.models import (
     SnapshotStatus,
 )
 from app.db.deployments import DeploymentRow
-from app.db.models import ApplicationRow, ApplicationVersionRow, OperationRow, SnapshotRow
+from app.db.models import (
+    ApplicationRow,
+    ApplicationVersionRow,
+    EnhancedSnapshotRow,
+    OperationRow,
+    SnapshotRow,
+)
 from app.services import state_machine
 from app.services.common import check_condition, get_for_change, new_operation_id, new_token
 from app.services.configuration.flink import DEFAULT_RUN_CONFIGURATION
@@ -75,7 +81,8 @@ def roll_back(
 ) -> Rollback:
     """Create the rollback version and operation and hand them to the control loop (ROLLING_BACK).
 
-    ``InvalidRequestException`` without a previous version or a READY snapshot to restore.
+    ``InvalidRequestException`` without a previous version or a READY snapshot of the application to
+    restore (an application snapshot, or an enhanced snapshot taken of it).
     """
     name = application.application_name
     if current.updated_from is None:
@@ -90,6 +97,13 @@ def roll_back(
         select(func.count())
         .select_from(SnapshotRow)
         .where(SnapshotRow.application_id == application.id, SnapshotRow.status == SnapshotStatus.READY.value)
+    ) or session.scalar(
+        select(func.count())
+        .select_from(EnhancedSnapshotRow)
+        .where(
+            EnhancedSnapshotRow.source_application_id == application.id,
+            EnhancedSnapshotRow.status == SnapshotStatus.READY.value,
+        )
     )
     if not snapshots:
         raise errors.InvalidRequestException(f"Application {name} has no snapshot to roll back to")
