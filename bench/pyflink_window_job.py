@@ -7,7 +7,7 @@ Environment: BENCH_RECORDS (default 1 000 000)."""
 
 import os
 
-from pyflink.common import Time, Types, WatermarkStrategy
+from pyflink.common import Configuration, Time, Types, WatermarkStrategy
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.datastream.connectors.number_seq import NumberSequenceSource
@@ -36,13 +36,16 @@ class Count(AggregateFunction):
         return a + b
 
 
-env = StreamExecutionEnvironment.get_execution_environment()
+config = Configuration()
+config.set_string("restart-strategy.type", "none")  # a failure ends the run instead of restarting it
+env = StreamExecutionEnvironment.get_execution_environment(config)
 env.set_parallelism(1)
 env.enable_checkpointing(1000)
 records = int(os.environ.get("BENCH_RECORDS", "1000000"))
 strategy = WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(EventTime())
 (
-    env.from_source(NumberSequenceSource(0, records - 1), strategy, "numbers")
+    env.from_source(NumberSequenceSource(0, records - 1), WatermarkStrategy.no_watermarks(), "numbers")
+    .assign_timestamps_and_watermarks(strategy)  # real PyFlink ignores a Python assigner in from_source
     .key_by(lambda n: n % KEYS, key_type=Types.LONG())
     .window(TumblingEventTimeWindows.of(Time.seconds(1)))
     .aggregate(Count(), output_type=Types.LONG())

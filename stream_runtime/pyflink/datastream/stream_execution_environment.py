@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from enum import Enum
@@ -10,8 +11,36 @@ from typing import Any
 from stream_runtime.datastream import DataStream
 from stream_runtime.datastream import StreamExecutionEnvironment as _Environment
 from stream_runtime.pyflink.common.configuration import Configuration
+from stream_runtime.restart import RestartStrategies
 from stream_runtime.sources import Source
-from stream_runtime.unsupported import require_supported
+from stream_runtime.unsupported import require_supported, unsupported
+
+_log = logging.getLogger(__name__)
+_UNITS_MS = {
+    "": 1,
+    "ms": 1,
+    "milli": 1,
+    "millis": 1,
+    "s": 1000,
+    "sec": 1000,
+    "secs": 1000,
+    "second": 1000,
+    "seconds": 1000,
+    "min": 60_000,
+    "m": 60_000,
+    "minute": 60_000,
+    "minutes": 60_000,
+    "h": 3_600_000,
+}
+
+
+def _millis(text: str) -> int:
+    """Milliseconds of a Flink duration string (``500``, ``500 ms``, ``10 s``, ``1 min``, ``1 h``)."""
+    number = text.strip().rstrip("abcdefghijklmnopqrstuvwxyz").strip()
+    unit = text.strip()[len(number) :].strip().lower()
+    if unit not in _UNITS_MS or not number.isdigit():
+        raise ValueError(f"not a duration: {text!r}")
+    return int(number) * _UNITS_MS[unit]
 
 
 class RuntimeExecutionMode(Enum):
@@ -41,18 +70,25 @@ class StreamExecutionEnvironment(_Environment):
         return env
 
     def configure(self, configuration: Configuration) -> StreamExecutionEnvironment:
-        """Apply the supported keys of ``configuration``."""
+        """Apply the supported keys of ``configuration`` (durations as Flink writes them: ``500``, ``500 ms``,
+        ``10 s``, ``1 min``); ``restart-strategy.type`` may be ``none`` or ``fixed-delay`` (with
+        ``restart-strategy.fixed-delay.attempts`` and ``.delay``)."""
         values = configuration.to_dict()
         if "parallelism.default" in values:
             self.set_parallelism(int(values["parallelism.default"]))
         if "execution.checkpointing.interval" in values:
-            self.enable_checkpointing(
-                int(values["execution.checkpointing.interval"].removesuffix("ms").strip())
-            )
+            self.enable_checkpointing(_millis(values["execution.checkpointing.interval"]))
         if "pipeline.auto-watermark-interval" in values:
-            self.set_auto_watermark_interval(
-                int(values["pipeline.auto-watermark-interval"].removesuffix("ms"))
-            )
+            self.set_auto_watermark_interval(_millis(values["pipeline.auto-watermark-interval"]))
+        kind = values.get("restart-strategy.type", "").strip().lower()
+        if kind in ("none", "off", "disable"):
+            self.set_restart_strategy(RestartStrategies.no_restart())
+        elif kind in ("fixed-delay", "fixeddelay"):
+            attempts = int(values.get("restart-strategy.fixed-delay.attempts", "1"))
+            delay = _millis(values.get("restart-strategy.fixed-delay.delay", "1 s"))
+            self.set_restart_strategy(RestartStrategies.fixed_delay_restart(attempts, delay))
+        elif kind:
+            raise unsupported(f"restart-strategy.type: {kind}", "Use none or fixed-delay.")
         return self
 
     def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
@@ -122,4 +158,12 @@ class StreamExecutionEnvironment(_Environment):
         type_info: Any = None,
     ) -> DataStream:
         require_supported(source)
+        if getattr(watermark_strategy, "timestamp_assigner", None) is not None:
+            _log.warning(
+                "from_source(%r): real PyFlink ignores a Python timestamp assigner in the watermark "
+                "strategy of from_source (records keep the source's timestamps, and event-time windows "
+                "fail there); the embedded runtime applies it. To run the same on Flink, pass "
+                "WatermarkStrategy.no_watermarks() and call .assign_timestamps_and_watermarks(strategy).",
+                source_name,
+            )
         return super().from_source(source, watermark_strategy, source_name, type_info)

@@ -288,3 +288,44 @@ def test_built_in_aggregations_follow_pyflink_rules() -> None:
     assert (summed.k, summed["n"], summed.as_dict()) == ("a", 3, {"k": "a", "n": 3})
     assert accumulator(1, AccumulateType.MAX)([0, 5], [9, 2]) == [0, 5]
     assert accumulator(1, AccumulateType.MAX_BY)(("x", 2), ("y", 2)) == ("x", 2)
+
+
+def test_from_source_warns_that_real_pyflink_ignores_a_python_timestamp_assigner(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with pyflink_imports():
+        from pyflink.common import WatermarkStrategy
+        from pyflink.datastream import StreamExecutionEnvironment as PyFlinkEnvironment
+        from pyflink.datastream.connectors.number_seq import NumberSequenceSource
+
+        env = PyFlinkEnvironment.get_execution_environment()
+        strategy = WatermarkStrategy.for_monotonous_timestamps()
+        env.from_source(NumberSequenceSource(1, 2), strategy, "plain")
+        assert not caplog.records
+        env.from_source(
+            NumberSequenceSource(1, 2), strategy.with_timestamp_assigner(lambda v, t: v), "stamped"
+        )
+    assert "from_source('stamped'): real PyFlink ignores a Python timestamp assigner" in caplog.text
+
+
+def test_configuration_sets_intervals_as_durations_and_the_restart_strategy() -> None:
+    with pyflink_imports():
+        from pyflink.common import Configuration
+        from pyflink.datastream import StreamExecutionEnvironment as PyFlinkEnvironment
+
+        config = Configuration()
+        config.set_string("execution.checkpointing.interval", "2 s")
+        config.set_string("pipeline.auto-watermark-interval", "50ms")
+        config.set_string("restart-strategy.type", "fixed-delay")
+        config.set_string("restart-strategy.fixed-delay.attempts", "4")
+        config.set_string("restart-strategy.fixed-delay.delay", "1 min")
+        env = PyFlinkEnvironment.get_execution_environment(config)
+        assert (env.get_checkpoint_interval(), env.auto_watermark_interval_ms) == (2000, 50)
+        assert env.restart_strategy.to_dict() == {"type": "fixed-delay", "attempts": 4, "delay_s": 60.0}
+        config.set_string("restart-strategy.type", "none")
+        assert (
+            PyFlinkEnvironment.get_execution_environment(config).restart_strategy.to_dict()["type"] == "none"
+        )
+        config.set_string("restart-strategy.type", "exponential-delay")
+        with pytest.raises(UnsupportedOnEmbeddedRuntime, match=r"restart-strategy\.type: exponential-delay"):
+            PyFlinkEnvironment.get_execution_environment(config)

@@ -32,7 +32,8 @@ strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(500
     Millis()
 )
 (
-    env.from_source(NumberSequenceSource(1, 40), strategy, "numbers")
+    env.from_source(NumberSequenceSource(1, 40), WatermarkStrategy.no_watermarks(), "numbers")
+    .assign_timestamps_and_watermarks(strategy)
     .key_by(lambda n: n % 4)
     .process(SumAtTimer(), output_type=Types.STRING())
     .print()
