@@ -29,6 +29,7 @@ from api_models.service_model import TARGET_PREFIX
 from app.auth.isolation import isolating
 from app.auth.services import admit, unsigned_query_call
 from app.credentials import account_for_key
+from app.moto_state import EmbeddedState
 from app.settings import AuthMode, Settings
 
 SIGNING_NAME = "kinesisanalytics"
@@ -115,10 +116,17 @@ class ForwardingApp:
 class AwsGatewayMiddleware:
     """ASGI middleware: kinesisanalyticsv2 and our own pages to the app, other AWS requests to moto."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, own_paths: Iterable[str] = ("/",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        own_paths: Iterable[str] = ("/",),
+        embedded_state: EmbeddedState | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
         self.own_paths = frozenset(own_paths)
+        self.embedded_state = embedded_state
         self._moto: Any = None
 
     def is_ours(self, scope: Scope) -> bool:
@@ -147,7 +155,8 @@ class AwsGatewayMiddleware:
 
     def moto(self) -> Any:
         """moto's server application as ASGI, built on first use (importing moto takes a moment);
-        in an HTTP worker of ``serve --workers N``, a forwarder to the one moto the controller hosts."""
+        in an HTTP worker of ``serve --workers N``, a forwarder to the one moto the controller hosts.
+        With ``embedded_state`` what moto accepts is journaled under the data directory."""
         if self._moto is None and self.settings.controller_url:
             self._moto = ForwardingApp(self.settings.controller_url)
         if self._moto is None:
@@ -156,7 +165,10 @@ class AwsGatewayMiddleware:
 
             from app.cloudformation import serving
 
-            moto = serving(DomainDispatcherApplication(create_backend_app), self.settings)
+            dispatcher = DomainDispatcherApplication(create_backend_app)
+            moto = serving(dispatcher, self.settings)
+            if self.embedded_state is not None:
+                moto = self.embedded_state.wrap(dispatcher, moto)
             if self.settings.auth is AuthMode.STRICT:
                 moto = isolating(moto)
             self._moto = WSGIMiddleware(moto)  # type: ignore[arg-type]
@@ -192,7 +204,9 @@ def route_paths(routes: Iterable[Any], prefix: str = "") -> Iterator[str]:
             yield from route_paths(included.routes, prefix + route.include_context.prefix)
 
 
-def install_gateway(app: Any, settings: Settings) -> None:
+def install_gateway(app: Any, settings: Settings, embedded_state: EmbeddedState | None = None) -> None:
     """Put the gateway in front of ``app`` (a FastAPI application); its own route paths stay its own."""
     own_paths = set(route_paths(app.routes))
-    app.add_middleware(AwsGatewayMiddleware, settings=settings, own_paths=own_paths | {"/"})
+    app.add_middleware(
+        AwsGatewayMiddleware, settings=settings, own_paths=own_paths | {"/"}, embedded_state=embedded_state
+    )

@@ -15,6 +15,7 @@ from app.db.migrate import upgrade
 from app.db.ownership import Ownership, OwnershipError
 from app.db.session import Database
 from app.gateway import install_gateway
+from app.moto_state import EmbeddedState
 from app.observability.reporting import run_observability
 from app.protocol.router import aws_json_asgi, is_aws_json_request, router
 from app.services.details import DetailCache
@@ -50,8 +51,11 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
     migrates and runs the loop until it stops. ``msf-local serve`` takes the locks before it builds the
     application (``ownership``, released when the application stops).
     A worker does neither; its process only answers requests from the shared database.
+    The owner also keeps the embedded S3/Kinesis/Logs/CloudWatch under ``<data dir>/aws`` and brings
+    them back before it serves (``app.moto_state``).
     """
     controls = settings.controller_url is None
+    embedded = EmbeddedState(settings.data_dir / "aws") if controls and not settings.aws_endpoint else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +67,8 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
                 logger.error("msf-local cannot start: %s", error)
                 raise
         try:
+            if embedded is not None:
+                embedded.open()  # before the control loop looks for any code bucket
             if controls:
                 upgrade(settings.effective_database_url)
             app.state.database = Database(settings.effective_database_url)
@@ -75,6 +81,8 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
             finally:
                 app.state.database.dispose()
         finally:
+            if embedded is not None:
+                embedded.close()
             owner.release()
 
     app = MsfLocalApp(
@@ -85,5 +93,5 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
     app.include_router(router)
     app.include_router(clients_router)
     install_web(app, settings)
-    install_gateway(app, settings)
+    install_gateway(app, settings, embedded)
     return app
