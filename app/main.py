@@ -89,6 +89,7 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
         title="msf-local", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.settings = settings
+    app.state.embedded_state = embedded
     app.state.details = DetailCache()
     app.include_router(router)
     app.include_router(clients_router)

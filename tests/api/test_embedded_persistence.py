@@ -1,9 +1,10 @@
 """The embedded S3, Kinesis, CloudWatch Logs and CloudWatch survive a restart on the same data directory.
 
-Both ways a server ends: a graceful stop (the state comes back from the snapshot taken at shutdown) and
-``kill -9`` of a real ``msf-local serve`` (it comes back from the journal, replayed). Everything a client
-was told had succeeded is there again, with the same identifiers and times: object ETags, version ids
-and LastModified, Kinesis sequence numbers and arrival timestamps, log events with their ingestion time.
+Both ways a server ends: a graceful stop (the state comes back from a snapshot plus the journal after
+it) and ``kill -9`` of a real ``msf-local serve`` (it comes back from the journal alone, replayed).
+Everything a client was told had succeeded is there again, with the same identifiers and times: object
+ETags, version ids and LastModified, Kinesis sequence numbers and arrival timestamps, log events with
+their ingestion time.
 And a RUNNING application whose code lives in the embedded S3 is RUNNING again after the kill, not READY.
 """
 
@@ -15,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -59,7 +61,7 @@ def populate(url: str, tag: str) -> dict[str, Any]:
     )
     pending = s3.create_multipart_upload(Bucket=bucket, Key="pending")["UploadId"]
     s3.upload_part(Bucket=bucket, Key="pending", UploadId=pending, PartNumber=1, Body=b"q" * 10)
-    s3.put_object(Bucket=bucket, Key="large", Body=b"L" * (1024 * 1024 + 1))  # so a graceful stop snapshots
+    s3.put_object(Bucket=bucket, Key="large", Body=b"L" * (1024 * 1024 + 1))
     s3.put_object(Bucket=bucket, Key="gone", Body=b"soon deleted")
     s3.delete_object(Bucket=bucket, Key="gone")  # leaves a delete marker
     kinesis.create_stream(StreamName=f"stream-{tag}", ShardCount=1)
@@ -128,21 +130,26 @@ def observe(url: str, tag: str) -> dict[str, Any]:
 
 
 def test_a_graceful_restart_brings_back_every_embedded_service(make_server: Any, tmp_path: Path) -> None:
+    tag = f"graceful-{uuid.uuid4().hex[:8]}"  # the servers of a test run share one in-process moto
     first: LiveServer = make_server(data_dir=tmp_path / "kept")
-    before = populate(first.url, "graceful")
-    assert (
-        len(before["records"]) == 3
-        and len(before["events"]) == 3
-        and before["delete_markers"]
-        and before["pending"]
+    created = populate(first.url, tag)
+    assert created["delete_markers"] and created["pending"]
+    first.server.config.app.state.embedded_state.compact()  # a snapshot; what follows is journaled after it
+    _client(first.url, "kinesis").put_record(StreamName=f"stream-{tag}", Data=b"later", PartitionKey="k")
+    _client(first.url, "logs").put_log_events(
+        logGroupName=f"/persist/{tag}",
+        logStreamName="s",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "later"}],
     )
+    before = observe(first.url, tag)
+    assert len(before["records"]) == 4 and len(before["events"]) == 4
     stop_server(first)
-    assert (tmp_path / "kept" / "aws" / "snapshot").exists()
+    kept = tmp_path / "kept" / "aws"
+    assert (kept / "snapshot").exists() and (kept / "journal-1.log").stat().st_size > 0
 
     second: LiveServer = make_server(data_dir=tmp_path / "kept")
-    after = observe(second.url, "graceful")
-    assert after == {key: value for key, value in before.items() if key != "versions"}
-    assert after["object"][2] == before["versions"][1]
+    assert observe(second.url, tag) == before
+    assert before["object"][2] == created["versions"][1]
 
 
 @contextmanager
