@@ -2,8 +2,8 @@
 CloudWatch and CloudFormation refuse forged, unknown-key, unsigned, stale and cross-account requests in
 their own error formats and touch no data; the internal keys of jobs act in their own account only.
 
-One strict server (SQLite, fake runtime) serves every test of this module; names are unique per run
-because the embedded moto is shared by all servers of the test process.
+One strict server (SQLite, the embedded runtime) serves every test of this module; names are unique per
+run because the embedded moto is shared by all servers of the test process.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from app.services.aws import job_aws_environment
-from app.settings import Settings
-from tests.conftest import LiveServer, free_port, start_server, stop_server
+from app.settings import AuthMode, Settings
+from tests.api.app_helpers import python_zip
+from tests.conftest import LiveServer, eventually, free_port, start_server, stop_server
 
 A_KEY, A_SECRET, A_ACCOUNT = "AKIDSTRICTA", "secret-of-a", "111122223333"
 B_KEY, B_SECRET, B_ACCOUNT = "AKIDSTRICTB", "secret-of-b", "444455556666"
@@ -47,12 +48,12 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         )
     )
     settings = Settings(
-        auth="strict",
+        auth=AuthMode.STRICT,
         credentials_file=credentials,
         data_dir=root / "data",
         port=free_port(),
         database_url=f"sqlite:///{root / 'msf-local.db'}",
-        runtime="fake",
+        control_interval=0.1,
     )
     live = start_server(settings)
     yield live
@@ -272,3 +273,68 @@ def test_job_credentials_act_in_their_own_account_only(strict: LiveServer, tmp_p
     assert refused(api.list_applications) == (403, "UnrecognizedClientException")
     guessed = client(strict, "s3", "MSFLOCAL" + B_ACCOUNT, environment["AWS_SECRET_ACCESS_KEY"])
     assert refused(lambda: guessed.list_objects_v2(Bucket=theirs)) == (403, "SignatureDoesNotMatch")
+
+
+JOB = """
+import boto3
+from botocore.exceptions import ClientError
+from stream_runtime import DiscardingSink, StreamExecutionEnvironment
+from stream_runtime.properties import get_application_properties
+
+names = get_application_properties()["Job"]
+s3 = boto3.client("s3")
+try:
+    s3.list_objects_v2(Bucket=names["theirs"])
+    denied = "reached the other account's bucket"
+except ClientError as error:
+    denied = error.response["Error"]["Code"]
+boto3.client("kinesis").create_stream(StreamName=names["stream"], ShardCount=1)
+boto3.client("logs").create_log_group(logGroupName=names["group"])
+s3.put_object(Bucket=names["bucket"], Key="report", Body=denied.encode())
+env = StreamExecutionEnvironment.get_execution_environment()
+env.from_sequence(0, None, records_per_second=10).add_sink(DiscardingSink())
+env.execute("strict")
+"""
+
+
+def status_of(kav2: Any, name: str) -> str:
+    status: str = kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationStatus"]
+    return status
+
+
+def test_a_job_reaches_its_own_account_and_only_that(strict: LiveServer) -> None:
+    bucket, theirs, stream, group = unique("job-code"), unique("theirs"), unique("job"), unique("job")
+    client(strict, "s3", B_KEY, B_SECRET).create_bucket(Bucket=theirs)
+    s3, kav2 = client(strict, "s3"), client(strict, "kinesisanalyticsv2")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="job.zip", Body=python_zip({"main.py": JOB}))
+    names = {"bucket": bucket, "theirs": theirs, "stream": stream, "group": group}
+    kav2.create_application(
+        ApplicationName=bucket,
+        RuntimeEnvironment="FLINK-1_20",
+        ServiceExecutionRole=f"arn:aws:iam::{A_ACCOUNT}:role/job",
+        ApplicationConfiguration={
+            "ApplicationCodeConfiguration": {
+                "CodeContent": {
+                    "S3ContentLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "job.zip"}
+                },
+                "CodeContentType": "ZIPFILE",
+            },
+            "EnvironmentProperties": {"PropertyGroups": [{"PropertyGroupId": "Job", "PropertyMap": names}]},
+            "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": False},
+        },
+    )
+    kav2.start_application(ApplicationName=bucket)
+
+    def report() -> bytes | None:
+        try:
+            body: bytes = s3.get_object(Bucket=bucket, Key="report")["Body"].read()
+        except ClientError:
+            return None
+        return body
+
+    assert eventually(report, b"AccessDenied") == b"AccessDenied"
+    assert stream in client(strict, "kinesis").list_streams()["StreamNames"]
+    assert client(strict, "logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    kav2.stop_application(ApplicationName=bucket, Force=True)
+    assert eventually(lambda: status_of(kav2, bucket), "READY") == "READY"
