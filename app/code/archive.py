@@ -14,6 +14,7 @@ archive's own size once it unpacks to more than 64 MiB — a 539 KB zip cannot b
 
 from __future__ import annotations
 
+import hashlib
 import io
 import stat
 import zipfile
@@ -47,16 +48,39 @@ class ArchiveLimits:
     entry_ratio_floor_bytes: int = MIB  # entries smaller than this are not ratio-checked
 
 
+CodeData = bytes | Path
+"""Application code in memory (a small inline archive) or in a file (a kept archive, an S3 download)."""
+
+
+def code_size(data: CodeData) -> int:
+    """The code's size in bytes."""
+    return len(data) if isinstance(data, bytes) else data.stat().st_size
+
+
+def code_hexdigest(data: CodeData, algorithm: str) -> str:
+    """The code's hex digest with ``algorithm`` (a ``hashlib`` name), read in chunks from a file."""
+    if isinstance(data, bytes):
+        return hashlib.new(algorithm, data).hexdigest()
+    with open(data, "rb") as stream:
+        return hashlib.file_digest(stream, algorithm).hexdigest()
+
+
+def zip_file(data: CodeData) -> zipfile.ZipFile:
+    """``data`` opened as a zip (``zipfile`` errors for anything else)."""
+    return zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+
+
 def _refuse(message: str) -> CodeValidationException:
     return CodeValidationException(f"Invalid application code archive: {message}")
 
 
-def open_zip(data: bytes, limits: ArchiveLimits) -> zipfile.ZipFile:
+def open_zip(data: CodeData, limits: ArchiveLimits) -> zipfile.ZipFile:
     """The zip in ``data``, or ``CodeValidationException`` if it is not one or is too large."""
-    if len(data) > limits.max_archive_bytes:
-        raise _refuse(f"the archive is {len(data)} bytes, more than the limit of {limits.max_archive_bytes}")
+    size = code_size(data)
+    if size > limits.max_archive_bytes:
+        raise _refuse(f"the archive is {size} bytes, more than the limit of {limits.max_archive_bytes}")
     try:
-        return zipfile.ZipFile(io.BytesIO(data))
+        return zip_file(data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise _refuse(f"not a valid zip file ({exc})") from None
 
@@ -112,14 +136,14 @@ def _check_unpacked_size(declared: int, archive_bytes: int, limits: ArchiveLimit
 Entry = tuple[zipfile.ZipInfo, PurePosixPath]
 
 
-def check_archive(data: bytes, limits: ArchiveLimits | None = None) -> list[Entry]:
+def check_archive(data: CodeData, limits: ArchiveLimits | None = None) -> list[Entry]:
     """Validate every entry of the zip in ``data`` without writing anything; entries and their paths."""
     limits = limits or ArchiveLimits()
     with open_zip(data, limits) as archive:
         infos = archive.infolist()
     if len(infos) > limits.max_entries:
         raise _refuse(f"{len(infos)} entries, more than the limit of {limits.max_entries}")
-    _check_unpacked_size(sum(info.file_size for info in infos), len(data), limits)
+    _check_unpacked_size(sum(info.file_size for info in infos), code_size(data), limits)
     checked: list[Entry] = []
     seen: set[PurePosixPath] = set()
     for info in infos:
@@ -131,7 +155,7 @@ def check_archive(data: bytes, limits: ArchiveLimits | None = None) -> list[Entr
     return checked
 
 
-def unpack(data: bytes, destination: Path, limits: ArchiveLimits | None = None) -> list[PurePosixPath]:
+def unpack(data: CodeData, destination: Path, limits: ArchiveLimits | None = None) -> list[PurePosixPath]:
     """Unpack the zip in ``data`` into the (new or empty) directory ``destination``; the files written."""
     limits = limits or ArchiveLimits()
     entries = check_archive(data, limits)

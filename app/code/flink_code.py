@@ -9,28 +9,27 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from app.code.archive import ArchiveLimits, check_archive, open_zip
+from app.code.archive import ArchiveLimits, CodeData, check_archive, open_zip, zip_file
 from app.code.properties import RUN_OPTIONS_GROUP
 from runtime_adapter.base import JobCode, PropertyGroup
 
 
-def is_jar(data: bytes) -> bool:
+def is_jar(data: CodeData) -> bool:
     """Whether ``data`` is a Java archive (manifest and classes) rather than a code zip."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zip_file(data) as archive:
             names = archive.namelist()
     except zipfile.BadZipFile:
         return False
     return "META-INF/MANIFEST.MF" in names and any(name.endswith(".class") for name in names)
 
 
-def check_code(data: bytes, limits: ArchiveLimits | None = None) -> None:
+def check_code(data: CodeData, limits: ArchiveLimits | None = None) -> None:
     """Refuse code that Create/UpdateApplication must not accept (``CodeValidationException``).
 
     A JAR is kept whole, never unpacked: only its own size counts (a fat JAR has tens of thousands of

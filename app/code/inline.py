@@ -48,9 +48,17 @@ class InlineCodeStore:
                 Path(temporary).unlink(missing_ok=True)
                 raise
 
-    def get(self, code_md5: str) -> bytes:
-        """The archive with this ``CodeMD5``."""
-        return self.path(code_md5).read_bytes()
+    @contextmanager
+    def download(self) -> Iterator[Path]:
+        """A new file beside the archives for code being read from S3, removed afterwards (left over by
+        a crash, it is reclaimed)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.root, prefix=_INCOMING)
+        os.close(handle)
+        try:
+            yield Path(name)
+        finally:
+            Path(name).unlink(missing_ok=True)
 
     def reclaim(self, keep: Collection[str], cutoff: float) -> list[str]:
         """Remove the archives whose ``CodeMD5`` is not in ``keep`` and that were last saved before

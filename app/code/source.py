@@ -7,15 +7,15 @@ constraint and still changes whenever the code does. ``CodeSize`` is the code's 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from api_models.errors import CodeValidationException, InvalidArgumentException
-from app.code.archive import MAX_CODE_BYTES
+from app.code.archive import MAX_CODE_BYTES, CodeData, code_hexdigest, code_size
 
 _BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])$")
 
@@ -28,9 +28,9 @@ class CodeDigest:
     code_size: int
 
 
-def digest(data: bytes) -> CodeDigest:
+def digest(data: CodeData) -> CodeDigest:
     """The digest AWS-style clients see for this code."""
-    return CodeDigest(code_md5=hashlib.sha512(data).hexdigest(), code_size=len(data))
+    return CodeDigest(code_md5=code_hexdigest(data, "sha512"), code_size=code_size(data))
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,14 @@ class S3CodeLocation:
         return f"s3://{self.bucket}/{self.file_key}{suffix}"
 
 
+_CHUNK = 1024 * 1024
 _MISSING = {"NoSuchBucket", "NoSuchKey", "NoSuchVersion", "404", "NotFound", "InvalidArgument"}
 
 
-def fetch_s3_code(client: Any, location: S3CodeLocation, max_bytes: int = MAX_CODE_BYTES) -> bytes:
-    """Read the code object with a boto3 S3 client.
+def fetch_s3_code(
+    client: Any, location: S3CodeLocation, target: Path, max_bytes: int = MAX_CODE_BYTES
+) -> None:
+    """Download the code object with a boto3 S3 client into the file ``target`` (never whole in memory).
 
     A missing, unreadable or oversized object is ``CodeValidationException``, as AWS answers
     Create/UpdateApplication for code it cannot fetch; a malformed bucket ARN is ``InvalidArgumentException``.
@@ -77,7 +80,13 @@ def fetch_s3_code(client: Any, location: S3CodeLocation, max_bytes: int = MAX_CO
                 f"The application code {location.describe()} is {size} bytes, "
                 f"more than the limit of {max_bytes}"
             )
-        data: bytes = response["Body"].read(max_bytes + 1)
+        written = 0
+        with open(target, "wb") as sink:
+            for chunk in response["Body"].iter_chunks(_CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    break
+                sink.write(chunk)
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in _MISSING:
@@ -91,8 +100,7 @@ def fetch_s3_code(client: Any, location: S3CodeLocation, max_bytes: int = MAX_CO
         raise CodeValidationException(
             f"The application code {location.describe()} could not be fetched ({exc})"
         ) from None
-    if len(data) > max_bytes:
+    if written > max_bytes:
         raise CodeValidationException(
             f"The application code {location.describe()} is more than the limit of {max_bytes} bytes"
         )
-    return data

@@ -12,15 +12,15 @@ holds — never a directory a live job uses, nor anything younger than the grace
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from api_models.errors import CodeValidationException
-from app.code.archive import ArchiveLimits, check_archive, unpack
+from app.code.archive import ArchiveLimits, CodeData, check_archive, code_hexdigest, unpack
 from app.code.disk import discard, is_stale, touch
 from app.code.properties import RUN_OPTIONS_GROUP
 from runtime_adapter.base import CodeLanguage, JobCode
@@ -44,40 +44,49 @@ class CodeStore:
         self.root = root
         self.limits = limits or ArchiveLimits()
 
-    def validate(self, data: bytes, entry: str) -> None:
+    def validate(self, data: CodeData, entry: str) -> None:
         """Refuse unsafe archives and archives without the entry file; writes nothing."""
         files = {str(path) for info, path in check_archive(data, self.limits) if not info.is_dir()}
         if str(PurePosixPath(entry)) not in files:
             raise _missing_entry(entry)
 
-    def prepare(self, data: bytes, entry: str) -> JobCode:
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A new directory in the store, removed afterwards (left over by a crash, it is reclaimed)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=self.root, prefix=_SCRATCH))
+        try:
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def prepare(self, data: CodeData, entry: str) -> JobCode:
         """Unpack ``data`` (once per distinct archive) and return the code to launch ``entry`` from."""
         self.validate(data, entry)
-        directory = self.root / hashlib.sha256(data).hexdigest()
+        directory = self.root / code_hexdigest(data, "sha256")
         if not directory.is_dir():
-            self.root.mkdir(parents=True, exist_ok=True)
-            scratch = Path(tempfile.mkdtemp(dir=self.root, prefix=_SCRATCH))
-            try:
+            with self.scratch() as scratch:
                 unpack(data, scratch / "code", self.limits)
                 try:
                     os.rename(scratch / "code", directory)
                 except OSError:
                     if not directory.is_dir():  # not a concurrent prepare of the same archive
                         raise
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
         touch(directory)
         if not (directory / entry).is_file():
             raise _missing_entry(entry)
         return JobCode(root=directory, entry=entry)
 
-    def prepare_jar(self, data: bytes) -> JobCode:
+    def prepare_jar(self, data: CodeData) -> JobCode:
         """Keep a JAR once per content and describe it."""
-        directory = self.root / f"{hashlib.sha256(data).hexdigest()}-jar"
+        directory = self.root / f"{code_hexdigest(data, 'sha256')}-jar"
         if not (directory / JAR_NAME).is_file():
             directory.mkdir(parents=True, exist_ok=True)
             partial = directory / f".{JAR_NAME}.partial"
-            partial.write_bytes(data)
+            if isinstance(data, bytes):
+                partial.write_bytes(data)
+            else:
+                shutil.copyfile(data, partial)
             os.replace(partial, directory / JAR_NAME)
         touch(directory)
         return JobCode(root=directory, entry=JAR_NAME, language=CodeLanguage.JAR)

@@ -8,12 +8,14 @@ Problems with the code are outcomes (``PlannedJob.error``) that end the operatio
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from api_models.errors import AwsError, InvalidApplicationConfigurationException
 from api_models.models import CodeContentType
+from app.code.archive import CodeData
 from app.code.flink_code import is_jar, property_groups, with_run_options
 from app.code.inline import InlineCodeStore
 from app.code.properties import entry_file, write_application_properties
@@ -81,12 +83,12 @@ class JobPlanner:
         """The spec of job ``job_id`` running ``configuration``; an error string if the code is unusable."""
         view = VersionView(configuration)
         try:
-            data = self._code_bytes(application, view)
             groups = view.property_groups()
-            if is_jar(data):
-                code = self.code.prepare_jar(data)
-            else:
-                code = with_run_options(self.code.prepare(data, entry_file(groups)), groups)
+            with self._code(application, view) as data:
+                if is_jar(data):
+                    code = self.code.prepare_jar(data)
+                else:
+                    code = with_run_options(self.code.prepare(data, entry_file(groups)), groups)
             self.code.hold(job_id, code)
         except AwsError as error:
             return PlannedJob(error=f"{error.code}: {error.message}")
@@ -109,7 +111,9 @@ class JobPlanner:
         )
         return PlannedJob(spec=spec)
 
-    def _code_bytes(self, application: ApplicationRow, view: VersionView) -> bytes:
+    @contextmanager
+    def _code(self, application: ApplicationRow, view: VersionView) -> Iterator[CodeData]:
+        """The version's code archive: the kept inline archive, or the S3 object downloaded for the while."""
         code = view.code()
         if code is None:
             raise InvalidApplicationConfigurationException(
@@ -119,9 +123,13 @@ class JobPlanner:
         location = content.get("S3ApplicationCodeLocationDescription")
         if location:
             s3 = S3CodeLocation(location["BucketARN"], location["FileKey"], location.get("ObjectVersion"))
-            return fetch_s3_code(self.s3_client(self.settings, application), s3)
+            with self.code.scratch() as scratch:
+                fetch_s3_code(self.s3_client(self.settings, application), s3, scratch / "code.zip")
+                yield scratch / "code.zip"
+            return
         if code.get("CodeContentType") == CodeContentType.ZIPFILE and content.get("CodeMD5"):
-            return self.inline.get(content["CodeMD5"])
+            yield self.inline.path(content["CodeMD5"])
+            return
         raise InvalidApplicationConfigurationException(
             "The application code is not a zip file (ZipFileContent or S3ContentLocation)"
         )

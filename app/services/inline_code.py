@@ -49,6 +49,7 @@ class CodeIntake:
     def digest_s3(self, location: S3CodeLocation) -> CodeDigest:
         """``CodeMD5`` / ``CodeSize`` of the object; ``CodeValidationException`` if it cannot be read
         or is not acceptable code."""
-        content = fetch_s3_code(self.s3_client(), location)
-        check_code(content)
-        return digest(content)
+        with self.store.download() as target:
+            fetch_s3_code(self.s3_client(), location, target)
+            check_code(target)
+            return digest(target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -158,13 +159,16 @@ def test_endpoint_url_for_the_runtime_and_code_fetching() -> None:
     assert aws_endpoint_url(Settings(aws_endpoint="https://s3.example")) == "https://s3.example"
 
 
-def test_control_plane_reads_code_the_caller_uploaded_in_its_account(live_server: LiveServer) -> None:
+def test_control_plane_reads_code_the_caller_uploaded_in_its_account(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
     bucket = unique("code")
     uploader = live_server.client("s3", access_key="333333333333", region="eu-west-1")
     uploader.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     uploader.put_object(Bucket=bucket, Key="app.zip", Body=b"zip bytes")
     s3 = aws_client(live_server.settings, "s3", "333333333333", "eu-west-1")
-    assert fetch_s3_code(s3, S3CodeLocation(f"arn:aws:s3:::{bucket}", "app.zip")) == b"zip bytes"
+    fetch_s3_code(s3, S3CodeLocation(f"arn:aws:s3:::{bucket}", "app.zip"), tmp_path / "app.zip")
+    assert (tmp_path / "app.zip").read_bytes() == b"zip bytes"
     other = aws_client(live_server.settings, "s3", "444444444444", "eu-west-1")
     assert bucket not in [b["Name"] for b in other.list_buckets()["Buckets"]]
 

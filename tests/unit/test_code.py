@@ -227,6 +227,18 @@ def test_store_prepares_code_once_and_reuses_it(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "code").iterdir()] == [first.root.name]
 
 
+def test_code_in_a_file_is_prepared_and_digested_as_in_memory(tmp_path: Path) -> None:
+    store = CodeStore(tmp_path / "code")
+    data = make_zip(("main.py", MAIN))
+    jar = make_zip(("META-INF/MANIFEST.MF", b"Main-Class: Job\n"), ("Job.class", b"\xca\xfe"))
+    (tmp_path / "code.zip").write_bytes(data)
+    (tmp_path / "job.jar").write_bytes(jar)
+    assert store.prepare(tmp_path / "code.zip", "main.py") == store.prepare(data, "main.py")
+    kept = store.prepare_jar(tmp_path / "job.jar")
+    assert kept == store.prepare_jar(jar) and kept.entry_path.read_bytes() == jar
+    assert digest(tmp_path / "code.zip") == digest(data)
+
+
 def test_store_refuses_code_without_the_entry_file(tmp_path: Path) -> None:
     store = CodeStore(tmp_path / "code")
     data = make_zip(("job.py", MAIN))
@@ -272,7 +284,7 @@ def test_inline_reclaim_keeps_named_and_just_saved_archives(tmp_path: Path) -> N
     store.save("b", b"second")  # saved again by a new version: touched
     assert store.reclaim({"c"}, time.time() - 60) == ["a.zip"]
     assert store.reclaim({"b"}, time.time() + 60) == []
-    assert store.get("b") == b"second"
+    assert store.path("b").read_bytes() == b"second"
 
 
 # ---- digest and S3 -----------------------------------------------------------------------------
@@ -291,33 +303,41 @@ def test_bucket_arn_must_be_an_s3_bucket_arn() -> None:
         _ = S3CodeLocation("arn:aws:sqs:us-east-1:123456789012:q", "k").bucket
 
 
+def _fetched(s3: object, location: S3CodeLocation, target: Path, max_bytes: int | None = None) -> bytes:
+    if max_bytes is None:
+        fetch_s3_code(s3, location, target)
+    else:
+        fetch_s3_code(s3, location, target, max_bytes)
+    return target.read_bytes()
+
+
 @mock_aws
-def test_fetch_code_from_s3_by_key_and_version() -> None:
+def test_fetch_code_from_s3_by_key_and_version(tmp_path: Path) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="code")
     s3.put_bucket_versioning(Bucket="code", VersioningConfiguration={"Status": "Enabled"})
     first = s3.put_object(Bucket="code", Key="app.zip", Body=b"v1")["VersionId"]
     s3.put_object(Bucket="code", Key="app.zip", Body=b"v2")
-    assert fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "app.zip")) == b"v2"
-    assert fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "app.zip", first)) == b"v1"
+    assert _fetched(s3, S3CodeLocation("arn:aws:s3:::code", "app.zip"), tmp_path / "latest") == b"v2"
+    assert _fetched(s3, S3CodeLocation("arn:aws:s3:::code", "app.zip", first), tmp_path / "first") == b"v1"
 
 
 @mock_aws
-def test_fetch_missing_code_is_a_code_validation_error() -> None:
+def test_fetch_missing_code_is_a_code_validation_error(tmp_path: Path) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="code")
     with pytest.raises(CodeValidationException) as caught:
-        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "missing.zip"))
+        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "missing.zip"), tmp_path / "code")
     assert "s3://code/missing.zip does not exist" in caught.value.message
     with pytest.raises(CodeValidationException):
-        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::no-such-bucket", "app.zip"))
+        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::no-such-bucket", "app.zip"), tmp_path / "code")
 
 
 @mock_aws
-def test_fetch_refuses_oversized_code() -> None:
+def test_fetch_refuses_oversized_code(tmp_path: Path) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="code")
     s3.put_object(Bucket="code", Key="big.zip", Body=b"x" * 100)
     with pytest.raises(CodeValidationException) as caught:
-        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "big.zip"), max_bytes=50)
+        fetch_s3_code(s3, S3CodeLocation("arn:aws:s3:::code", "big.zip"), tmp_path / "code", max_bytes=50)
     assert "100 bytes, more than the limit of 50" in caught.value.message
