@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -333,6 +333,8 @@ class RuntimeAdapter(Protocol):
 class JobDisposer(Protocol):
     """An adapter that can delete what it keeps of an ended job (checkpoints, savepoints, logs, records)."""
 
-    def dispose_job(self, job_id: str) -> DisposeOutcome:
-        """Delete an ended job's data (a deleted application); FAILED while it runs, NOT_FOUND if unknown."""
+    def dispose_job(self, job_id: str, keep: Collection[str] = ()) -> DisposeOutcome:
+        """Delete an ended job's data (a deleted application) except the savepoints at the locations in
+        ``keep`` (enhanced snapshots outlive their application); FAILED while it runs, NOT_FOUND if
+        unknown."""
         ...

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -349,22 +350,25 @@ class EmbeddedRuntimeAdapter:
         stored = [self._record(job_id) for job_id in self.registry.job_ids() if job_id not in live]
         return [*live.values(), *(record for record in stored if record is not None)]
 
-    def dispose_job(self, job_id: str) -> DisposeOutcome:
-        """Delete what the runtime keeps of an ended job: its checkpoints, the savepoints it took, its logs
-        and its registry entry (for a deleted application). A job that still runs is not touched (FAILED)."""
+    def dispose_job(self, job_id: str, keep: Collection[str] = ()) -> DisposeOutcome:
+        """Delete what the runtime keeps of an ended job: its checkpoints, the savepoints it took (except
+        those at a location in ``keep``), its logs and its registry entry (for a deleted application). A job
+        that still runs is not touched (FAILED)."""
         if self.status(job_id).state in ACTIVE_STATES:
             return DisposeOutcome(DisposeResult.FAILED, job_id, f"Job {job_id} is still running.")
         record = self._record(job_id)
         if record is None:
             return DisposeOutcome(DisposeResult.NOT_FOUND, job_id)
         env = {**os.environ, **record.spec.env}
+        kept = {location.rstrip("/") for location in keep}
+        taken = {t.outcome.location.rstrip("/") for t in record.savepoints.values() if t.outcome.location}
         try:
-            for location in {t.outcome.location for t in record.savepoints.values()} - {None}:
-                dispose_savepoint(str(location), env)
+            for location in sorted(taken - kept):
+                dispose_savepoint(location, env)
             open_storage(record.spec.checkpoint_dir, env).delete_tree(job_id)
         except (OSError, ValueError) as error:
             return DisposeOutcome(DisposeResult.FAILED, job_id, f"{type(error).__name__}: {error}")
-        for log in (self.root / "logs").glob(f"{job_id}-attempt-*.log"):
+        for log in (self.root / "logs").glob(f"{job_id}-*.log"):  # attempts, CloudWatch Logs errors
             log.unlink(missing_ok=True)
         with self._lock:
             self._jobs.pop(job_id, None)

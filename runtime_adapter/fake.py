@@ -10,12 +10,14 @@ poll of ``status`` / ``savepoint_status``; with ``auto_advance=False`` it settle
     fake.fail_next_savepoint("Checkpoint expired")              # next savepoint (trigger or stop) FAILED
     fake.reject_next_stop("...")                                # stop() answers REJECTED
     fake.crash(job_id, "TaskManager lost")                      # a running job dies
+    fake.fail_next_dispose("OSError: storage unavailable")       # next dispose_job FAILED
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -85,6 +87,8 @@ class FakeRuntimeAdapter:
         self._start_failures: deque[str] = deque()
         self._savepoint_failures: deque[str] = deque()
         self._stop_rejections: deque[str] = deque()
+        self._dispose_failures: deque[str] = deque()
+        self.disposed: list[str] = []
         self._lock = threading.RLock()
 
     # ---- scripting -------------------------------------------------------------------------
@@ -104,6 +108,10 @@ class FakeRuntimeAdapter:
     def reject_next_stop(self, error: str) -> None:
         """The next ``stop`` is refused with ``error``."""
         self._stop_rejections.append(error)
+
+    def fail_next_dispose(self, error: str) -> None:
+        """The next ``dispose_job`` of an ended job fails with ``error``."""
+        self._dispose_failures.append(error)
 
     def crash(self, job_id: str, error: str) -> None:
         """The job dies now: FAILED with ``error``."""
@@ -266,6 +274,23 @@ class FakeRuntimeAdapter:
             self.savepoints.discard(location)
             self.incompatible_savepoints.discard(location)
             return DisposeOutcome(DisposeResult.DISPOSED, location)
+
+    def dispose_job(self, job_id: str, keep: Collection[str] = ()) -> DisposeOutcome:
+        """Forget an ended job and the savepoints it took (but those in ``keep``); ``disposed`` lists it."""
+        with self._lock:
+            self.calls.append(("dispose_job", job_id))
+            job = self.jobs.get(job_id) or self.lost.get(job_id)
+            if job is None:
+                return DisposeOutcome(DisposeResult.NOT_FOUND, job_id)
+            if job_id in self.jobs and not job.state.is_terminal:
+                return DisposeOutcome(DisposeResult.FAILED, job_id, f"Job {job_id} is still running.")
+            if self._dispose_failures:
+                return DisposeOutcome(DisposeResult.FAILED, job_id, self._dispose_failures.popleft())
+            self.savepoints -= {savepoint.location for savepoint in job.savepoints.values()} - set(keep)
+            self.jobs.pop(job_id, None)
+            self.lost.pop(job_id, None)
+            self.disposed.append(job_id)
+            return DisposeOutcome(DisposeResult.DISPOSED, job_id)
 
     def close(self) -> None:
         self.closed = True

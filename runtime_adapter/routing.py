@@ -18,6 +18,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Collection
 from pathlib import Path
 
 from runtime_adapter.base import (
@@ -25,6 +26,7 @@ from runtime_adapter.base import (
     CodeLanguage,
     DisposeOutcome,
     DisposeResult,
+    JobDisposer,
     JobSpec,
     JobState,
     JobStatus,
@@ -132,6 +134,18 @@ class RoutingRuntimeAdapter:
             return self.flink.dispose_savepoint(location)
         return outcome
 
+    def dispose_job(self, job_id: str, keep: Collection[str] = ()) -> DisposeOutcome:
+        """Dispose of an ended job through the runtime that ran it (NOT_FOUND where that runtime keeps
+        nothing it can dispose of), then forget which runtime that was."""
+        adapter = self._known(job_id)
+        if not isinstance(adapter, JobDisposer):
+            outcome = DisposeOutcome(DisposeResult.NOT_FOUND, job_id)
+        else:
+            outcome = adapter.dispose_job(job_id, keep)
+        if outcome.result is not DisposeResult.FAILED:
+            self._forget(job_id)
+        return outcome
+
     def close(self) -> None:
         self.embedded.close()
         if self.flink is not None:
@@ -150,7 +164,15 @@ class RoutingRuntimeAdapter:
     def _remember(self, job_id: str, runtime: str) -> None:
         with self._lock:
             self._routes[job_id] = runtime
-            self._routes_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._routes_file.with_suffix(".tmp")
-            partial.write_text(json.dumps(self._routes))
-            os.replace(partial, self._routes_file)
+            self._save_routes()
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            if self._routes.pop(job_id, None) is not None:
+                self._save_routes()
+
+    def _save_routes(self) -> None:
+        self._routes_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self._routes_file.with_suffix(".tmp")
+        partial.write_text(json.dumps(self._routes))
+        os.replace(partial, self._routes_file)

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from api_models.errors import AwsError, InvalidApplicationConfigurationException
@@ -66,8 +67,17 @@ class JobPlanner:
         return str(self.settings.data_dir / "state" / str(application_id))
 
     def discard_state(self, application_id: int) -> None:
-        """Delete an application's checkpoints and savepoints (after the application was deleted)."""
+        """Delete an application's folder: checkpoints, savepoints, job folders (after it was deleted)."""
         shutil.rmtree(self.application_dir(application_id), ignore_errors=True)
+
+    def job_dir(self, application_id: int, job_id: str) -> Path:
+        """The folder of one job of the application (its properties file)."""
+        return Path(self.application_dir(application_id)) / "jobs" / job_id
+
+    def job_ids(self, application_id: int) -> list[str]:
+        """Every job planned for the application (each has a folder), oldest name first."""
+        jobs = Path(self.application_dir(application_id)) / "jobs"
+        return sorted(path.name for path in jobs.iterdir()) if jobs.is_dir() else []
 
     def savepoint_dir(self, application_id: int) -> str:
         """Where an application's savepoints (snapshots) are written."""
@@ -94,8 +104,7 @@ class JobPlanner:
             return PlannedJob(error=f"{error.code}: {error.message}")
         except OSError as error:
             return PlannedJob(error=f"The application code could not be read: {error}")
-        job_dir = self.settings.data_dir / "jobs" / job_id
-        properties = write_application_properties(groups, job_dir)
+        properties = write_application_properties(groups, self.job_dir(application.id, job_id))
         spec = JobSpec(
             job_id=job_id,
             name=application.application_name,

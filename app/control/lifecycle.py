@@ -21,7 +21,8 @@ Status (phase) → what the loop does:
   accepted while the previous version was being resubmitted waits for that job, then does the same.
   A new version that fails to start with RollbackEnabled → system rollback (``services.rollback``).
 - ROLLING_BACK: the steps of UPDATING towards the rollback's version; failure → READY.
-- (application deleted): force-stop the job it left behind, then forget it.
+- (application deleted): force-stop the job it left behind, dispose of the data of every job it ran
+  (``disposal``; retried while the runtime cannot yet, up to the stop timeout), then forget it.
 
 It acts only on what the observer recorded (it never reads the runtime), and where a job restores
 from is ``restore``'s rule. Expected runtime problems are outcomes that end the operation as FAILED
@@ -38,6 +39,7 @@ from enum import Enum
 
 from api_models.errors import AwsError
 from api_models.models import ApplicationStatus, OperationStatus
+from app.control.disposal import dispose_application
 from app.control.jobs import JobPlanner
 from app.control.restore import restore_for_resubmission, restore_for_start
 from app.control.snapshots import record_system_snapshot, system_snapshot_name, system_snapshot_recorded
@@ -209,11 +211,16 @@ class LifecycleReconciler(Bookkeeping):
             self._stop_not_done(tx, application, deployment, progress)
 
     def _orphaned(self, tx: Transaction, deployment: DeploymentRow) -> None:
-        if job_gone(deployment):
-            self.planner.discard_state(deployment.application_id)  # its checkpoints and snapshots
-            tx.session.delete(deployment)
+        if not job_gone(deployment):
+            self._force_stop(tx, deployment)
             return
-        self._force_stop(tx, deployment)
+        if Phase(deployment.phase) is not Phase.DISPOSING:
+            self.enter(deployment, Phase.DISPOSING)
+        if dispose_application(tx.repository, self.adapter, self.planner, deployment):
+            tx.session.delete(deployment)
+        elif self.overdue(deployment, self.stop_timeout):
+            logger.warning("data of deleted application %s left on disk", deployment.application_name)
+            tx.session.delete(deployment)
 
     # ---- starting ----------------------------------------------------------------------------
 

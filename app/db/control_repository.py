@@ -181,3 +181,16 @@ class ControlRepository:
             live_jobs=frozenset(d.job_id for d in deployments if d.job_id is not None),
             configurations=[version.configuration for version in [*current, *others]],
         )
+
+    def enhanced_savepoint_locations(self, account_id: str, region: str) -> set[str]:
+        """Savepoints that enhanced snapshots of the account and Region reference (they outlive their
+        application)."""
+        return set(
+            self.session.scalars(
+                select(EnhancedSnapshotRow.savepoint_location).where(
+                    EnhancedSnapshotRow.account_id == account_id,
+                    EnhancedSnapshotRow.region == region,
+                    EnhancedSnapshotRow.savepoint_location.is_not(None),
+                )
+            )
+        )

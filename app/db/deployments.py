@@ -21,6 +21,7 @@ class Phase(StrEnum):
     IDLE = "IDLE"  # nothing in flight (a job may be running normally)
     STARTING_JOB = "STARTING_JOB"  # job id chosen and saved; submit it (again, if the runtime lost it)
     STOPPING_JOB = "STOPPING_JOB"  # stop mode (and savepoint trigger) saved; wait for the job to end
+    DISPOSING = "DISPOSING"  # the application was deleted and its job ended: its data is being deleted
 
 
 class DeploymentRow(Base):
