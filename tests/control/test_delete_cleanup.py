@@ -30,7 +30,8 @@ FAST_CHECKPOINTS = {
     "EnvironmentProperties": {"PropertyGroups": [{"PropertyGroupId": "Job", "PropertyMap": {"rate": "200"}}]},
 }
 ENHANCED = {"SnapshotsEnabled": True, "SnapshotMode": "ENHANCED_SNAPSHOTS"}
-KEPT = ("code/", "inline-code/", "enhanced-snapshots/", "runtime/routes.json")  # shared, or outliving apps
+# shared by applications (the code store ages out on its own schedule), or outliving them
+KEPT = ("code/", "inline-code/", "enhanced-snapshots/", "runtime/routes.json")
 
 
 def files(data_dir: Path) -> set[str]:
@@ -41,22 +42,6 @@ def files(data_dir: Path) -> set[str]:
 def job_ids(data_dir: Path) -> set[str]:
     """The jobs the runtime has a registry record of."""
     return {path.stem for path in (data_dir / "runtime" / "jobs").glob("*.json")}
-
-
-def wait_ready_snapshot(kav2: Any, name: str, **enhanced: str) -> dict[str, Any]:
-    """Wait (bounded) until the snapshot is READY; its description."""
-
-    def describe() -> dict[str, Any]:
-        if enhanced:
-            details: dict[str, Any] = kav2.describe_snapshot(SnapshotName=name)["SnapshotInfoDetails"]
-        else:
-            details = kav2.describe_application_snapshot(
-                **enhanced, ApplicationName="plain", SnapshotName=name
-            )["SnapshotDetails"]
-        return details
-
-    assert eventually(lambda: describe()["SnapshotStatus"], "READY") == "READY", describe()
-    return describe()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # the disk, not the database, is under test
@@ -98,13 +83,9 @@ def test_deleted_applications_leave_only_their_enhanced_snapshots_on_disk(make_s
         "/savepoints/" in path for path in written
     )
     assert any(path.startswith("runtime/logs/") for path in written)
-    snapshots = kav2.list_snapshots()["SnapshotInfoList"]
-    assert len(snapshots) == 2  # "kept" and the stop's SYSTEMSNAPSHOT-…
-    locations = {
-        info["SnapshotName"]: kav2.describe_snapshot(SnapshotName=info["SnapshotName"]) for info in snapshots
-    }
+    assert len(kav2.list_snapshots()["SnapshotInfoList"]) == 2  # "kept" and the stop's SYSTEMSNAPSHOT-…
     enhanced_files = {path for path in written if path.startswith("enhanced-snapshots/")}
-    assert len(locations) == 2 and enhanced_files
+    assert len([path for path in enhanced_files if path.endswith("/_metadata")]) == 2  # their savepoints
 
     for name in ("plain", "enhanced"):
         created = kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["CreateTimestamp"]
@@ -116,7 +97,6 @@ def test_deleted_applications_leave_only_their_enhanced_snapshots_on_disk(make_s
     assert eventually(leftovers, [], timeout=30) == []
     assert job_ids(data_dir) == set()
     assert list((data_dir / "state").iterdir()) == []
-    assert not any(job_id in path for path in files(data_dir) for job_id in ran)
     assert json.loads((data_dir / "runtime" / "routes.json").read_text()) == {}
     assert enhanced_files <= files(data_dir)  # both enhanced snapshots' savepoints are intact
     assert {info["SnapshotStatus"] for info in kav2.list_snapshots()["SnapshotInfoList"]} == {"READY"}
