@@ -30,8 +30,9 @@ FAST_CHECKPOINTS = {
     "EnvironmentProperties": {"PropertyGroups": [{"PropertyGroupId": "Job", "PropertyMap": {"rate": "200"}}]},
 }
 ENHANCED = {"SnapshotsEnabled": True, "SnapshotMode": "ENHANCED_SNAPSHOTS"}
-# shared by applications (the code store ages out on its own schedule), or outliving them
-KEPT = ("code/", "inline-code/", "enhanced-snapshots/", "runtime/routes.json")
+# shared by applications (the code store ages out on its own schedule), the embedded AWS services' state,
+# or outliving applications
+KEPT = ("code/", "inline-code/", "aws/", "enhanced-snapshots/", "runtime/routes.json")
 
 
 def files(data_dir: Path) -> set[str]:
