@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tests.conftest import LiveServer, eventually
+from tests.control.test_live_server import rescale, wait_successful
 from tests.observability.helpers import create_application, start_and_wait_running, status
 
 JOB = """
@@ -34,6 +35,19 @@ def plan(kav2: Any, **options: Any) -> str | None:
     return found
 
 
+def current_parallelism(kav2: Any) -> int:
+    detail = kav2.describe_application(ApplicationName="plan")["ApplicationDetail"]
+    flink = detail["ApplicationConfigurationDescription"]["FlinkApplicationConfigurationDescription"]
+    value: int = flink["ParallelismConfigurationDescription"]["CurrentParallelism"]
+    return value
+
+
+def plan_parallelism(kav2: Any) -> set[int]:
+    """The parallelism of every operator of the running job, as its plan describes it."""
+    document = json.loads(plan(kav2, IncludeAdditionalDetails=True) or '{"nodes": []}')
+    return {node["parallelism"] for node in document["nodes"]}
+
+
 def test_the_job_plan_of_a_running_application(make_server: Any) -> None:
     live: LiveServer = make_server(control_interval=0.1)
     kav2 = live.client()
@@ -50,6 +64,10 @@ def test_the_job_plan_of_a_running_application(make_server: Any) -> None:
     assert [(i["id"], i["ship_strategy"]) for i in nodes["counts"]["inputs"]] == [("pairs", "HASH")]
     assert [i["id"] for i in nodes["sink"]["inputs"]] == ["counts"]
     assert plan(kav2) is None  # only when asked for
+    assert current_parallelism(kav2) == 2  # what the job runs with
+    wait_successful(kav2, "plan", rescale(kav2, "plan", 1))  # a rescale of the running job
+    assert eventually(lambda: plan_parallelism(kav2), {1}) == {1}
+    assert current_parallelism(kav2) == 1
     kav2.stop_application(ApplicationName="plan")
     assert eventually(lambda: status(kav2, "plan"), "READY") == "READY"
     assert plan(kav2, IncludeAdditionalDetails=True) is None
