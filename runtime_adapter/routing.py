@@ -42,6 +42,9 @@ from runtime_adapter.base import (
     TriggerOutcome,
 )
 from runtime_adapter.insight import InsightSource, JobInsight
+from runtime_adapter.savepoint_files import EMBEDDED as EMBEDDED_FORMAT
+from runtime_adapter.savepoint_files import FLINK as FLINK_FORMAT
+from runtime_adapter.savepoint_files import savepoint_format
 
 ROUTING_GROUP = "msf-local"
 ROUTING_KEY = "runtime"
@@ -75,6 +78,27 @@ def needed_runtime(spec: JobSpec) -> tuple[str, bool, str]:
     return EMBEDDED, False, f"{spec.code.entry} does not import pyflink"
 
 
+def restore_problem(spec: JobSpec, runtime: str) -> str | None:
+    """Why ``runtime`` cannot restore the job's restore point (a savepoint the other runtime wrote)."""
+    if spec.restore is None:
+        return None
+    written_by = savepoint_format(spec.restore.location)
+    if written_by == FLINK_FORMAT and runtime == EMBEDDED:
+        return (
+            f"The restore point {spec.restore.location} is an Apache Flink savepoint: its state is in "
+            "Flink's binary state-backend format, which the embedded runtime cannot read. Run the "
+            f"application on Flink (property group {ROUTING_GROUP}, key {ROUTING_KEY} = {FLINK}, with "
+            "`msf-local serve --flink local` or --flink-rest-url URL), or restore another snapshot."
+        )
+    if written_by == EMBEDDED_FORMAT and runtime == FLINK:
+        return (
+            f"The restore point {spec.restore.location} was written by msf-local's embedded runtime, "
+            "which Apache Flink cannot read. Run the application on the embedded runtime (property group "
+            f"{ROUTING_GROUP}, key {ROUTING_KEY} = {EMBEDDED}), or restore another snapshot."
+        )
+    return None
+
+
 class RoutingRuntimeAdapter:
     """A ``RuntimeAdapter`` that hands each job to the embedded runtime or to Flink (if configured)."""
 
@@ -93,6 +117,9 @@ class RoutingRuntimeAdapter:
             if required:
                 return StartOutcome(StartResult.REJECTED, spec.job_id, NO_FLINK.format(reason=reason))
             runtime = EMBEDDED
+        unreadable = restore_problem(spec, runtime)
+        if unreadable is not None:
+            return StartOutcome(StartResult.REJECTED, spec.job_id, unreadable)
         self._remember(spec.job_id, runtime)
         return self._adapter(spec.job_id).start(spec)
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from runtime_adapter.flink.cluster import LocalFlinkCluster
+from runtime_adapter.savepoint_files import savepoint_format, savepoint_problem
 from tests.conftest import LiveServer, eventually
 from tests.control.test_live_server import ROLE, operation_status, rescale, status
 from tests.flink.test_java_job import KEYS, lines, per_key
@@ -76,6 +77,9 @@ def test_a_jar_keeps_its_state_across_snapshot_rescale_stop_and_restore_through_
         assert len(snapshots) >= 3  # custom + the update's and the stop's system snapshots
         before = set(output.glob("part-*"))
         last_seen = per_key(lines(output), "last")
+        written = list((live.settings.data_dir / "state").glob("*/savepoints/*"))
+        assert written  # what Flink writes is what an import recognises (tests/data/flink-savepoint)
+        assert all(savepoint_format(str(f)) == "flink" and savepoint_problem(f) is None for f in written)
 
         newest = max(
             (s for s in snapshots if s["SnapshotName"] != "custom"),

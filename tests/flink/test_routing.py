@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from runtime_adapter.base import CodeLanguage, JobCode, JobSpec, JobState, PropertyGroup, StartResult
+from runtime_adapter.base import (
+    CodeLanguage,
+    JobCode,
+    JobSpec,
+    JobState,
+    PropertyGroup,
+    RestorePoint,
+    StartResult,
+)
 from runtime_adapter.fake import FakeRuntimeAdapter
 from runtime_adapter.routing import RoutingRuntimeAdapter, needed_runtime
+from runtime_adapter.savepoint_files import savepoint_format
+from stream_runtime.storage.metadata import CheckpointMetadata
 
 JOB = "0123456789abcdef0123456789abcdef"
 
@@ -69,3 +80,31 @@ def test_without_flink_datastream_programs_run_embedded_and_jars_are_refused(tmp
     assert JOB in embedded.jobs
     assert refused.result is StartResult.REJECTED
     assert refused.error is not None and "pip install 'msf-local[flink]'" in refused.error
+
+
+FLINK_SAVEPOINT = Path(__file__).parents[1] / "data" / "flink-savepoint"
+
+
+def test_a_savepoint_is_restored_only_by_the_runtime_that_can_read_it(tmp_path: Path) -> None:
+    embedded, flink = FakeRuntimeAdapter(), FakeRuntimeAdapter()
+    router = RoutingRuntimeAdapter(embedded, flink, tmp_path / "state")
+    jar = JobCode(root=tmp_path, entry="a.jar", language=CodeLanguage.JAR)
+    from_flink = RestorePoint(str(FLINK_SAVEPOINT))
+    assert savepoint_format(from_flink.location) == "flink"
+
+    started = router.start(JobSpec(job_id=JOB, name="j", code=jar, restore=from_flink))
+    assert started.result is StartResult.STARTED and flink.jobs[JOB].spec.restore == from_flink
+
+    (tmp_path / "py").mkdir()
+    refused = router.start(replace(python_job(tmp_path / "py", "print('x')\n"), restore=from_flink))
+    assert refused.result is StartResult.REJECTED and not embedded.jobs
+    assert refused.error is not None and "is an Apache Flink savepoint" in refused.error
+    assert "the embedded runtime cannot read" in refused.error
+
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (ours / "_metadata").write_bytes(CheckpointMetadata(1, "job", 1, 1, 128, is_savepoint=True).to_bytes())
+    assert savepoint_format(str(ours)) == "embedded"
+    jar_spec = JobSpec(job_id="f" * 32, name="j", code=jar, restore=RestorePoint(f"file://{ours}"))
+    refused = router.start(jar_spec)
+    assert refused.result is StartResult.REJECTED and "which Apache Flink cannot read" in str(refused.error)
