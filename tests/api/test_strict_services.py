@@ -150,6 +150,25 @@ def test_s3_refuses_forged_unknown_unsigned_stale_and_other_accounts(strict: Liv
     assert unsigned_bucket not in [found["Name"] for found in a.list_buckets()["Buckets"]]
 
 
+def test_s3_valid_signatures_pass_for_odd_keys_queries_and_multipart(strict: LiveServer) -> None:
+    """What the canonical request must get right: encoded paths, query strings, x-amz-* headers."""
+    bucket, key = unique("odd"), "a b/c+d=é~!*'();:@&$,[].txt"
+    a = client(strict, "s3")
+    a.create_bucket(Bucket=bucket)
+    a.put_object(
+        Bucket=bucket, Key=key, Body=b"1", Metadata={"m": "v"}, ContentType="text/plain; charset=utf-8"
+    )
+    a.copy_object(Bucket=bucket, Key="copy é", CopySource={"Bucket": bucket, "Key": key})
+    listed = a.list_objects_v2(Bucket=bucket, Prefix="a b/", Delimiter="/")["Contents"]
+    assert [found["Key"] for found in listed] == [key]
+    upload = a.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    part = a.upload_part(Bucket=bucket, Key="parts", UploadId=upload, PartNumber=1, Body=b"part")
+    parts = {"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]}
+    a.complete_multipart_upload(Bucket=bucket, Key="parts", UploadId=upload, MultipartUpload=parts)
+    a.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "copy é"}]})
+    assert sorted(found["Key"] for found in a.list_objects_v2(Bucket=bucket)["Contents"]) == [key, "parts"]
+
+
 @pytest.mark.parametrize("version", ["default", "s3v4"])  # boto3's default presigned URL is version 2
 def test_s3_presigned_urls_are_verified_too(strict: LiveServer, version: str) -> None:
     signing = {} if version == "default" else {"signature_version": version}
