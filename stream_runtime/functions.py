@@ -100,17 +100,18 @@ def method_or_callable(function: Any, method: str) -> Callable[..., Any]:
 
 
 class Function:
-    """Marker base of every user function."""
-
-
-class RichFunction(Function):
-    """A function with a lifecycle: ``open`` before the first record, ``close`` at the end."""
+    """Base of every user function. ``open``/``close`` exist on all of them, as in PyFlink; the runtime calls
+    them on rich functions and, as PyFlink does, on the ReduceFunction of a keyed ``reduce``."""
 
     def open(self, runtime_context: RuntimeContext) -> None:
         """Called once per subtask before processing; acquire state handles here."""
 
     def close(self) -> None:
         """Called once per subtask at the end (also after a failure, best effort)."""
+
+
+class RichFunction(Function):
+    """A function with a lifecycle: ``open`` before the first record, ``close`` at the end."""
 
 
 class MapFunction(RichFunction):

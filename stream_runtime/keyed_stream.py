@@ -8,7 +8,7 @@ from typing import Any
 from stream_runtime.aggregations import AccumulateType as _Accumulate
 from stream_runtime.aggregations import accumulator
 from stream_runtime.datastream import CachedDataStream, DataStream
-from stream_runtime.functions import KeyedProcessFunction, ProcessFunction, ReduceFunction, method_or_callable
+from stream_runtime.functions import KeyedProcessFunction, ProcessFunction, ReduceFunction
 from stream_runtime.graph import KeySelector
 
 
@@ -31,9 +31,7 @@ class KeyedStream(DataStream):
 
     def reduce(self, func: ReduceFunction | Callable[[Any, Any], Any], output_type: Any = None) -> DataStream:
         """Running reduction per key; emits the updated value for every record."""
-        return self._then(
-            "keyed_reduce", "Reduce", method_or_callable(func, "reduce"), self.key_selector, output_type
-        )
+        return self._then("keyed_reduce", "Reduce", func, self.key_selector, output_type)
 
     def window(self, window_assigner: Any) -> Any:
         """Windows per key (``.reduce/.aggregate/.process/.apply`` on the result)."""

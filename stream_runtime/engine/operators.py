@@ -11,6 +11,7 @@ from stream_runtime.eventtime import MAX_WATERMARK, MIN_WATERMARK, WatermarkEmit
 from stream_runtime.functions import (
     CheckpointedFunction,
     CheckpointListener,
+    Function,
     FunctionInitializationContext,
     FunctionSnapshotContext,
     OutputTag,
@@ -68,7 +69,7 @@ class OperatorInstance:
             "filter": lambda f: method_or_callable(f, "filter"),
             "process": lambda f: method_or_callable(f, "process_element"),
             "keyed_process": lambda f: method_or_callable(f, "process_element"),
-            "keyed_reduce": lambda f: f,
+            "keyed_reduce": lambda f: method_or_callable(f, "reduce"),
             "sink": lambda f: f.invoke_batch,
         }.get(kind, lambda f: f)(function)
         self._reduce_state: Any = None
@@ -83,7 +84,7 @@ class OperatorInstance:
         if isinstance(self.function, CheckpointedFunction):
             context = FunctionInitializationContext(restored, self.operator_state, self.runtime_context)
             self.function.initialize_state(context)
-        if isinstance(self.function, RichFunction):
+        if self._has_lifecycle():
             self.function.open(self.runtime_context)
         if self.kind == "keyed_reduce":
             assert self.keyed_backend is not None
@@ -293,8 +294,14 @@ class OperatorInstance:
 
     def close(self) -> None:
         """``close`` of the user function."""
-        if isinstance(self.function, RichFunction):
+        if self._has_lifecycle():
             self.function.close()
+
+    def _has_lifecycle(self) -> bool:
+        """Rich functions, and the ReduceFunction of a keyed reduce (PyFlink opens it too)."""
+        return isinstance(self.function, RichFunction) or (
+            self.kind == "keyed_reduce" and isinstance(self.function, Function)
+        )
 
 
 class _WatermarkGenerating:

@@ -159,6 +159,8 @@ EXPECTED: dict[str, list[str]] = {
         *[f"default {v} of 2" for v in (1, 2, 3, 4)],
         *[f"cached {v} of 2" for v in (10, 20, 30, 40)],
     ],
+    # weight 2 (the reduce runs at parallelism 2): a 1, 1+2*2, 5+3*2; b 5, 5+1*2
+    "p31_reduce_function_open": ["a 1", "a 5", "a 11", "b 5", "b 7"],
     "p27_parallel_watermarks": [
         "key 0 sum 220 at 5000",
         "key 1 sum 190 at 5000",
