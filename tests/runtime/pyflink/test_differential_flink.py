@@ -50,6 +50,7 @@ def _sections(output: str) -> dict[str, list[str]]:
     return sections
 
 
+@pytest.mark.timeout(BUDGET_S + 60)  # one JVM runs every program: minutes on a loaded 2-core machine
 def test_programs_print_the_same_lines_on_real_flink(tmp_path: Path) -> None:
     python = _flink_python()
     if python is None:
