@@ -159,6 +159,7 @@ class StreamExecutionEnvironment:
             restart_strategy=self.restart_strategy,
             state_backend=self.state_backend,
             auto_watermark_interval_ms=self.auto_watermark_interval_ms,
+            job_parameters=self.get_config().get_global_job_parameters(),
         )
         return execute_job(graph, job_name, current_launch_options())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -24,8 +24,10 @@ class RuntimeContext:
         attempt_number: int,
         checkpointing_enabled: bool,
         keyed_backend: HeapKeyedStateBackend | None,
+        job_parameters: Mapping[str, str] | None = None,
     ) -> None:
         self._task_name = task_name
+        self._job_parameters = dict(job_parameters or {})
         self._subtask_index = subtask_index
         self._parallelism = parallelism
         self._max_parallelism = max_parallelism
@@ -65,8 +67,12 @@ class RuntimeContext:
         return self._metrics
 
     def get_job_parameter(self, key: str, default_value: str | None = None) -> str | None:
-        """A global job parameter (none are set on the embedded runtime, so ``default_value``)."""
-        return default_value
+        """A global job parameter (``env.get_config().set_global_job_parameters``), else ``default_value``."""
+        return self._job_parameters.get(key, default_value)
+
+    def get_task_name_with_subtasks(self) -> str:
+        """``<task name> (<subtask index + 1>/<parallelism>)#<attempt>``, as Flink writes it."""
+        return f"{self._task_name} ({self._subtask_index + 1}/{self._parallelism})#{self._attempt_number}"
 
     def _backend(self) -> HeapKeyedStateBackend:
         if self._keyed_backend is None:

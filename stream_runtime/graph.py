@@ -47,3 +47,4 @@ class JobGraph:
     restart_strategy: RestartStrategy | None
     state_backend: StateBackend | None
     auto_watermark_interval_ms: int
+    job_parameters: dict[str, str] = field(default_factory=dict)

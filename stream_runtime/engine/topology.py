@@ -213,6 +213,7 @@ class JobTopology:
             self.options.attempt,
             self.config.is_checkpointing_enabled(),
             backend,
+            self.graph.job_parameters,
         )
         wall_ms = self.wall_ms
         args: tuple[Any, ...] = (uid, node.kind, node.function, context, None, wall_ms)

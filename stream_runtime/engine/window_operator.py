@@ -18,6 +18,7 @@ from stream_runtime.windowing.functions import (
     ProcessAllWindowFunction,
     ProcessWindowFunction,
     WindowFunction,
+    WindowFunctionContext,
     WindowSpec,
 )
 from stream_runtime.windowing.triggers import EventTimeTrigger
@@ -127,7 +128,7 @@ class WindowContext:
         return self.op.runtime_context
 
 
-class _WindowFunctionContext:
+class _WindowFunctionContext(WindowFunctionContext):
     """What ``ProcessWindowFunction.process`` sees as ``context``: ``context.window()`` and the rest."""
 
     def __init__(self, ctx: WindowContext) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +12,38 @@ from stream_runtime.windowing.triggers import Trigger
 from stream_runtime.windowing.windows import Window, WindowAssigner
 
 
+class WindowFunctionContext(ABC):
+    """The ``context`` of ``ProcessWindowFunction.process`` (PyFlink's ``ProcessWindowFunction.Context``)."""
+
+    @abstractmethod
+    def window(self) -> Window:
+        """The window being processed."""
+
+    @abstractmethod
+    def current_processing_time(self) -> int:
+        """Processing time (ms)."""
+
+    @abstractmethod
+    def current_watermark(self) -> int:
+        """Event time (ms)."""
+
+    @abstractmethod
+    def window_state(self) -> Any:
+        """Per-window keyed state."""
+
+    @abstractmethod
+    def global_state(self) -> Any:
+        """Keyed state across windows."""
+
+    @abstractmethod
+    def output(self, output_tag: OutputTag, value: Any) -> None:
+        """Emit to a side output."""
+
+
 class ProcessWindowFunction(RichFunction):
     """Gets all elements of a fired window with a context (window, time, per-window and global state)."""
+
+    Context = WindowFunctionContext
 
     @abstractmethod
     def process(self, key: Any, context: Any, elements: Iterable[Any]) -> Iterable[Any]:
@@ -25,6 +55,8 @@ class ProcessWindowFunction(RichFunction):
 
 class ProcessAllWindowFunction(RichFunction):
     """``window_all`` variant of :class:`ProcessWindowFunction` (no key)."""
+
+    Context = WindowFunctionContext
 
     @abstractmethod
     def process(self, context: Any, elements: Iterable[Any]) -> Iterable[Any]:

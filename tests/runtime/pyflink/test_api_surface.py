@@ -329,3 +329,11 @@ def test_configuration_sets_intervals_as_durations_and_the_restart_strategy() ->
         config.set_string("restart-strategy.type", "exponential-delay")
         with pytest.raises(UnsupportedOnEmbeddedRuntime, match=r"restart-strategy\.type: exponential-delay"):
             PyFlinkEnvironment.get_execution_environment(config)
+
+
+def test_runtime_context_names_its_subtask_and_reads_job_parameters() -> None:
+    from stream_runtime.functions import RuntimeContext
+
+    context = RuntimeContext("Map", 1, 2, 128, 3, False, None, {"region": "eu"})
+    assert context.get_task_name_with_subtasks() == "Map (2/2)#3"
+    assert (context.get_job_parameter("region", "x"), context.get_job_parameter("zone", "x")) == ("eu", "x")

@@ -161,6 +161,10 @@ EXPECTED: dict[str, list[str]] = {
     ],
     # weight 2 (the reduce runs at parallelism 2): a 1, 1+2*2, 5+3*2; b 5, 5+1*2
     "p31_reduce_function_open": ["a 1", "a 5", "a 11", "b 5", "b 7"],
+    "p32_job_parameters_and_context_types": [
+        *["w a [0,5000) n=2", "w a [5000,10000) n=1", "w b [0,5000) n=1"],
+        *["default a at 1000", "default b at 2000", "default a at 3000", "default a at 6000"],
+    ],
     "p27_parallel_watermarks": [
         "key 0 sum 220 at 5000",
         "key 1 sum 190 at 5000",
