@@ -21,9 +21,9 @@ from stream_runtime.windowing.functions import (
     WindowFunctionContext,
     WindowSpec,
 )
-from stream_runtime.windowing.triggers import EventTimeTrigger
+from stream_runtime.windowing.triggers import EventTimeTrigger, TriggerContext
 from stream_runtime.windowing.window_types import TimeWindow, Window, window_from_namespace
-from stream_runtime.windowing.windows import MergingWindowAssigner
+from stream_runtime.windowing.windows import MergingWindowAssigner, WindowAssignerContext
 
 _IMMUTABLE = (int, float, str, bool, bytes, tuple, type(None))
 LATE_RECORDS_DROPPED = "numLateRecordsDropped"
@@ -72,7 +72,7 @@ class NamespacedState:
         self._table.remove(self._entry)
 
 
-class WindowContext:
+class WindowContext(TriggerContext, WindowAssignerContext):
     """The context given to triggers, assigners and process window functions for one (key, window)."""
 
     def __init__(self, operator: WindowOperator) -> None:

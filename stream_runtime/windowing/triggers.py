@@ -31,8 +31,47 @@ _FIRING = frozenset({TriggerResult.FIRE, TriggerResult.FIRE_AND_PURGE})
 _PURGING = frozenset({TriggerResult.PURGE, TriggerResult.FIRE_AND_PURGE})
 
 
+class TriggerContext(ABC):
+    """The ``ctx`` of a trigger's methods (PyFlink's ``Trigger.TriggerContext`` and ``OnMergeContext``)."""
+
+    @abstractmethod
+    def get_current_processing_time(self) -> int:
+        """Processing time (ms)."""
+
+    @abstractmethod
+    def get_current_watermark(self) -> int:
+        """Event time (ms)."""
+
+    @abstractmethod
+    def register_event_time_timer(self, time: int) -> None:
+        """Call ``on_event_time`` when the watermark passes ``time``."""
+
+    @abstractmethod
+    def delete_event_time_timer(self, time: int) -> None:
+        """Remove an event-time timer."""
+
+    @abstractmethod
+    def register_processing_time_timer(self, time: int) -> None:
+        """Call ``on_processing_time`` at processing time ``time``."""
+
+    @abstractmethod
+    def delete_processing_time_timer(self, time: int) -> None:
+        """Remove a processing-time timer."""
+
+    @abstractmethod
+    def get_partitioned_state(self, descriptor: Any) -> Any:
+        """State of the key and window."""
+
+    @abstractmethod
+    def get_metric_group(self) -> Any:
+        """The operator's metric group."""
+
+
 class Trigger(ABC):
     """Decides when a window fires (PyFlink's ``Trigger``); ``ctx`` is the operator's trigger context."""
+
+    TriggerContext = TriggerContext
+    OnMergeContext = TriggerContext
 
     @abstractmethod
     def on_element(self, element: Any, timestamp: int, window: Window, ctx: Any) -> TriggerResult:

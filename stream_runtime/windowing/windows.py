@@ -22,8 +22,18 @@ from stream_runtime.windowing.window_types import (
 )
 
 
+class WindowAssignerContext(ABC):
+    """The ``context`` of ``assign_windows`` (PyFlink's ``WindowAssigner.WindowAssignerContext``)."""
+
+    @abstractmethod
+    def get_current_processing_time(self) -> int:
+        """Processing time (ms)."""
+
+
 class WindowAssigner(ABC):
     """Assigns each element to zero or more windows."""
+
+    WindowAssignerContext = WindowAssignerContext
 
     @abstractmethod
     def assign_windows(self, element: Any, timestamp: int, context: Any) -> Iterable[Window]:

@@ -28,6 +28,7 @@ from stream_runtime.functions import (
     RichFunction,
     RuntimeContext,
     SinkFunction,
+    TimerService,
 )
 from stream_runtime.windowing.functions import (
     AllWindowFunction,
@@ -60,9 +61,12 @@ class NullByteKeySelector(KeySelector):
         return 0
 
 
+BaseBroadcastProcessFunction = BroadcastProcessFunction  # the base of both broadcast process functions
+
 __all__ = [
     "AggregateFunction",
     "AllWindowFunction",
+    "BaseBroadcastProcessFunction",
     "BroadcastProcessFunction",
     "CheckpointListener",
     "CheckpointedFunction",
@@ -86,6 +90,7 @@ __all__ = [
     "RichFunction",
     "RuntimeContext",
     "SinkFunction",
+    "TimerService",
     "TimestampAssigner",
     "WindowFunction",
 ]

@@ -1,8 +1,12 @@
 """``pyflink.datastream.window``."""
 
+from abc import ABC, abstractmethod
+from typing import Any
+
 from stream_runtime.windowing.triggers import (
     CountTrigger,
     EventTimeTrigger,
+    NeverTrigger,
     ProcessingTimeTrigger,
     PurgingTrigger,
     Trigger,
@@ -22,6 +26,15 @@ from stream_runtime.windowing.windows import (
     WindowAssigner,
 )
 
+
+class SessionWindowTimeGapExtractor(ABC):
+    """The gap of a dynamic session window per element (``EventTimeSessionWindows.with_dynamic_gap``)."""
+
+    @abstractmethod
+    def extract(self, element: Any) -> int:
+        """The session gap (ms) after ``element``."""
+
+
 DynamicEventTimeSessionWindows = EventTimeSessionWindows
 DynamicProcessingTimeSessionWindows = ProcessingTimeSessionWindows
 
@@ -35,9 +48,11 @@ __all__ = [
     "GlobalWindow",
     "GlobalWindows",
     "MergingWindowAssigner",
+    "NeverTrigger",
     "ProcessingTimeSessionWindows",
     "ProcessingTimeTrigger",
     "PurgingTrigger",
+    "SessionWindowTimeGapExtractor",
     "SlidingEventTimeWindows",
     "SlidingProcessingTimeWindows",
     "TimeWindow",

@@ -5,6 +5,7 @@ of shared methods whose real parameter names the embedded method does not accept
 Not imported by the tests: it runs in an interpreter that has apache-flink installed (real ``pyflink`` is
 imported first, then dropped from ``sys.modules`` so the embedded alias can take its place)."""
 
+import importlib
 import inspect
 import json
 import sys
@@ -23,6 +24,7 @@ STREAM_CLASSES = [
     "BroadcastStream",
     "DataStreamSink",
 ]
+MODULES = ["pyflink.datastream.functions", "pyflink.datastream.window", "pyflink.datastream.state"]
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
@@ -38,7 +40,32 @@ def _public(cls):
     return {name: getattr(cls, name) for name in dir(cls) if not name.startswith("_")}
 
 
+def _module_report(real_names, embedded_module):
+    """Names of a real module the embedded one lacks, and the members its classes lack."""
+    missing_names, missing_members = [], {}
+    for name, value in real_names.items():
+        if not hasattr(embedded_module, name):
+            missing_names.append(name)
+        elif inspect.isclass(value):
+            ours = getattr(embedded_module, name)
+            lacking = sorted(
+                member
+                for member in _public(value)
+                if not member.startswith("get_java_") and not hasattr(ours, member)
+            )
+            if lacking:
+                missing_members[name] = lacking
+    return {"missing_names": sorted(missing_names), "missing_members": missing_members}
+
+
 def main():
+    real_modules = {
+        module: {
+            name: getattr(importlib.import_module(module), name)
+            for name in importlib.import_module(module).__all__
+        }
+        for module in MODULES
+    }
     real = {name: getattr(real_streams, name) for name in STREAM_CLASSES}
     real["StreamExecutionEnvironment"] = real_datastream.StreamExecutionEnvironment
     real_members = {name: _public(cls) for name, cls in real.items()}
@@ -74,6 +101,8 @@ def main():
                 if lacking:
                     parameters.append(f"{member}({', '.join(lacking)})")
             report[name] = {"missing": sorted(missing), "parameters": sorted(parameters)}
+        for module, names in real_modules.items():
+            report[module] = _module_report(names, importlib.import_module(module))
     print(json.dumps(report))
 
 
