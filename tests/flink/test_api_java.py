@@ -1,6 +1,8 @@
 """The Java story through boto3 on the real cluster: a JAR in the embedded S3, create → start →
 CreateApplicationSnapshot → UpdateApplication to parallelism 2 → StopApplication (system snapshot) →
-start RESTORE_FROM_CUSTOM_SNAPSHOT, and the keyed counters continue exactly from the restored state.
+start RESTORE_FROM_CUSTOM_SNAPSHOT, and the keyed counters continue exactly from the restored state; then the
+stop's Flink savepoint, put in S3 and imported by ImportSnapshot, starts another (enhanced snapshot mode)
+application by SnapshotArn, whose counters continue exactly from it too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,21 @@ def wait(kav2: Any, name: str, operation_id: str) -> None:
     assert outcome == "SUCCESSFUL", details
 
 
+ENHANCED = {"SnapshotsEnabled": True, "SnapshotMode": "ENHANCED_SNAPSHOTS"}
+
+
+def jar_configuration(snapshots: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ApplicationCodeConfiguration": {
+            "CodeContent": {
+                "S3ContentLocation": {"BucketARN": "arn:aws:s3:::code", "FileKey": "counting-job.jar"}
+            },
+            "CodeContentType": "ZIPFILE",
+        },
+        "ApplicationSnapshotConfiguration": snapshots,
+    }
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_jar_keeps_its_state_across_snapshot_rescale_stop_and_restore_through_boto3(
     make_server: Any, flink_cluster: LocalFlinkCluster, counting_jar: Path
@@ -37,21 +54,15 @@ def test_a_jar_keeps_its_state_across_snapshot_rescale_stop_and_restore_through_
     kav2, s3 = live.client(), live.client("s3")
     name = f"counting-{uuid.uuid4().hex[:8]}"
     output = Path(tempfile.gettempdir()) / "msf-counting" / name  # the job's default output directory
+    second = f"{name}-imported"
+    second_output = output.parent / second
     s3.create_bucket(Bucket="code")
     s3.put_object(Bucket="code", Key="counting-job.jar", Body=counting_jar.read_bytes())
     kav2.create_application(
         ApplicationName=name,
         RuntimeEnvironment="FLINK-1_20",
         ServiceExecutionRole=ROLE,
-        ApplicationConfiguration={
-            "ApplicationCodeConfiguration": {
-                "CodeContent": {
-                    "S3ContentLocation": {"BucketARN": "arn:aws:s3:::code", "FileKey": "counting-job.jar"}
-                },
-                "CodeContentType": "ZIPFILE",
-            },
-            "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
-        },
+        ApplicationConfiguration=jar_configuration({"SnapshotsEnabled": True}),
     )
     try:
         wait(kav2, name, kav2.start_application(ApplicationName=name)["OperationId"])
@@ -80,6 +91,7 @@ def test_a_jar_keeps_its_state_across_snapshot_rescale_stop_and_restore_through_
         written = list((live.settings.data_dir / "state").glob("*/savepoints/*"))
         assert written  # what Flink writes is what an import recognises (tests/data/flink-savepoint)
         assert all(savepoint_format(str(f)) == "flink" and savepoint_problem(f) is None for f in written)
+        stop_savepoint = max(written, key=lambda folder: (folder / "_metadata").stat().st_mtime)
 
         newest = max(
             (s for s in snapshots if s["SnapshotName"] != "custom"),
@@ -101,5 +113,45 @@ def test_a_jar_keeps_its_state_across_snapshot_rescale_stop_and_restore_through_
         first = resumed()
         assert first == {key: count + EVERY for key, count in last_seen.items()}
         wait(kav2, name, kav2.stop_application(ApplicationName=name, Force=True)["OperationId"])
+
+        # the stop's Flink savepoint, imported as an enhanced snapshot, starts another application
+        for path in stop_savepoint.rglob("*"):
+            key = f"exported/{path.relative_to(stop_savepoint).as_posix()}"
+            s3.put_object(Bucket="code", Key=key, Body=path.read_bytes())
+        source = {"BucketARN": "arn:aws:s3:::code", "KeyPrefix": "exported/"}
+        imported = kav2.import_snapshot(
+            SnapshotName=f"{name}-savepoint",
+            ImportSourceConfiguration={
+                "SourceType": "S3",
+                "ImportRoleArn": ROLE,
+                "SourceS3PrefixLocation": source,
+            },
+        )
+        assert eventually(
+            lambda: kav2.describe_snapshot(SnapshotName=f"{name}-savepoint")["SnapshotInfoDetails"][
+                "SnapshotStatus"
+            ],
+            "READY",
+        )
+        kav2.create_application(
+            ApplicationName=second,
+            RuntimeEnvironment="FLINK-1_20",
+            ServiceExecutionRole=ROLE,
+            ApplicationConfiguration=jar_configuration(ENHANCED),
+        )
+        restore = {
+            "ApplicationRestoreType": "RESTORE_FROM_CUSTOM_SNAPSHOT",
+            "SnapshotArn": imported["SnapshotArn"],
+        }
+        started = kav2.start_application(
+            ApplicationName=second, RunConfiguration={"ApplicationRestoreConfiguration": restore}
+        )
+        wait(kav2, second, started["OperationId"])
+        eventually(lambda: len(per_key(lines(second_output), "first")) == KEYS, True, timeout=120)
+        assert per_key(lines(second_output), "first") == {
+            key: count + EVERY for key, count in last_seen.items()
+        }
+        wait(kav2, second, kav2.stop_application(ApplicationName=second, Force=True)["OperationId"])
     finally:
         shutil.rmtree(output, ignore_errors=True)
+        shutil.rmtree(second_output, ignore_errors=True)
