@@ -44,6 +44,9 @@ class JobInsight:
     each failure. Record counts are those of the current attempt, as Flink's counters restart with
     the job. ``checkpoints`` are the checkpoint statistics across attempts, oldest first (``id``,
     ``status``, ``trigger_timestamp_ms``, ``duration_ms``, ``state_size``, ``failure_reason``).
+    ``failed_checkpoints`` is the runtime's own count of failed checkpoints when its history is bounded
+    (Flink keeps the last few), None when ``checkpoints`` holds them all. ``web_url`` is the address of
+    the runtime's own web UI (Flink's), None when it has none.
     """
 
     job_id: str
@@ -59,6 +62,8 @@ class JobInsight:
     millis_behind_latest: int | None = None
     pid: int | None = None
     log_files: tuple[Path, ...] = field(default=())
+    failed_checkpoints: int | None = None
+    web_url: str | None = None
 
 
 @runtime_checkable

@@ -72,7 +72,9 @@ def _datum(name: str, value: float, unit: str, dimensions: dict[str, str], at: d
 
 def _checkpoint_figures(insight: JobInsight) -> tuple[int, int | None, int | None]:
     """(failed checkpoints, duration and size of the latest completed checkpoint)."""
-    failed = sum(1 for entry in insight.checkpoints if entry.get("status") == "FAILED")
+    failed = insight.failed_checkpoints
+    if failed is None:
+        failed = sum(1 for entry in insight.checkpoints if entry.get("status") == "FAILED")
     completed = [entry for entry in insight.checkpoints if entry.get("status") == "COMPLETED"]
     if not completed:
         return failed, None, None

@@ -48,9 +48,11 @@ from runtime_adapter.base import (
 )
 from runtime_adapter.flink import bootstrap
 from runtime_adapter.flink.distribution import PYTHON_DRIVER
+from runtime_adapter.flink.insight import FlinkInsight
 from runtime_adapter.flink.launcher import LAUNCHER_CLASS, PINNED_KEYS, Launcher, manifest_entry_class
 from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
 from runtime_adapter.flink.store import AdapterStore, as_uri, local_path
+from runtime_adapter.insight import JobInsight
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ class FlinkRuntimeAdapter:
         self._disposals: dict[str, str] = {}  # savepoint location → disposal trigger id
         self._reachable = True
         self._lock = threading.RLock()
+        self._insight = FlinkInsight(self.rest, self._restarts)
 
     # ---- RuntimeAdapter --------------------------------------------------------------------
 
@@ -244,6 +247,14 @@ class FlinkRuntimeAdapter:
             latest_completed=_checkpoint(latest.get("completed")),
             latest_savepoint=_checkpoint(latest.get("savepoint"), is_savepoint=True),
         )
+
+    def insight(self, job_id: str) -> JobInsight | None:
+        """The job's figures from the REST API (``flink.insight``); None if unknown or unreachable."""
+        try:
+            return self._insight.insight(job_id) if FLINK_ID.match(job_id) else None
+        except Unreachable as error:
+            self._unreachable(error)
+            return None
 
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
         path = local_path(location)

@@ -11,6 +11,9 @@ that failed is ``COMPLETED`` with ``operation.failure-cause``. Scripting:
     fake.slots_total = 1               # capacity reported by /overview
     fake.forget_triggers()             # savepoint trigger results expire (rest.async.store-duration)
     fake.stop()                        # nothing listens any more: REST unreachable
+    fake.restart_job(job_id, "...", at_ms)  # the job fails with that cause and is RESTARTING
+    job.records[vertex id] = (in, out) # the vertex's numRecordsIn/Out summed over its subtasks
+    job.checkpoints / failed_checkpoints / metrics  # checkpoint history, failed count, source metrics
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from urllib.parse import parse_qs, urlparse
 
 PROGRAM_INVOCATION = "org.apache.flink.client.program.ProgramInvocationException"
 DUPLICATE = "org.apache.flink.runtime.client.DuplicateJobSubmissionException"
+SOURCE = "bc764cd8ddf7a0cff126f51c16239658"
+SINK = "20ba6b65f97481d5570070de90e4e791"
 FRAMES = "\n\tat org.apache.flink.client.program.PackagedProgram.callMainMethod(PackagedProgram.java:376)"
 
 
@@ -44,6 +49,29 @@ class FakeJob:
     state: str = "RUNNING"
     failure: str | None = None
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    failed_checkpoints: int = 0
+    running_since_ms: int = 1_000
+    history: list[tuple[int, str]] = field(default_factory=list)  # (epoch ms, cause), oldest first
+    records: dict[str, tuple[int, int]] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # extra metrics of the source vertex
+
+    def details(self) -> dict[str, Any]:
+        """``GET /jobs/:id``: a source vertex feeding a sink vertex, each with the job's parallelism."""
+        parallelism = int(self.body.get("parallelism", 1))
+        vertices = [
+            {"id": vertex, "name": name, "parallelism": parallelism, "status": self.state}
+            for vertex, name in ((SOURCE, "Source: numbers"), (SINK, "Map -> Sink: print"))
+        ]
+        sink = {"id": SINK, "inputs": [{"num": 0, "id": SOURCE, "ship_strategy": "REBALANCE"}]}
+        plan = {"jid": self.job_id, "nodes": [sink, {"id": SOURCE, "parallelism": parallelism}]}
+        timestamps = {"CREATED": 500, "RUNNING": self.running_since_ms}
+        return {
+            "jid": self.job_id,
+            "state": self.state,
+            "timestamps": timestamps,
+            "vertices": vertices,
+            "plan": plan,
+        }
 
 
 class FakeFlink:
@@ -83,6 +111,13 @@ class FakeFlink:
     def fail_next_savepoint(self, error: str) -> None:
         """The next savepoint fails with ``error``."""
         self.savepoint_errors.append(error)
+
+    def restart_job(self, job_id: str, cause: str, at_ms: int) -> None:
+        """The job fails with ``cause`` at ``at_ms`` and is RESTARTING."""
+        with self._lock:
+            job = self.jobs[job_id]
+            job.state = "RESTARTING"
+            job.history.append((at_ms, cause))
 
     def forget_triggers(self) -> None:
         """Trigger results expire, as after ``rest.async.store-duration``."""
@@ -166,14 +201,24 @@ class FakeFlink:
             return 202, {}
         if rest == "/status":
             return 200, {"status": job.state}
+        if rest == "" and method == "GET":
+            return 200, job.details()
         if rest == "/exceptions":
             entries = [{"exceptionName": "x", "stacktrace": stack(job.failure)}] if job.failure else []
+            entries += [
+                {"exceptionName": cause.split(":")[0], "stacktrace": stack(cause), "timestamp": at}
+                for at, cause in reversed(job.history)
+            ]
             return 200, {"exceptionHistory": {"entries": entries}}
         if rest == "/checkpoints":
             latest = job.checkpoints[-1] if job.checkpoints else None
-            return 200, {"counts": {"completed": len(job.checkpoints)}, "latest": {"completed": latest}}
+            counts = {"completed": len(job.checkpoints), "failed": job.failed_checkpoints}
+            history = list(reversed(job.checkpoints))[:10]  # web.checkpoints.history: newest first
+            return 200, {"counts": counts, "latest": {"completed": latest}, "history": history}
         if rest == "/metrics":
             return 200, {"value": []}
+        if match := re.fullmatch(r"/vertices/(\w+)/subtasks/metrics", rest):
+            return 200, self._vertex_metrics(job, match[1], query)
         if rest in ("/stop", "/savepoints") and method == "POST":
             if job.state != "RUNNING":
                 return 409, {"errors": [f"Job {job.job_id} is not running"]}
@@ -185,6 +230,16 @@ class FakeFlink:
                 return 404, {"errors": [f"Operation not found under key: {match[1]}"]}
             return 200, self.triggers[match[1]]
         return 404, {"errors": ["Not found"]}
+
+    def _vertex_metrics(self, job: FakeJob, vertex: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        records_in, records_out = job.records.get(vertex, (0, 0))
+        known = {"numRecordsIn": float(records_in), "numRecordsOut": float(records_out)}
+        if vertex == SOURCE:
+            known.update(job.metrics)
+        if "get" not in query:
+            return [{"id": name} for name in known]
+        agg = query.get("agg", "sum")
+        return [{"id": name, agg: known[name]} for name in query["get"].split(",") if name in known]
 
     def _settle_trigger(
         self, trigger: str | None, target: str | None, *, for_stop: bool, job: FakeJob | None = None
