@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
 from runtime_adapter.flink.cluster import LocalFlinkCluster
 from runtime_adapter.flink.config import ClusterConfig
 from runtime_adapter.flink.distribution import flink_home
 from runtime_adapter.flink.launcher import Launcher
 from tests.conftest import free_port
+from tests.flink.fake_flink import FakeFlink
 
 JOB_SOURCES = Path(__file__).parent / "jobs"
 ENTRY_CLASS = "msflocal.CountingJob"
@@ -53,6 +55,22 @@ def flink_cluster() -> Iterator[LocalFlinkCluster]:
     finally:
         cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeFlink]:
+    """The scriptable fake Flink REST server, stopped at the end of the test."""
+    server = FakeFlink()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def adapter(fake: FakeFlink, tmp_path: Path) -> Iterator[FlinkRuntimeAdapter]:
+    """A Flink adapter talking to ``fake``."""
+    runtime = FlinkRuntimeAdapter(fake.url, tmp_path / "state")
+    yield runtime
+    runtime.close()
 
 
 @pytest.fixture(scope="session")

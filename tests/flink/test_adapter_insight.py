@@ -4,11 +4,8 @@ published from them, against the scriptable fake Flink REST server; one test thr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from app.observability.metrics import WatchedJob, job_metrics
 from app.observability.monitoring import MonitoringSettings
@@ -20,20 +17,6 @@ from tests.flink.fake_flink import SINK, SOURCE, FakeFlink
 from tests.flink.test_adapter_rest import JOB, jar_spec
 from tests.flink.test_api_routing import jar_bytes
 from tests.observability.test_metrics import statistic
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlink]:
-    server = FakeFlink()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def adapter(fake: FakeFlink, tmp_path: Path) -> Iterator[FlinkRuntimeAdapter]:
-    runtime = FlinkRuntimeAdapter(fake.url, tmp_path / "state")
-    yield runtime
-    runtime.close()
 
 
 def checkpoint(number: int, status: str = "COMPLETED", size: int = 4096) -> dict[str, Any]:

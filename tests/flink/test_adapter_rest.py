@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,6 @@ from runtime_adapter.flink.rest import error_text
 from tests.flink.fake_flink import FakeFlink, stack
 
 JOB = "0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlink]:
-    server = FakeFlink()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def adapter(fake: FakeFlink, tmp_path: Path) -> Iterator[FlinkRuntimeAdapter]:
-    runtime = FlinkRuntimeAdapter(fake.url, tmp_path / "state")
-    yield runtime
-    runtime.close()
 
 
 def jar_spec(tmp_path: Path, job_id: str = JOB, **changes: object) -> JobSpec:
