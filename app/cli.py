@@ -139,6 +139,13 @@ def main() -> None:
     show_envvar=True,
     help="Seconds between publications of the AWS/KinesisAnalytics metrics [default: 60].",
 )
+@click.option(
+    "--job-user",
+    envvar="MSF_JOB_USER",
+    show_envvar=True,
+    help="When msf-local runs as root, applications' jobs run as this user (name or uid); '' runs them as "
+    "msf-local's own user [default: nobody]. See docs/security.md, Job sandbox.",
+)
 def serve(**options: Any) -> None:
     """Serve the kinesisanalyticsv2 API (and the embedded S3/Kinesis/Logs) over HTTP."""
     settings = _settings(**options)

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         default=None,
         description="Endpoint for S3/Kinesis/CloudWatch Logs; default: the embedded moto behind this port.",
     )
+    job_user: str = Field(
+        default="nobody",
+        description="When msf-local runs as root, applications' jobs run as this user (a name or uid) in "
+        "their sandbox; empty: as msf-local's own user (see docs/security.md, Job sandbox).",
+    )
     control_interval: float = Field(default=0.5, gt=0, description="Seconds between control-loop ticks.")
     workers: int = Field(
         default=1,

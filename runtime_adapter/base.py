@@ -118,6 +118,8 @@ class JobSpec:
     program_args: tuple[str, ...] = ()  # arguments of the entry point (``programArgsList`` on Flink)
     job_configuration: Mapping[str, str] = field(default_factory=dict)  # per-job runtime config keys
     property_groups: tuple[PropertyGroup, ...] = ()  # the application's properties as data
+    kpus: int = 1  # Kinesis Processing Units: the embedded runtime sizes the job's sandbox by them
+    savepoint_dir: str | None = None  # where the application's savepoints are written
 
 
 class JobState(StrEnum):

@@ -46,6 +46,7 @@ from runtime_adapter.base import (
     TriggerResult,
 )
 from runtime_adapter.embedded_insight import supervisor_insight
+from runtime_adapter.embedded_sandbox import SandboxSettings, prepare_workspace, remove_workspace
 from runtime_adapter.insight import JobInsight
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointProgress
@@ -82,9 +83,12 @@ class _Job:
 class EmbeddedRuntimeAdapter:
     """``RuntimeAdapter`` over ``stream_runtime``'s supervisor: one process per job, on this machine."""
 
-    def __init__(self, root: Path, *, cancel_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, root: Path, *, cancel_timeout_s: float = 30.0, sandbox: SandboxSettings | None = None
+    ) -> None:
         self.root = root
         self.cancel_timeout_s = cancel_timeout_s
+        self.sandbox = sandbox or SandboxSettings()
         self.registry = JobRegistry(root / "jobs")
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
@@ -132,8 +136,14 @@ class EmbeddedRuntimeAdapter:
                 return StartOutcome(
                     StartResult.REJECTED, spec.job_id, f"Entry file {spec.code.entry} not found"
                 )
+            try:
+                workspace = prepare_workspace(self.root, spec, self.sandbox, self.root / "logs")
+            except (OSError, ValueError) as error:
+                return StartOutcome(
+                    StartResult.REJECTED, spec.job_id, f"The job could not be launched: {error}"
+                )
             job_spec = JobProcessSpec(
-                job_file=str(spec.code.entry_path),
+                job_file=workspace.job_file,
                 job_id=spec.job_id,
                 checkpoint_dir=spec.checkpoint_dir or str(self.root / "checkpoints"),
                 overrides=RuntimeOverrides(
@@ -146,9 +156,10 @@ class EmbeddedRuntimeAdapter:
                 ),
                 restore_path=spec.restore.location if spec.restore else None,
                 allow_non_restored_state=spec.restore.allow_non_restored_state if spec.restore else False,
-                properties_file=str(spec.properties_file) if spec.properties_file else None,
+                properties_file=workspace.properties_file,
                 env=dict(spec.environment),
-                cwd=str(spec.code.root),
+                cwd=workspace.cwd,
+                sandbox=workspace.sandbox,
             )
             try:
                 supervisor = self._supervisor(job_spec)
@@ -370,6 +381,7 @@ class EmbeddedRuntimeAdapter:
             return DisposeOutcome(DisposeResult.FAILED, job_id, f"{type(error).__name__}: {error}")
         for log in (self.root / "logs").glob(f"{job_id}-*.log"):  # attempts, CloudWatch Logs errors
             log.unlink(missing_ok=True)
+        remove_workspace(self.root, job_id)
         with self._lock:
             self._jobs.pop(job_id, None)
         self.registry.remove(job_id)

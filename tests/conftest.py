@@ -37,6 +37,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture
+def tmp_path(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest's directory for this test, which jobs may write into as they would into ``/tmp``: a server
+    that runs as root runs its jobs as ``nobody`` (docs/security.md, "Job sandbox"), and pytest makes its
+    directories root-only. pytest's own directories above it become passable (not listable) and it becomes
+    sticky and writable by all."""
+    if os.geteuid() == 0:
+        base = tmp_path_factory.getbasetemp()
+        passable = [base, *[parent for parent in tmp_path.parents if base in parent.parents]]
+        if base.parent.name.startswith("pytest-of-"):
+            passable.append(base.parent)
+        for directory in passable:
+            directory.chmod(directory.stat().st_mode | 0o111)
+        tmp_path.chmod(0o1777)
+    return tmp_path
+
+
 @dataclass
 class LiveServer:
     """A running msf-local: its URL and settings."""

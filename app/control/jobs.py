@@ -23,7 +23,7 @@ from app.code.properties import entry_file, write_application_properties
 from app.code.source import S3CodeLocation, fetch_s3_code
 from app.code.store import CodeStore
 from app.db.models import ApplicationRow
-from app.observability.monitoring import job_logging_environment
+from app.observability.monitoring import MonitoringSettings, job_logging_environment
 from app.services.aws import aws_client, job_aws_environment
 from app.services.configuration.view import VersionView
 from app.settings import Settings
@@ -117,6 +117,8 @@ class JobPlanner:
             environment=job_aws_environment(self.settings, application.account_id, application.region)
             | job_logging_environment(application, configuration),
             property_groups=property_groups(groups),
+            kpus=MonitoringSettings.of(configuration).kpus,
+            savepoint_dir=self.savepoint_dir(application.id),
         )
         return PlannedJob(spec=spec)
 

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -33,6 +35,9 @@ from app.db.session import Database
 from app.services.context import utc_now
 from app.settings import RuntimeKind, Settings
 from runtime_adapter.base import RuntimeAdapter
+
+if TYPE_CHECKING:
+    from runtime_adapter.embedded_sandbox import SandboxSettings
 
 logger = logging.getLogger("msf_local.control")
 
@@ -135,8 +140,23 @@ def make_adapter(settings: Settings) -> RuntimeAdapter:
     from runtime_adapter.embedded import EmbeddedRuntimeAdapter
     from runtime_adapter.routing import RoutingRuntimeAdapter
 
-    embedded = EmbeddedRuntimeAdapter(settings.data_dir / "runtime")
+    embedded = EmbeddedRuntimeAdapter(settings.data_dir / "runtime", sandbox=sandbox_settings(settings))
     return RoutingRuntimeAdapter(embedded, make_flink_adapter(settings), settings.data_dir / "runtime")
+
+
+def sandbox_settings(settings: Settings) -> SandboxSettings:
+    """Who jobs run as and what they must never see: the data directory (closed to everyone but msf-local's
+    user), the SQLite database and the credentials file wherever they are."""
+    from runtime_adapter.embedded_sandbox import SandboxSettings
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
+    hidden = [settings.data_dir]
+    if settings.effective_database_url.startswith("sqlite:///"):
+        hidden.append(Path(settings.effective_database_url.removeprefix("sqlite:///")))
+    if settings.credentials_file is not None:
+        hidden.append(settings.credentials_file)
+    return SandboxSettings(user=settings.job_user or None, hidden=tuple(hidden))
 
 
 def make_flink_adapter(settings: Settings) -> RuntimeAdapter | None:

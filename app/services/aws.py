@@ -9,6 +9,7 @@ With an external endpoint the default credential chain applies.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from app.settings import AuthMode, Settings
@@ -24,6 +25,8 @@ def aws_endpoint_url(settings: Settings) -> str:
 
 EMBEDDED_SECRET_KEY = "msf-local"
 """Secret used with the embedded moto in accept mode, where signatures are not verified."""
+EXTERNAL_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+"""What a job gets of msf-local's environment for an external ``--aws-endpoint`` (and nothing else)."""
 
 
 def embedded_credentials(settings: Settings, account_id: str) -> tuple[str, str]:
@@ -65,4 +68,6 @@ def job_aws_environment(settings: Settings, account_id: str, region: str) -> dic
     if not settings.aws_endpoint:
         key_id, secret = embedded_credentials(settings, account_id)
         environment |= {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+    else:  # the external endpoint's keys, if msf-local has them in its environment (jobs get no other)
+        environment |= {key: os.environ[key] for key in EXTERNAL_CREDENTIALS if key in os.environ}
     return environment

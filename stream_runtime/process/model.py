@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from stream_runtime.config import RuntimeOverrides
+from stream_runtime.process.sandbox import JobSandbox
 
 
 class JobProcessStatus(Enum):
@@ -37,7 +38,8 @@ class JobProcessSpec:
     ``checkpoint_dir``, ``restore_path`` and ``savepoint_dir`` are paths or ``s3://bucket/prefix`` URIs (S3
     endpoint and credentials from ``env`` over the process environment). ``restore_path`` is a savepoint or
     checkpoint folder; the parallelism to run (and restore) at is ``overrides.parallelism``.
-    ``savepoint_dir`` is the default target of savepoints (else the checkpoint root).
+    ``savepoint_dir`` is the default target of savepoints (else the checkpoint root). With a ``sandbox`` the
+    process is launched inside it and gets only the sandbox's environment (:mod:`.sandbox`).
     """
 
     job_file: str
@@ -51,6 +53,7 @@ class JobProcessSpec:
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     savepoint_dir: str | None = None
+    sandbox: JobSandbox | None = None
 
     def command_line(self, python: str, restore: str | None, control_fd: int, attempt: int) -> list[str]:
         """The job process's command line for one attempt (``python -m stream_runtime run ...``)."""

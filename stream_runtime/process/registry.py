@@ -26,6 +26,7 @@ from typing import Any
 
 from stream_runtime.config import RuntimeOverrides
 from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointOutcome, SavepointProgress
+from stream_runtime.process.sandbox import JobSandbox
 
 RECORD_SUFFIX = ".json"
 LOCK_SUFFIX = ".lock"
@@ -142,6 +143,8 @@ class JobRecord:
         spec = dict(doc["spec"])
         spec["overrides"] = RuntimeOverrides(**spec["overrides"])
         spec["args"] = tuple(spec["args"])
+        if spec.get("sandbox") is not None:
+            spec["sandbox"] = JobSandbox.from_dict(spec["sandbox"])
         savepoints = {}
         for request_id, entry in doc.get("savepoints", {}).items():
             expected = entry.pop("expected_location", None)

@@ -123,9 +123,11 @@ class Supervisor:
         self.running_since: float | None = None
         self.processing = threading.Event()
         self.vitals = JobVitals()
-        self._env = {**os.environ, **spec.env, JOB_ID_ENV: spec.job_id}
+        own = {**spec.env, JOB_ID_ENV: spec.job_id}
         if log_dir is not None:
-            self._env[LOG_DIR_ENV] = log_dir
+            own[LOG_DIR_ENV] = log_dir
+        self._env = {**os.environ, **own}  # what the supervisor reads storage with
+        self._job_env = self._env if spec.sandbox is None else spec.sandbox.environment(own, dict(os.environ))
         self.layout = CheckpointLayout(open_storage(spec.checkpoint_dir, self._env), spec.job_id)
 
     # -- public API -------------------------------------------------------------------------------------
@@ -416,13 +418,16 @@ class Supervisor:
             log = open(  # noqa: SIM115 - closed when the attempt ends
                 os.path.join(self._log_dir, f"{self.spec.job_id}-attempt-{self.attempt_number}.log"), "wb"
             )
+        argv = self.spec.command_line(self._python, restore, child.fileno(), self.attempt_number)
+        if self.spec.sandbox is not None:
+            argv = self.spec.sandbox.command_line(argv, self._python)
         try:
             process = subprocess.Popen(
-                self.spec.command_line(self._python, restore, child.fileno(), self.attempt_number),
+                argv,
                 pass_fds=[child.fileno()],
                 stdout=log,
                 stderr=subprocess.STDOUT if log is not None else None,
-                env=self._env,
+                env=self._job_env,
                 cwd=self.spec.cwd,
                 start_new_session=True,  # its own process group: ending the job ends what it spawned
             )

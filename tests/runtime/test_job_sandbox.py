@@ -1,0 +1,180 @@
+"""The job sandbox on a live server running as root (here and in CI): a probe application tries to reach
+what belongs to msf-local and to other applications, and a job that outgrows its KPU's memory fails
+visibly and restarts while the server and the other applications carry on."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import NoResultFound
+
+from app.settings import Settings
+from tests.conftest import LiveServer, eventually
+from tests.observability.helpers import create_application, job_id, runtime, start_and_wait_running, status
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="jobs switch user only when msf-local is root")
+
+KEY, SECRET, ACCOUNT = "AKIDSANDBOXPROBE", "sandbox-probe-secret", "123456789012"
+MARKER = "SANDBOX-PROBE "
+RUNNING_JOB = """
+from stream_runtime import DiscardingSink, StreamExecutionEnvironment
+
+env = StreamExecutionEnvironment.get_execution_environment()
+env.from_sequence(0, None, records_per_second=20).uid("numbers").add_sink(DiscardingSink())
+env.execute("victim")
+"""
+PROBE_JOB = """
+import json, os, signal
+from stream_runtime import DiscardingSink, StreamExecutionEnvironment
+
+TARGETS = json.loads({targets!r})
+report = {{"uid": os.getuid(), "environment": sorted(os.environ)}}
+
+def attempt(name, action):
+    try:
+        result = action()
+        report[name] = "REACHED: " + repr(result)[:80]
+    except Exception as error:
+        report[name] = "refused: " + type(error).__name__
+
+def read(path):
+    with open(path, "rb") as file:
+        return file.read(64)
+
+def write(path):
+    with open(path, "w") as file:
+        file.write("tampered")
+
+for name, path in TARGETS["read"].items():
+    attempt("read " + name, lambda path=path: read(path))
+report["data directory as the job sees it"] = sorted(os.listdir(TARGETS["data_dir"]))
+attempt("read the server's command line", lambda: read(f"/proc/{{os.getppid()}}/cmdline"))
+attempt("overwrite its own entry file", lambda: write(os.path.abspath(__file__)))
+attempt("create a file in its code directory", lambda: write(os.path.join(os.getcwd(), "new.py")))
+attempt("signal the server (0)", lambda: os.kill(os.getppid(), 0))
+attempt("signal the server (SIGTERM)", lambda: os.kill(os.getppid(), signal.SIGTERM))
+attempt("write its temporary directory", lambda: write(os.path.join(os.environ["TMPDIR"], "scratch")))
+print({marker!r} + json.dumps(report), flush=True)
+
+env = StreamExecutionEnvironment.get_execution_environment()
+env.from_sequence(0, None, records_per_second=20).uid("numbers").add_sink(DiscardingSink())
+env.execute("probe")
+"""
+HOG_JOB = """
+from stream_runtime import DiscardingSink, RestartStrategies, StreamExecutionEnvironment
+
+def grow(value):
+    block = bytes(5 * 1024 ** 3)  # beyond 1 KPU's 4 GiB (calloc: no page is touched if it is granted)
+    return value + len(block)
+
+env = StreamExecutionEnvironment.get_execution_environment()
+env.set_restart_strategy(RestartStrategies.fixed_delay_restart(1000, 200))
+numbers = env.from_sequence(0, None, records_per_second=20).uid("numbers")
+numbers.map(grow).uid("grow").add_sink(DiscardingSink())
+env.execute("hog")
+"""
+
+
+@pytest.fixture
+def backend() -> str:
+    """The probe reads the SQLite database file: SQLite only."""
+    return "sqlite"
+
+
+@pytest.fixture
+def sandboxed(make_server: Any, tmp_path: Path) -> LiveServer:
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(json.dumps({KEY: {"secret_access_key": SECRET, "account_id": ACCOUNT}}))
+    credentials.chmod(0o644)  # even readable by everyone, the job must not reach it
+    server: LiveServer = make_server(auth="strict", credentials_file=credentials, control_interval=0.1)
+    return server
+
+
+def attempt_log(live: LiveServer, job: str, attempt: int = 0) -> str:
+    path = live.settings.data_dir / "runtime" / "logs" / f"{job}-attempt-{attempt}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def probe_report(live: LiveServer, job: str) -> dict[str, Any] | None:
+    for line in attempt_log(live, job).splitlines():
+        if MARKER in line:
+            report: dict[str, Any] = json.loads(line.split(MARKER, 1)[1])
+            return report
+    return None
+
+
+def test_a_probe_job_reaches_nothing_of_the_server_or_other_applications(sandboxed: LiveServer) -> None:
+    kav2 = sandboxed.client(access_key=KEY, secret_key=SECRET)
+    suffix = uuid.uuid4().hex[:8]
+    victim, probe = f"victim-{suffix}", f"probe-{suffix}"
+    create_application(kav2, victim, RUNNING_JOB)
+    start_and_wait_running(kav2, victim)
+    victim_job = job_id(sandboxed, victim)
+    data_dir = sandboxed.settings.data_dir
+    victim_code = data_dir / "runtime" / "work" / victim_job / "code" / "main.py"
+    assert victim_code.is_file()
+    targets = {
+        "data_dir": str(data_dir),
+        "read": {
+            "the database file": sandboxed.settings.effective_database_url.removeprefix("sqlite:///"),
+            "the credentials file": str(sandboxed.settings.credentials_file),
+            "another application's code": str(victim_code),
+            "the shared code store": str(next((data_dir / "code").glob("*/main.py"))),
+            "another application's job record": str(data_dir / "runtime" / "jobs" / f"{victim_job}.json"),
+        },
+    }
+    code = PROBE_JOB.format(targets=json.dumps(targets), marker=MARKER)
+    create_application(kav2, probe, code)
+    start_and_wait_running(kav2, probe)
+    probe_job = job_id(sandboxed, probe)
+    report = eventually(lambda: probe_report(sandboxed, probe_job) is not None, True, timeout=30)
+    report = probe_report(sandboxed, probe_job)
+    print("\nWhat the probe job could reach:\n" + json.dumps(report, indent=1))
+
+    assert report is not None, attempt_log(sandboxed, probe_job)
+    assert report["uid"] != 0
+    environment, seen = report.pop("environment"), report.pop("data directory as the job sees it")
+    attempts = {name: outcome for name, outcome in report.items() if name != "uid"}
+    assert attempts.pop("write its temporary directory").startswith("REACHED")
+    assert all(outcome.startswith("refused") for outcome in attempts.values()), attempts
+    assert set(seen) <= {"runtime", "state"}  # only the way to its own directories
+    assert {"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL"} <= set(environment)
+    assert not {f"MSF_{name.upper()}" for name in Settings.model_fields} & set(environment)
+    assert {status(kav2, victim), status(kav2, probe)} == {"RUNNING"}
+    assert victim_code.read_text() == RUNNING_JOB
+
+
+def test_a_job_beyond_its_memory_fails_visibly_and_restarts(sandboxed: LiveServer) -> None:
+    kav2 = sandboxed.client(access_key=KEY, secret_key=SECRET)
+    suffix = uuid.uuid4().hex[:8]
+    neighbour, hog = f"neighbour-{suffix}", f"hog-{suffix}"
+    create_application(kav2, neighbour, RUNNING_JOB)
+    start_and_wait_running(kav2, neighbour)
+    create_application(kav2, hog, HOG_JOB)
+    kav2.start_application(ApplicationName=hog, RunConfiguration={})
+    assert eventually(lambda: job_id_or_none(sandboxed, hog) is not None, True, timeout=30)
+    hog_job = job_id(sandboxed, hog)
+
+    def restarts() -> int:
+        record = runtime(sandboxed).embedded.registry.load(hog_job)
+        return 0 if record is None else int(record.restarts)
+
+    assert eventually(lambda: restarts() >= 2, True, timeout=60)
+    record = runtime(sandboxed).embedded.registry.load(hog_job)
+    print(f"\nrestarts: {record.restarts}; failure cause tail: {record.failure_cause.strip()[-200:]}")
+    assert "MemoryError" in record.failure_cause
+    assert "MemoryError" in attempt_log(sandboxed, hog_job)
+    assert status(kav2, neighbour) == "RUNNING"
+    assert runtime(sandboxed).status(job_id(sandboxed, neighbour)).restarts == 0
+
+
+def job_id_or_none(live: LiveServer, name: str) -> str | None:
+    try:
+        return job_id(live, name)
+    except (AssertionError, NoResultFound):  # no deployment yet, or no job id on it yet
+        return None
