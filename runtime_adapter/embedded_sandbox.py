@@ -9,6 +9,8 @@ before; everything else of the data directory stays out of its sight.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import shutil
 import zlib
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime_adapter.base import JobSpec
-from stream_runtime.process.sandbox import JobSandbox, job_user_ids
+from stream_runtime.process.sandbox import JobSandbox, isolation_available, job_user_ids
+
+logger = logging.getLogger(__name__)
 
 WORK_DIR = "work"
 PROPERTIES_FILE = "application_properties.json"
@@ -32,8 +36,22 @@ class SandboxSettings:
     hidden: tuple[Path, ...] = ()
 
     def effective_user(self) -> str | None:
-        """The user jobs switch to: ``user`` when this process is root, else none."""
-        return self.user if self.user and os.geteuid() == 0 else None
+        """The user jobs switch to: ``user`` when this process is root and may isolate jobs (mount
+        namespaces), else none (said once in the log)."""
+        if not self.user or os.geteuid() != 0:
+            return None
+        if not isolation_available():
+            _warn_once(
+                f"Jobs run as root, not as {self.user!r}: this process may not create mount namespaces "
+                "(CAP_SYS_ADMIN), which the job sandbox needs to switch user. See docs/security.md."
+            )
+            return None
+        return self.user
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    logger.warning(message)
 
 
 @dataclass(frozen=True)

@@ -146,14 +146,18 @@ def make_adapter(settings: Settings) -> RuntimeAdapter:
 
 def sandbox_settings(settings: Settings) -> SandboxSettings:
     """Who jobs run as and what they must never see: the data directory (closed to everyone but msf-local's
-    user), the SQLite database and the credentials file wherever they are."""
+    user), the SQLite database (readable by msf-local's user only) and the credentials file wherever they
+    are."""
     from runtime_adapter.embedded_sandbox import SandboxSettings
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)
     hidden = [settings.data_dir]
     if settings.effective_database_url.startswith("sqlite:///"):
-        hidden.append(Path(settings.effective_database_url.removeprefix("sqlite:///")))
+        database = Path(settings.effective_database_url.removeprefix("sqlite:///"))
+        if database.is_file():
+            database.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode
+        hidden += [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))]
     if settings.credentials_file is not None:
         hidden.append(settings.credentials_file)
     return SandboxSettings(user=settings.job_user or None, hidden=tuple(hidden))

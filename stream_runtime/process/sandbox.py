@@ -12,7 +12,8 @@ job's code ever runs with more than the sandbox allows. In order:
 2. when the launcher runs as root and a ``user`` is set: a private mount namespace in which ``/proc`` shows
    only the job user's own processes (``hidepid=2``: not the server's command line), every directory of
    ``hidden`` (the data directory) is replaced by an empty ``tmpfs`` holding only the paths the job needs
-   (its own working, checkpoint and savepoint directories), and a directory the user could not pass on the
+   (its own working, checkpoint and savepoint directories), every file of ``hidden`` (the database, the
+   credentials file) by an empty file nobody may open, and a directory the user could not pass on the
    way to the interpreter or to those paths (``/root`` for a Python installed there) is replaced in the same
    way; then the supplementary groups, the group and the user are switched.
 
@@ -23,10 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import pwd
 import resource
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -38,6 +41,7 @@ GIB = 1024**3
 MEMORY_PER_KPU = 4 * GIB  # AWS: 1 vCPU, 4 GiB of memory and 50 GiB of running storage per KPU
 STORAGE_PER_KPU = 50 * GIB
 PR_SET_NO_NEW_PRIVS = 38
+PROBE = "--probe-isolation"
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
@@ -227,6 +231,20 @@ def _veil(directory: str, keep: set[str]) -> None:
         os.rmdir(staging)
 
 
+def _blank(path: str) -> None:
+    """Cover file ``path`` (in this mount namespace) with an empty file nobody may open."""
+    staging = tempfile.mkdtemp(prefix="msf-sandbox-", dir="/tmp")
+    try:
+        _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4k")
+        blank = os.path.join(staging, "blank")
+        Path(blank).touch(mode=0)
+        os.chmod(blank, 0)
+        _mount(blank, path, None, MS_BIND)
+        _libc().umount2(staging.encode(), 2)  # MNT_DETACH
+    finally:
+        os.rmdir(staging)
+
+
 def interpreter_paths() -> list[str]:
     """What the job's interpreter reads: its binary, its prefixes, ``sys.path`` and this package."""
     paths = [os.path.realpath(sys.executable), sys.executable, *sys.path]
@@ -255,6 +273,8 @@ def isolate(sandbox: JobSandbox, uid: int, gid: int) -> None:
     for root in hidden - set(needed):
         if os.path.isdir(root):
             _veil(root, set())
+        elif os.path.isfile(root):
+            _blank(root)
 
 
 def enter(sandbox: JobSandbox) -> None:
@@ -281,9 +301,34 @@ def _report_failure(command: list[str], text: str) -> None:
         os.write(int(command[command.index("--control-fd") + 1]), line.encode())
 
 
+@functools.cache
+def isolation_available(python: str = sys.executable) -> bool:
+    """Whether this process may give jobs their own mount namespace (root with ``CAP_SYS_ADMIN``, as on a
+    plain Linux host; not in a default Docker container). Asked once, of a throwaway child."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        probe = subprocess.run([python, os.path.abspath(__file__), PROBE], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _probe() -> int:
+    try:
+        _check(_libc().unshare(CLONE_NEWNS), "unshare")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+    except OSError:
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python sandbox.py CONFIG -- ARGV``: confine this process, then exec ARGV."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == [PROBE]:
+        return _probe()
     if len(args) < 3 or args[1] != "--":
         sys.stderr.write("usage: python sandbox.py CONFIG -- ARGV\n")
         return 2
