@@ -108,12 +108,18 @@ def probe_report(live: LiveServer, job: str) -> dict[str, Any] | None:
     return None
 
 
+def running_application(kav2: Any, role: str) -> str:
+    """A RUNNING application (named after its ``role`` in the test) whose job just runs."""
+    name = f"{role}-{uuid.uuid4().hex[:8]}"
+    create_application(kav2, name, RUNNING_JOB)
+    start_and_wait_running(kav2, name)
+    return name
+
+
 def test_a_probe_job_reaches_nothing_of_the_server_or_other_applications(sandboxed: LiveServer) -> None:
     kav2 = sandboxed.client(access_key=KEY, secret_key=SECRET)
-    suffix = uuid.uuid4().hex[:8]
-    victim, probe = f"victim-{suffix}", f"probe-{suffix}"
-    create_application(kav2, victim, RUNNING_JOB)
-    start_and_wait_running(kav2, victim)
+    victim = running_application(kav2, "victim")
+    probe = victim.replace("victim", "probe")
     victim_job = job_id(sandboxed, victim)
     data_dir = sandboxed.settings.data_dir
     victim_code = data_dir / "runtime" / "work" / victim_job / "code" / "main.py"
@@ -132,7 +138,7 @@ def test_a_probe_job_reaches_nothing_of_the_server_or_other_applications(sandbox
     create_application(kav2, probe, code)
     start_and_wait_running(kav2, probe)
     probe_job = job_id(sandboxed, probe)
-    report = eventually(lambda: probe_report(sandboxed, probe_job) is not None, True, timeout=30)
+    eventually(lambda: probe_report(sandboxed, probe_job) is not None, True, timeout=30)
     report = probe_report(sandboxed, probe_job)
     print("\nWhat the probe job could reach:\n" + json.dumps(report, indent=1))
 
@@ -151,10 +157,8 @@ def test_a_probe_job_reaches_nothing_of_the_server_or_other_applications(sandbox
 
 def test_a_job_beyond_its_memory_fails_visibly_and_restarts(sandboxed: LiveServer) -> None:
     kav2 = sandboxed.client(access_key=KEY, secret_key=SECRET)
-    suffix = uuid.uuid4().hex[:8]
-    neighbour, hog = f"neighbour-{suffix}", f"hog-{suffix}"
-    create_application(kav2, neighbour, RUNNING_JOB)
-    start_and_wait_running(kav2, neighbour)
+    neighbour = running_application(kav2, "neighbour")
+    hog = neighbour.replace("neighbour", "hog")
     create_application(kav2, hog, HOG_JOB)
     kav2.start_application(ApplicationName=hog, RunConfiguration={})
     assert eventually(lambda: job_id_or_none(sandboxed, hog) is not None, True, timeout=30)
