@@ -119,7 +119,7 @@ class JobSpec:
     job_configuration: Mapping[str, str] = field(default_factory=dict)  # per-job runtime config keys
     property_groups: tuple[PropertyGroup, ...] = ()  # the application's properties as data
     kpus: int = 1  # Kinesis Processing Units: the embedded runtime sizes the job's sandbox by them
-    savepoint_dir: str | None = None  # where the application's savepoints are written
+    savepoint_dirs: tuple[str, ...] = ()  # where the job's savepoints may be written (its snapshots)
 
 
 class JobState(StrEnum):

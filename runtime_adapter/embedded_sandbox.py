@@ -114,7 +114,7 @@ def prepare_workspace(root: Path, spec: JobSpec, settings: SandboxSettings, log_
     exposed = [str(path) for path in (_local(spec.restore.location if spec.restore else None),) if path]
     if owner is not None:
         os.chown(workdir / "tmp", *owner)
-        for location in (_local(spec.checkpoint_dir), _local(spec.savepoint_dir)):
+        for location in (_local(spec.checkpoint_dir), *map(_local, spec.savepoint_dirs)):
             if location:
                 _hand_over(Path(location), *owner)
                 exposed.append(location)

@@ -70,6 +70,11 @@ class JobPlanner:
         """Delete an application's folder: checkpoints, savepoints, job folders (after it was deleted)."""
         shutil.rmtree(self.application_dir(application_id), ignore_errors=True)
 
+    def enhanced_snapshots_dir(self, application: ApplicationRow) -> str:
+        """Where the enhanced snapshots of the application's account and Region are written."""
+        enhanced = self.settings.data_dir / "enhanced-snapshots"
+        return str(enhanced / application.account_id / application.region)
+
     def job_dir(self, application_id: int, job_id: str) -> Path:
         """The folder of one job of the application (its properties file)."""
         return Path(self.application_dir(application_id)) / "jobs" / job_id
@@ -118,7 +123,7 @@ class JobPlanner:
             | job_logging_environment(application, configuration),
             property_groups=property_groups(groups),
             kpus=MonitoringSettings.of(configuration).kpus,
-            savepoint_dir=self.savepoint_dir(application.id),
+            savepoint_dirs=(self.savepoint_dir(application.id), self.enhanced_snapshots_dir(application)),
         )
         return PlannedJob(spec=spec)
 
