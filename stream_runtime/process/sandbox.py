@@ -32,7 +32,7 @@ import resource
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -200,11 +200,21 @@ def _needed_children(paths: Iterable[str]) -> dict[str, set[str]]:
     return needed
 
 
-def _veil(directory: str, keep: set[str]) -> None:
-    """Replace ``directory`` (in this mount namespace) by an empty tmpfs holding only ``keep``."""
+@contextlib.contextmanager
+def _staging() -> Iterator[str]:
+    """A small tmpfs to prepare mounts in, gone afterwards (what was bind-mounted from it stays)."""
     staging = tempfile.mkdtemp(prefix="msf-sandbox-", dir="/tmp")
     try:
         _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        yield staging
+    finally:
+        _libc().umount2(staging.encode(), 2)  # MNT_DETACH; fails harmlessly if the mount never happened
+        os.rmdir(staging)
+
+
+def _veil(directory: str, keep: set[str]) -> None:
+    """Replace ``directory`` (in this mount namespace) by an empty tmpfs holding only ``keep``."""
+    with _staging() as staging:
         kept = []
         for name in sorted(keep):
             original = os.path.join(directory, name)
@@ -226,23 +236,15 @@ def _veil(directory: str, keep: set[str]) -> None:
             else:
                 Path(target).touch()
             _mount(held, target, None, MS_MOVE)
-        _libc().umount2(staging.encode(), 2)  # MNT_DETACH
-    finally:
-        os.rmdir(staging)
 
 
 def _blank(path: str) -> None:
     """Cover file ``path`` (in this mount namespace) with an empty file nobody may open."""
-    staging = tempfile.mkdtemp(prefix="msf-sandbox-", dir="/tmp")
-    try:
-        _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4k")
+    with _staging() as staging:
         blank = os.path.join(staging, "blank")
         Path(blank).touch(mode=0)
         os.chmod(blank, 0)
         _mount(blank, path, None, MS_BIND)
-        _libc().umount2(staging.encode(), 2)  # MNT_DETACH
-    finally:
-        os.rmdir(staging)
 
 
 def interpreter_paths() -> list[str]:
@@ -253,12 +255,17 @@ def interpreter_paths() -> list[str]:
     return [path for path in paths if path and os.path.isabs(path) and os.path.exists(path)]
 
 
-def isolate(sandbox: JobSandbox, uid: int, gid: int) -> None:
-    """The mount namespace of a job that switches user: private mounts, a ``/proc`` without the server's
-    processes, ``hidden`` directories veiled but for the exposed paths, and passable ways to them."""
+def _private_namespace() -> None:
+    """A mount namespace of this process's own, with a ``/proc`` that shows each user only its processes."""
     _check(_libc().unshare(CLONE_NEWNS), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+
+
+def isolate(sandbox: JobSandbox, uid: int, gid: int) -> None:
+    """The mount namespace of a job that switches user: private mounts, a ``/proc`` without the server's
+    processes, ``hidden`` directories veiled but for the exposed paths, and passable ways to them."""
+    _private_namespace()
     workdir = [sandbox.workdir] if sandbox.workdir else []
     exposed = {os.path.realpath(path) for path in [*sandbox.exposed, *workdir] if os.path.lexists(path)}
     reachable = exposed | {os.path.realpath(path) for path in interpreter_paths()}
@@ -316,9 +323,7 @@ def isolation_available(python: str = sys.executable) -> bool:
 
 def _probe() -> int:
     try:
-        _check(_libc().unshare(CLONE_NEWNS), "unshare")
-        _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+        _private_namespace()
     except OSError:
         return 1
     return 0

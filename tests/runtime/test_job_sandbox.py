@@ -148,7 +148,7 @@ def test_a_probe_job_reaches_nothing_of_the_server_or_other_applications(sandbox
     attempts = {name: outcome for name, outcome in report.items() if name != "uid"}
     assert attempts.pop("write its temporary directory").startswith("REACHED")
     assert all(outcome.startswith("refused") for outcome in attempts.values()), attempts
-    assert set(seen) <= {"runtime", "state"}  # only the way to its own directories
+    assert set(seen) <= {"runtime", "state", "enhanced-snapshots"}  # only the way to its own directories
     assert {"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL"} <= set(environment)
     assert not {f"MSF_{name.upper()}" for name in Settings.model_fields} & set(environment)
     assert {status(kav2, victim), status(kav2, probe)} == {"RUNNING"}
