@@ -447,7 +447,7 @@ class JobRunner:
                 instance.keyed_backend.dispose()
         if (
             self.options.cancel_requested.is_set()
-            and self.config.externalized_checkpoint_cleanup.value == "DELETE_ON_CANCELLATION"
+            and self.config.externalized_checkpoint_cleanup.deletes_on_cancellation()
         ):
             for checkpoint_id in self.layout.checkpoint_ids():
                 self.layout.storage.delete_tree(self.layout.checkpoint_dir(checkpoint_id))

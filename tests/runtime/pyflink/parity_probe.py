@@ -67,7 +67,8 @@ def main():
         for module in MODULES
     }
     real = {name: getattr(real_streams, name) for name in STREAM_CLASSES}
-    real["StreamExecutionEnvironment"] = real_datastream.StreamExecutionEnvironment
+    for name in ("StreamExecutionEnvironment", "CheckpointConfig", "ExternalizedCheckpointRetention"):
+        real[name] = getattr(real_datastream, name)
     real_members = {name: _public(cls) for name, cls in real.items()}
     for module in [m for m in sys.modules if m == "pyflink" or m.startswith("pyflink.")]:
         del sys.modules[module]

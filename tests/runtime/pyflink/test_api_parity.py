@@ -1,6 +1,7 @@
-"""Every public method of real PyFlink 2.3's DataStream classes exists on the embedded runtime and accepts
-the same parameter names, except the environment methods listed in ``NOT_ON_EMBEDDED`` (with why); the
-functions, window and state modules offer every name and member but those listed (with why).
+"""Every public method of real PyFlink 2.3's DataStream classes, CheckpointConfig and the environment
+exists on the embedded runtime and accepts the same parameter names, except the environment methods listed
+in ``NOT_ON_EMBEDDED`` (with why); the functions, window and state modules offer every name and member but
+those listed (with why).
 
 The comparison runs in an interpreter that has apache-flink (``MSF_PYFLINK_PYTHON`` or this one): CI installs
 the ``flink`` extra, so it runs there; without apache-flink it is skipped."""

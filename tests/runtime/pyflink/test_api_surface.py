@@ -337,3 +337,23 @@ def test_runtime_context_names_its_subtask_and_reads_job_parameters() -> None:
     context = RuntimeContext("Map", 1, 2, 128, 3, False, None, {"region": "eu"})
     assert context.get_task_name_with_subtasks() == "Map (2/2)#3"
     assert (context.get_job_parameter("region", "x"), context.get_job_parameter("zone", "x")) == ("eu", "x")
+
+
+def test_checkpoint_config_takes_flink_2_names() -> None:
+    with pyflink_imports():
+        from pyflink.datastream import ExternalizedCheckpointRetention
+        from pyflink.datastream import StreamExecutionEnvironment as PyFlinkEnvironment
+
+        config = PyFlinkEnvironment.get_execution_environment().get_checkpoint_config()
+        config.set_externalized_checkpoint_retention(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION)
+        assert not config.get_externalized_checkpoint_retention().deletes_on_cancellation()
+        config.set_externalized_checkpoint_retention(
+            ExternalizedCheckpointRetention.NO_EXTERNALIZED_CHECKPOINTS
+        )
+        assert config.get_externalized_checkpoint_retention().deletes_on_cancellation()
+        assert not config.is_externalized_checkpoints_enabled()
+        config.set_fail_on_checkpointing_errors(False)
+        assert config.get_tolerable_checkpoint_failure_number() == 2147483647
+        assert not config.is_fail_on_checkpointing_errors()
+        config.enable_unaligned_checkpoints()
+        assert not config.is_unaligned_checkpoints_enabled()  # checkpoints stay aligned in one process
