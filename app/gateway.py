@@ -125,7 +125,8 @@ class AwsGatewayMiddleware:
     ) -> None:
         self.app = app
         self.settings = settings
-        self.own_paths = frozenset(own_paths)
+        self.own_paths = frozenset(path for path in own_paths if "{" not in path)
+        self.own_prefixes = tuple(sorted({path.split("{", 1)[0] for path in own_paths if "{" in path}))
         self.embedded_state = embedded_state
         self._moto: Any = None
 
@@ -140,7 +141,8 @@ class AwsGatewayMiddleware:
             return credential[1] == SIGNING_NAME
         if target:  # unsigned: another service's goes to moto; a malformed or near-miss one is ours to refuse
             return _FOREIGN_TARGET.match(target) is None or _near_miss(target)
-        return str(scope.get("path", "")) in self.own_paths
+        path = str(scope.get("path", ""))
+        return path in self.own_paths or bool(self.own_prefixes and path.startswith(self.own_prefixes))
 
     def moto_account(self, scope: Scope) -> str:
         """The account moto acts in: as for our own Scope (credentials file, 12-digit key, default)."""

@@ -45,8 +45,7 @@ class JobInsight:
     the job. ``checkpoints`` are the checkpoint statistics across attempts, oldest first (``id``,
     ``status``, ``trigger_timestamp_ms``, ``duration_ms``, ``state_size``, ``failure_reason``).
     ``failed_checkpoints`` is the runtime's own count of failed checkpoints when its history is bounded
-    (Flink keeps the last few), None when ``checkpoints`` holds them all. ``web_url`` is the address of
-    the runtime's own web UI (Flink's), None when it has none.
+    (Flink keeps the last few), None when ``checkpoints`` holds them all.
     """
 
     job_id: str
@@ -63,7 +62,6 @@ class JobInsight:
     pid: int | None = None
     log_files: tuple[Path, ...] = field(default=())
     failed_checkpoints: int | None = None
-    web_url: str | None = None
 
 
 @runtime_checkable
@@ -72,4 +70,13 @@ class InsightSource(Protocol):
 
     def insight(self, job_id: str) -> JobInsight | None:
         """The job's figures now, or None for a job this runtime does not run."""
+        ...
+
+
+@runtime_checkable
+class WebUiSource(Protocol):
+    """A runtime adapter whose runtime serves its own web UI (Flink's dashboard)."""
+
+    def web_ui(self, job_id: str) -> str | None:
+        """The base URL of the web UI showing the job, or None when this runtime has none for it."""
         ...

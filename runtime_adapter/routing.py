@@ -41,7 +41,7 @@ from runtime_adapter.base import (
     StopResult,
     TriggerOutcome,
 )
-from runtime_adapter.insight import InsightSource, JobInsight
+from runtime_adapter.insight import InsightSource, JobInsight, WebUiSource
 from runtime_adapter.savepoint_files import EMBEDDED as EMBEDDED_FORMAT
 from runtime_adapter.savepoint_files import FLINK as FLINK_FORMAT
 from runtime_adapter.savepoint_files import savepoint_format
@@ -154,6 +154,11 @@ class RoutingRuntimeAdapter:
         """The figures of the job from the runtime that runs it, if that runtime reports them."""
         adapter = self._known(job_id)
         return adapter.insight(job_id) if isinstance(adapter, InsightSource) else None
+
+    def web_ui(self, job_id: str) -> str | None:
+        """The web UI of the runtime that runs the job, if that runtime serves one."""
+        adapter = self._known(job_id)
+        return adapter.web_ui(job_id) if isinstance(adapter, WebUiSource) else None
 
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
         outcome = self.embedded.dispose_savepoint(location)

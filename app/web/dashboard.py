@@ -5,6 +5,8 @@ minutes of issue, session not expired — and a session cookie for this one appl
 redirecting to the same page without the token. Without it, the session cookie must be valid. Any
 refusal is a bare 403 that does not say which check failed. In an HTTP worker of ``serve --workers N``
 the request is answered by the controlling process, where the jobs (and so their figures) are.
+An application whose job runs on a real Flink cluster is redirected to Flink's own web UI, proxied
+behind the same session (``flink_proxy``).
 """
 
 from __future__ import annotations
@@ -15,32 +17,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db.models import ApplicationRow
 from app.services.presign import DASHBOARD_PATH, DashboardGrant, dashboard_url, session_cookie_name
+from app.web.access import forbidden, from_controller
 from app.web.dashboard_page import render_dashboard
 from app.web.data import application_view, find_by_arn
-from app.web.html import page
+from app.web.flink_proxy import flink_ui_url
 from app.web.state import web_state
-from runtime_adapter.insight import InsightSource
+from runtime_adapter.insight import InsightSource, WebUiSource
 
 router = APIRouter(include_in_schema=False)
-
-
-def forbidden() -> HTMLResponse:
-    """The one answer to every refused link or session."""
-    body = "<p>This dashboard link is not valid: expired, not opened in time, or for another application.</p>"
-    return HTMLResponse(page("Access denied", body), status_code=403)
-
-
-def _from_controller(request: Request, controller_url: str) -> Response:
-    """The controlling process's answer to this request, as it gave it."""
-    import httpx
-
-    target = controller_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    answer = httpx.get(target, headers={"cookie": request.headers.get("cookie", "")}, timeout=30)
-    response = Response(answer.content, status_code=answer.status_code)
-    for name in ("content-type", "location", "set-cookie", "cache-control"):
-        for value in answer.headers.get_list(name):
-            response.raw_headers.append((name.encode(), value.encode("latin-1")))
-    return response
 
 
 def _same_application(row: ApplicationRow | None, grant: DashboardGrant) -> bool:
@@ -54,7 +38,7 @@ def dashboard(
     """The dashboard of ``application`` (an ARN), for the holder of its link or session."""
     controller = request.app.state.settings.controller_url
     if controller:
-        return _from_controller(request, controller)
+        return from_controller(request, controller)
     web = web_state(request)
     now = web.clock()
     database = request.app.state.database
@@ -81,6 +65,8 @@ def dashboard(
             return forbidden()
         view = application_view(session, row)
     runtime = getattr(request.app.state, "runtime_adapter", None)
+    if view.job_id is not None and isinstance(runtime, WebUiSource) and runtime.web_ui(view.job_id):
+        return RedirectResponse(flink_ui_url(application), status_code=303)
     insight = None
     if view.job_id is not None and isinstance(runtime, InsightSource):
         insight = runtime.insight(view.job_id)

@@ -8,6 +8,7 @@ from app.services.presign import TokenSigner, load_secret
 from app.settings import Settings
 from app.web.console import router as console_router
 from app.web.dashboard import router as dashboard_router
+from app.web.flink_proxy import router as flink_ui_router
 from app.web.state import WebState
 
 
@@ -16,3 +17,4 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.state.web = WebState(TokenSigner(lambda: load_secret(settings.data_dir)))
     app.include_router(console_router)
     app.include_router(dashboard_router)
+    app.include_router(flink_ui_router)

@@ -256,6 +256,10 @@ class FlinkRuntimeAdapter:
             self._unreachable(error)
             return None
 
+    def web_ui(self, job_id: str) -> str | None:
+        """Flink's web UI (served at the REST address) shows every job of this cluster."""
+        return self.rest.url if FLINK_ID.match(job_id) else None
+
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
         path = local_path(location)
         with self._lock:

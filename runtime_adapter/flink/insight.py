@@ -109,7 +109,6 @@ class FlinkInsight:
             records_in=sum(op.records_in or op.records_out for op in sources),
             records_out=sum(op.records_out or op.records_in for op in sinks),
             millis_behind_latest=self._behind_latest(job_id, sources) if state == "RUNNING" else None,
-            web_url=self.rest.url,
         )
 
     def _operators(self, job_id: str, details: dict[str, Any]) -> tuple[OperatorInsight, ...]:

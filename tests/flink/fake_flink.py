@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlparse
 
 PROGRAM_INVOCATION = "org.apache.flink.client.program.ProgramInvocationException"
 DUPLICATE = "org.apache.flink.runtime.client.DuplicateJobSubmissionException"
+WEB_UI = '<!DOCTYPE html><html><head><base href="./"><title>Apache Flink Web Dashboard</title></head></html>'
 SOURCE = "bc764cd8ddf7a0cff126f51c16239658"
 SINK = "20ba6b65f97481d5570070de90e4e791"
 FRAMES = "\n\tat org.apache.flink.client.program.PackagedProgram.callMainMethod(PackagedProgram.java:376)"
@@ -142,6 +143,14 @@ class FakeFlink:
             return self._route(method, path, query, body)
 
     def _route(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        if path in ("/", "/index.html"):  # the web UI (a str answer is served as HTML)
+            return 200, WEB_UI
+        if path == "/config":
+            return 200, {"flink-version": "2.3.0", "features": {"web-submit": True, "web-cancel": True}}
+        if path == "/jobs":
+            return 200, {"jobs": [{"id": j.job_id, "status": j.state} for j in self.jobs.values()]}
+        if re.fullmatch(r"/(taskmanagers/[\w.-]+|jobmanager)/(log|logs|stdout)", path):
+            return 200, {"logs": "lines of every job on the cluster"}
         if path == "/overview":
             overview = {"taskmanagers": 1, "slots-total": self.slots_total}
             return 200, {**overview, "slots-available": self.slots_available(), "flink-version": "2.3.0"}
@@ -203,6 +212,9 @@ class FakeFlink:
             return 200, {"status": job.state}
         if rest == "" and method == "GET":
             return 200, job.details()
+        if rest == "/yarn-cancel":  # Flink cancels a job on this GET
+            job.state = "CANCELED"
+            return 202, {}
         if rest == "/exceptions":
             entries = [{"exceptionName": "x", "stacktrace": stack(job.failure)}] if job.failure else []
             entries += [
@@ -277,9 +289,10 @@ def _handler(fake: FakeFlink) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw)
             query = {key: values[0] for key, values in parse_qs(url.query).items()}
             status, answer = fake.handle(method, url.path, query, body)
-            data = json.dumps(answer).encode()
+            html = isinstance(answer, str)
+            data = answer.encode() if html else json.dumps(answer).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if html else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

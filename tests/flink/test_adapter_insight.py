@@ -64,7 +64,7 @@ def test_a_running_job_reports_records_checkpoints_and_operators(
     assert insight.operators[1].inputs == ((SOURCE, "REBALANCE"),)
     assert [c["id"] for c in insight.checkpoints] == [1, 2, 3]  # oldest first
     assert insight.millis_behind_latest == 1500
-    assert insight.web_url == fake.url
+    assert adapter.web_ui(JOB) == fake.url
 
     settings = MonitoringSettings(metrics_level="OPERATOR", parallelism=2)
     data = job_metrics(WatchedJob("1", "us-east-1", "app", JOB, settings), insight, 60.0, None, None)
