@@ -75,9 +75,12 @@ def _named_row(fields: tuple[str, ...], values: tuple[Any, ...]) -> Row:
 class TypeInformation:
     """A declared type: its name and a check of values."""
 
-    def __init__(self, name: str, check: Callable[[Any], bool]) -> None:
+    def __init__(
+        self, name: str, check: Callable[[Any], bool], convert: Callable[[Any], Any] | None = None
+    ) -> None:
         self.name = name
         self._check = check
+        self.convert = convert  # how a produced value becomes this type's Python value (tuple -> Row)
 
     def check(self, value: Any) -> bool:
         """Whether ``value`` is of this type (``None`` is accepted as a null value)."""
@@ -107,6 +110,18 @@ class TupleTypeInfo(TypeInformation):
     def get_arity(self) -> int:
         """Number of fields."""
         return len(self.field_types)
+
+
+def _to_row(names: Sequence[str]) -> Callable[[Any], Any]:
+    """Values of a ROW type as PyFlink hands them to functions: Rows carrying the type's field names."""
+    fields = tuple(names)
+
+    def convert(value: Any) -> Any:
+        if value is None or (isinstance(value, Row) and value.__dict__.get("_fields") == fields):
+            return value
+        return _named_row(fields, tuple(value))
+
+    return convert
 
 
 def _int_range(bits: int) -> Callable[[Any], bool]:
@@ -232,14 +247,17 @@ class Types:
 
     @staticmethod
     def ROW(field_types: Sequence[TypeInformation]) -> TypeInformation:
-        """Row (or tuple) of the given field types."""
-        return TypeInformation(f"ROW<{', '.join(map(str, field_types))}>", _fields(list(field_types)))
+        """Row of the given field types; tuples become Rows with PyFlink's field names f0, f1, …"""
+        names = [f"f{i}" for i in range(len(field_types))]
+        return TypeInformation(
+            f"ROW<{', '.join(map(str, field_types))}>", _fields(list(field_types)), _to_row(names)
+        )
 
     @staticmethod
     def ROW_NAMED(field_names: Sequence[str], field_types: Sequence[TypeInformation]) -> TypeInformation:
-        """Row with named fields."""
+        """Row with named fields; tuples become Rows with those names."""
         inner = ", ".join(f"{n}: {t}" for n, t in zip(field_names, field_types, strict=True))
-        return TypeInformation(f"ROW<{inner}>", _fields(list(field_types)))
+        return TypeInformation(f"ROW<{inner}>", _fields(list(field_types)), _to_row(list(field_names)))
 
     @staticmethod
     def SQL_DATE() -> TypeInformation:
@@ -272,10 +290,16 @@ class Types:
 
 
 def checking_emitter(
-    emit: Callable[[list[Any], list[Any] | None], None], type_info: TypeInformation, operator: str
+    emit: Callable[[list[Any], list[Any] | None], None],
+    type_info: TypeInformation,
+    operator: str,
+    source: bool = False,
 ) -> Callable[[list[Any], list[Any] | None], None]:
-    """Wrap an operator's emit so every value is checked against its declared ``output_type``."""
-    check = type_info.check
+    """Wrap an operator's emit so every value is checked against its declared ``output_type``. A source's
+    values of a ROW type are handed on as Rows with the type's field names, as PyFlink's sources (which
+    always come from Java) hand them to Python functions; between Python operators PyFlink passes chained
+    values as they are, so other operators' values are not converted."""
+    check, convert = type_info.check, type_info.convert if source else None
 
     def checked(batch: list[Any], ts: list[Any] | None = None) -> None:
         for value in batch:
@@ -284,6 +308,6 @@ def checking_emitter(
                     f"Operator {operator!r} declared output_type={type_info} but produced "
                     f"{value!r} ({type(value).__name__})"
                 )
-        emit(batch, ts)
+        emit(batch if convert is None else [convert(value) for value in batch], ts)
 
     return checked

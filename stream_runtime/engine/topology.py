@@ -226,6 +226,10 @@ class JobTopology:
                 initial=source.create_splits(parallelism, clock)[index::parallelism],
                 emitter=self._emitter(node.watermark_strategy),
             )
+            if node.output_type is not None:
+                source_instance._emit = checking_emitter(
+                    source_instance._emit, node.output_type, uid, source=True
+                )
             self.sources.append(source_instance)
             return source_instance
         function = copy.deepcopy(node.function) if parallelism > 1 else node.function

@@ -165,6 +165,11 @@ EXPECTED: dict[str, list[str]] = {
         *["w a [0,5000) n=2", "w a [5000,10000) n=1", "w b [0,5000) n=1"],
         *["default a at 1000", "default b at 2000", "default a at 3000", "default a at 6000"],
     ],
+    "p33_row_types": [
+        *["named x 4 4", "named y 2 2", "named x 6 6"],
+        *["sum x 4", "sum y 2", "sum x 10"],
+        *["plain p 1 p", "plain q 2 q"],
+    ],
     "p27_parallel_watermarks": [
         "key 0 sum 220 at 5000",
         "key 1 sum 190 at 5000",
