@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import socket
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 Message = dict[str, Any]
+OWNER_GONE_EXIT = 137  # as if killed by SIGKILL: the supervisor that would read it is gone
 
 
 class LineChannel:
@@ -65,8 +67,9 @@ class LineChannel:
         except OSError:
             pass
         finally:
+            closed_here = self._closed.is_set()
             self._closed.set()
-            if self._on_closed is not None:
+            if self._on_closed is not None and not closed_here:
                 self._on_closed()
 
     def wait_closed(self, timeout: float) -> bool:
@@ -74,7 +77,8 @@ class LineChannel:
         return self._closed.wait(timeout)
 
     def close(self) -> None:
-        """Close the socket."""
+        """Close the socket (``on_closed`` is for the peer's closing, so it is not called)."""
+        self._closed.set()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
@@ -160,13 +164,13 @@ class InProcessControlChannel(_QueuedCommandsEnd):
 class JobControlChannel(_QueuedCommandsEnd):
     """The job process's end: sends events, queues commands for the main loop to handle between batches.
 
-    When the supervisor's end closes (its process ended), the job cancels itself: it never outlives it."""
+    When the supervisor's end closes (its process ended), the job process ends at once, as the kill its
+    parent-death signal delivers on Linux: it never outlives its owner. It is not a cancel, which would
+    delete the job's checkpoints: the owner's successor restores the job from them."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.commands: queue.Queue[Message] = queue.Queue()
-        self._line = LineChannel(
-            sock, self.commands.put, on_closed=lambda: self.commands.put({"type": "cancel"})
-        )
+        self._line = LineChannel(sock, self.commands.put, on_closed=_owner_gone)
 
     @classmethod
     def from_fd(cls, fd: int) -> JobControlChannel:
@@ -180,3 +184,7 @@ class JobControlChannel(_QueuedCommandsEnd):
     def close(self) -> None:
         """Close the channel."""
         self._line.close()
+
+
+def _owner_gone() -> None:
+    os._exit(OWNER_GONE_EXIT)

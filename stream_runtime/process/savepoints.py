@@ -5,14 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from stream_runtime.process.model import SavepointOutcome, SavepointProgress
 from stream_runtime.process.registry import SavepointTrigger
 from stream_runtime.storage.layout import METADATA_FILE
 from stream_runtime.storage.locations import open_storage
-
-LOST_WITH_OWNER = "The job process ended with its control plane before the savepoint completed."
-_PREDECESSOR = object()  # owes the requests a previous supervisor left open
 
 
 class SavepointBook:
@@ -47,14 +45,24 @@ class SavepointBook:
         return [o.location for o in outcomes if o.state is SavepointProgress.COMPLETED and o.location]
 
     def learn(self, triggers: dict[str, SavepointTrigger], env: Mapping[str, str]) -> str | None:
-        """Know the requests a previous supervisor of the job recorded, settling those it left open from
-        storage (see :meth:`resolve`); the location of a completed stop-with-savepoint, if any."""
+        """Know the requests a previous supervisor of the job recorded; the location of a completed
+        stop-with-savepoint, if any. A request it left open is COMPLETED where its savepoint's ``_metadata``
+        is in storage (its answer was lost), else forgotten, as a JobManager failover forgets the triggers
+        in flight: the job was cut short by its owner's end, not by a failure of its own, so the control
+        plane may ask again under the same id."""
+        known: dict[str, SavepointTrigger] = {}
+        stopped = None
+        for request_id, trigger in triggers.items():
+            outcome, location = trigger.outcome, trigger.expected_location
+            if outcome.done:
+                known[request_id] = trigger
+            elif _written(location, env):
+                completed = replace(outcome, state=SavepointProgress.COMPLETED, location=location)
+                known[request_id] = SavepointTrigger(completed, location)
+                stopped = location if outcome.stop else stopped
         with self._changed:
-            self._triggers.update(triggers)
-            for request_id, trigger in triggers.items():
-                if not trigger.outcome.done:
-                    self._owed_by[request_id] = _PREDECESSOR
-        return self.resolve(_PREDECESSOR, env, LOST_WITH_OWNER)
+            self._triggers.update(known)
+        return stopped
 
     def resolve(
         self, owner: object | None, env: Mapping[str, str], reason: str, *, queued_too: bool = False
@@ -71,10 +79,7 @@ class SavepointBook:
         stopped = None
         for request_id, trigger in owed:
             location = trigger.expected_location
-            try:
-                found = location is not None and open_storage(location, env).exists(METADATA_FILE)
-            except (OSError, ValueError):
-                found = False
+            found = _written(location, env)
             self.settle(request_id, ok=found, location=location, error=reason)
             if found and trigger.outcome.stop:
                 stopped = location
@@ -149,3 +154,11 @@ class SavepointBook:
                 if trigger.outcome.done or remaining <= 0:
                     return trigger.outcome
                 self._changed.wait(remaining)
+
+
+def _written(location: str | None, env: Mapping[str, str]) -> bool:
+    """Whether a savepoint's ``_metadata`` exists at ``location`` (it completed)."""
+    try:
+        return location is not None and open_storage(location, env).exists(METADATA_FILE)
+    except (OSError, ValueError):
+        return False
