@@ -46,20 +46,20 @@ class SavepointBook:
 
     def learn(self, triggers: dict[str, SavepointTrigger], env: Mapping[str, str]) -> str | None:
         """Know the requests a previous supervisor of the job recorded; the location of a completed
-        stop-with-savepoint, if any. A request it left open is COMPLETED where its savepoint's ``_metadata``
-        is in storage (its answer was lost), else forgotten, as a JobManager failover forgets the triggers
-        in flight: the job was cut short by its owner's end, not by a failure of its own, so the control
-        plane may ask again under the same id."""
+        stop-with-savepoint (after which the job ended), if any. A request it left open is COMPLETED where
+        its savepoint's ``_metadata`` is in storage (its answer was lost), else forgotten, as a JobManager
+        failover forgets the triggers in flight: the job was cut short by its owner's end, not by a failure
+        of its own, so the control plane may ask again under the same id."""
         known: dict[str, SavepointTrigger] = {}
         stopped = None
         for request_id, trigger in triggers.items():
             outcome, location = trigger.outcome, trigger.expected_location
+            if not outcome.done and _written(location, env):
+                outcome = replace(outcome, state=SavepointProgress.COMPLETED, location=location)
             if outcome.done:
-                known[request_id] = trigger
-            elif _written(location, env):
-                completed = replace(outcome, state=SavepointProgress.COMPLETED, location=location)
-                known[request_id] = SavepointTrigger(completed, location)
-                stopped = location if outcome.stop else stopped
+                known[request_id] = SavepointTrigger(outcome, location)
+            if outcome.state is SavepointProgress.COMPLETED and outcome.stop:
+                stopped = outcome.location  # the job ended there, even if its end was not recorded
         with self._changed:
             self._triggers.update(known)
         return stopped

@@ -234,6 +234,22 @@ def test_a_savepoint_that_completed_while_the_control_plane_was_down_is_learnt(
     assert until(adapter, "job-1", terminal).state is JobState.FINISHED
 
 
+def test_a_stop_whose_savepoint_completed_but_whose_end_was_not_recorded_is_not_restarted(
+    tmp_path: Path, adapters: list[EmbeddedRuntimeAdapter], killed_owner: Callable[[], int]
+) -> None:
+    killed_owner()
+    registry = JobRegistry(tmp_path / "runtime" / "jobs")
+    record = registry.load("job-1")
+    assert record is not None and not record.state.is_terminal
+    completed = record.savepoints["snap-1"]
+    # the crash fell between the stop's savepoint (recorded COMPLETED) and the job's end (not recorded)
+    stop = replace(completed, outcome=replace(completed.outcome, stop=True))
+    registry.save(replace(record, savepoints={"snap-1": stop}))
+    adapter = new_adapter(tmp_path, adapters)
+    assert adapter.status("job-1").state is JobState.FINISHED  # it ended there: no new attempt
+    assert job_processes(tmp_path) == []
+
+
 def test_a_second_adapter_on_the_same_directory_never_starts_a_second_process(
     tmp_path: Path, adapters: list[EmbeddedRuntimeAdapter]
 ) -> None:
