@@ -71,14 +71,26 @@ class LiveServer:
         region: str = "us-east-1",
         secret_key: str = "secret",
     ) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=region,
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            config=Config(retries={"max_attempts": 1}),
-        )
+        return aws_client(self.url, service, access_key=access_key, region=region, secret_key=secret_key)
+
+
+def aws_client(
+    url: str,
+    service: str = "kinesisanalyticsv2",
+    *,
+    access_key: str = "AKIDEXAMPLE",
+    region: str = "us-east-1",
+    secret_key: str = "secret",
+) -> Any:
+    """A boto3 client for ``service`` at ``url`` that never retries (a test sees every answer)."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def start_server(settings: Settings) -> LiveServer:

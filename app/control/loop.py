@@ -2,9 +2,11 @@
 
 Tests call ``tick()`` directly with an injected clock and a fake runtime; ``msf-local serve`` runs
 ``run_control_loop`` from the FastAPI lifespan, one tick every ``settings.control_interval`` seconds
-in a worker thread. A failure while handling one application is logged, reported by ``tick()`` and
-retried on the next tick; it never stops the loop or the other applications. A tick also reclaims
-application code nothing uses any more (``reclaim``, at most once a minute).
+in a worker thread — every ``TRANSIT_INTERVAL_S`` while an application is on its way from one status to
+another, so a start or an update ends as soon as its job is there, not a whole interval later. A failure
+while handling one application is logged, reported by ``tick()`` and retried on the next tick; it never
+stops the loop or the other applications. A tick also reclaims application code nothing uses any more
+(``reclaim``, at most once a minute).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
+from api_models.models import ApplicationStatus
 from app.control.enhanced_snapshots import EnhancedSnapshotWorker
 from app.control.jobs import JobPlanner
 from app.control.lifecycle import LifecycleReconciler
@@ -29,6 +32,7 @@ from app.control.retention import OperationRetention
 from app.control.snapshots import SnapshotReconciler
 from app.control.steps import Transaction
 from app.db.control_repository import ControlRepository
+from app.db.deployments import Phase
 from app.db.models import ApplicationRow
 from app.db.repositories import lock_for_write
 from app.db.session import Database
@@ -43,18 +47,21 @@ logger = logging.getLogger("msf_local.control")
 
 DEFAULT_START_TIMEOUT = timedelta(minutes=5)
 DEFAULT_STOP_TIMEOUT = timedelta(minutes=5)
+TRANSIT_INTERVAL_S = 0.05
+_AT_REST = frozenset({ApplicationStatus.READY.value, ApplicationStatus.RUNNING.value})
 
 
 @dataclass
 class TickReport:
     """What one tick did: the applications handled, those whose step raised (retried next tick), and
-    how many operations aged out of the history."""
+    how many operations aged out of the history; ``in_transit``: an application is between two statuses."""
 
     handled: list[int] = field(default_factory=list)
     errors: dict[int, BaseException] = field(default_factory=dict)
     snapshot_errors: dict[str, BaseException] = field(default_factory=dict)
     pruned_operations: int = 0
     reclaimed: list[str] = field(default_factory=list)
+    in_transit: bool = False
 
 
 class ControlLoop:
@@ -91,7 +98,7 @@ class ControlLoop:
             pending = ControlRepository(session).pending_application_ids()
         for application_id in pending:
             try:
-                self.step(application_id)
+                report.in_transit = self.step(application_id) or report.in_transit
             except Exception as error:  # one application's problem must not stop the others
                 logger.exception("control loop step failed for application %s", application_id)
                 report.errors[application_id] = error
@@ -107,13 +114,14 @@ class ControlLoop:
             logger.exception("reclaiming unused application code failed")
         return report
 
-    def step(self, application_id: int) -> None:
-        """Observe, then reconcile the lifecycle and the snapshots of, one application."""
+    def step(self, application_id: int) -> bool:
+        """Observe, then reconcile the lifecycle and the snapshots of, one application; whether it is
+        still between two statuses (or its job between two phases)."""
         with self.database.session() as session:
             repository = ControlRepository(session)
             deployment = repository.deployment(application_id, self._now())
             if deployment is None:
-                return
+                return False
             observation = self.observer.observe(deployment, repository.pending_snapshots(application_id))
         with self.database.session_factory() as session:
             lock_for_write(session)
@@ -121,11 +129,14 @@ class ControlLoop:
             tx = Transaction(session)
             deployment = tx.repository.deployment(application_id, self._now())
             if deployment is None:
-                return
+                return False
             self.lifecycle.reconcile(tx, application, deployment)
             if application is not None:
                 self.snapshots.reconcile(tx, application, deployment, observation)
             session.commit()
+            return application is not None and (
+                application.status not in _AT_REST or deployment.phase != Phase.IDLE.value
+            )
 
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)
@@ -190,12 +201,15 @@ async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
 
     async def run() -> None:
         while not stop.is_set():
+            interval = settings.control_interval
             try:
-                await asyncio.to_thread(loop.tick)
+                report = await asyncio.to_thread(loop.tick)
+                if report.in_transit:
+                    interval = min(interval, TRANSIT_INTERVAL_S)
             except Exception:  # e.g. the database is unreachable: keep going, try again next interval
                 logger.exception("control loop tick failed")
             try:
-                await asyncio.wait_for(stop.wait(), timeout=settings.control_interval)
+                await asyncio.wait_for(stop.wait(), timeout=interval)
             except TimeoutError:
                 continue
 

@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from app.settings import Settings
-from tests.conftest import eventually, free_port, start_server, stop_server
+from tests.conftest import aws_client, eventually, free_port, start_server, stop_server
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::123456789012:role/workers"
@@ -41,14 +39,7 @@ class Served:
     port: int
 
     def client(self, service: str = "kinesisanalyticsv2") -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=f"http://127.0.0.1:{self.port}",
-            region_name="us-east-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=Config(retries={"max_attempts": 1}),
-        )
+        return aws_client(f"http://127.0.0.1:{self.port}", service)
 
     def call(self, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """One request on a connection of its own (so that successive calls reach either worker)."""

@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
-from botocore.config import Config
-
 from stream_runtime.sinks import read_committed_lines
-from tests.conftest import free_port
+from tests.conftest import aws_client, free_port
 
 T = TypeVar("T")
 BIN = Path(sys.executable).parent
@@ -184,14 +181,7 @@ class ServerProcess:
         return path.read_text(errors="replace")[-characters:] if path.exists() else ""
 
     def client(self, service: str = "kinesisanalyticsv2") -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=f"http://127.0.0.1:{self.port}",
-            region_name="us-east-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-        )
+        return aws_client(f"http://127.0.0.1:{self.port}", service)
 
 
 # ---------------------------------------------------------------- the application and its files
@@ -267,21 +257,3 @@ def operations(kav2: Any, name: str = APP) -> list[dict[str, Any]]:
         "ApplicationOperationInfoList"
     ]
     return listed
-
-
-def rescale(kav2: Any, parallelism: int, name: str = APP) -> str:
-    """UpdateApplication to a CUSTOM parallelism; the operation id."""
-    response = kav2.update_application(
-        ApplicationName=name,
-        CurrentApplicationVersionId=describe(kav2, name)["ApplicationVersionId"],
-        ApplicationConfigurationUpdate={
-            "FlinkApplicationConfigurationUpdate": {
-                "ParallelismConfigurationUpdate": {
-                    "ConfigurationTypeUpdate": "CUSTOM",
-                    "ParallelismUpdate": parallelism,
-                }
-            }
-        },
-    )
-    operation_id: str = response["OperationId"]
-    return operation_id

@@ -31,8 +31,8 @@ from tests.chaos.harness import (
     operations,
     parallelism_of,
     poll,
-    rescale,
 )
+from tests.control.test_live_server import rescale
 
 RECORDS_PER_PUT = 400
 
@@ -61,6 +61,7 @@ class Scenario:
     restarts: int = 0
     killed_jobs: int = 0
     step: int = 0
+    parallelism: int = 1  # what the last accepted update or rollback asked for
     expect: Expect = field(default_factory=lambda: Expect("READY"))
     began: float = field(default_factory=time.monotonic)
 
@@ -84,10 +85,9 @@ class Scenario:
         return {
             "create": self._create,
             "start": self._start,
-            "put": lambda: self._put(1),
+            "put": self._put,
             "snapshot": self._snapshot,
             "update with rescale to 2": self._update,
-            "put at parallelism 2": lambda: self._put(2),
             "rollback": self._rollback,
             "stop": self._stop,
             "start from the newest snapshot": self._start_from_snapshot,
@@ -99,23 +99,25 @@ class Scenario:
 
     def _start(self) -> Expect:
         self.kav2.start_application(ApplicationName=APP)
-        return Expect("RUNNING")
+        return Expect("RUNNING", self.parallelism)
 
-    def _put(self, parallelism: int) -> Expect:
+    def _put(self) -> Expect:
         self.records.put(RECORDS_PER_PUT)
-        return Expect("RUNNING", parallelism)
+        return Expect("RUNNING", self.parallelism)
 
     def _snapshot(self) -> Expect:
         self.kav2.create_application_snapshot(ApplicationName=APP, SnapshotName="chaos-1")
-        return Expect("RUNNING", snapshot="chaos-1")
+        return Expect("RUNNING", self.parallelism, snapshot="chaos-1")
 
     def _update(self) -> Expect:
-        rescale(self.kav2, 2)
+        rescale(self.kav2, APP, 2)
+        self.parallelism = 2
         return Expect("RUNNING", 2)
 
     def _rollback(self) -> Expect:
         version = describe(self.kav2)["ApplicationVersionId"]
         self.kav2.rollback_application(ApplicationName=APP, CurrentApplicationVersionId=version)
+        self.parallelism = 1  # the version before the update
         return Expect("RUNNING", 1)
 
     def _stop(self) -> Expect:
@@ -136,7 +138,7 @@ class Scenario:
                 }
             },
         )
-        return Expect("RUNNING")
+        return Expect("RUNNING", self.parallelism)
 
     # ---- running it --------------------------------------------------------------------------
 

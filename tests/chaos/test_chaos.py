@@ -5,7 +5,8 @@ snapshot → put), each followed by a restart on the same data directory, plus `
 After every restart and job kill the application settles as the last call asked (``scenario.Scenario``
 lists the checks); at the end the committed output of the exactly-once file sink is every record put, once.
 
-The seed is printed; ``CHAOS_SEED=<n>`` replays a run. Input and output are plain files: the embedded
+The seed is printed; ``CHAOS_SEED=<n>`` replays a run (``CHAOS_DEADLINE_S`` widens the deadline on a slow
+machine). Input and output are plain files: the embedded
 S3/Kinesis are not used, as they do not yet survive a restart of msf-local.
 """
 
@@ -21,14 +22,14 @@ from tests.chaos.scenario import Scenario
 SERVER_KILLS = 10
 JOB_KILLS = 5
 MAX_KILL_DELAY_S = 1.2  # a server kill falls at most this long after the step's call (or the last restart)
-DEADLINE_S = 240.0  # the whole scenario of one database, whatever happens
+DEADLINE_S = float(os.environ.get("CHAOS_DEADLINE_S", 240))  # one database's whole scenario, whatever happens
 LIFECYCLE = [
     "create",
     "start",
     "put",
     "snapshot",
     "update with rescale to 2",
-    "put at parallelism 2",
+    "put",
     "rollback",
     "stop",
     "start from the newest snapshot",

@@ -34,6 +34,30 @@ def test_start_goes_starting_then_running_and_the_operation_succeeds(control: Co
     }
 
 
+def test_a_tick_reports_an_application_in_transit_until_it_is_at_rest(control: ControlEnv) -> None:
+    control.create()
+    assert not control.tick().in_transit  # READY, nothing to do
+    control.start()
+    assert control.tick().in_transit  # submitted, not RUNNING yet: the loop ticks again soon
+    control.fake.advance()
+    assert not control.tick().in_transit and control.status() == "RUNNING"
+    control.update(
+        ApplicationConfigurationUpdate={
+            "FlinkApplicationConfigurationUpdate": {
+                "ParallelismConfigurationUpdate": {
+                    "ConfigurationTypeUpdate": "CUSTOM",
+                    "ParallelismUpdate": 2,
+                }
+            }
+        }
+    )
+    assert control.tick().in_transit  # stopping with a savepoint
+    control.fake.advance()
+    assert control.tick().in_transit  # the new version submitted
+    control.fake.advance()
+    assert not control.tick().in_transit and control.status() == "RUNNING"
+
+
 def test_the_job_gets_the_application_configuration(control: ControlEnv) -> None:
     control.create(
         code=code_zip({"src/job.py": "print('x')\n"}),

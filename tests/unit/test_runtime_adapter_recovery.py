@@ -225,11 +225,11 @@ def test_a_savepoint_that_completed_while_the_control_plane_was_down_is_learnt(
     adapter = new_adapter(tmp_path, adapters)
     learnt = adapter.savepoint_status("job-1", "snap-1")
     assert (learnt.state, learnt.location) == (SavepointState.COMPLETED, location)
-    # the stop cut short by the crash is forgotten, as a JobManager failover forgets it: asked again, it is done
+    # the stop cut short by the crash is forgotten, as a JobManager failover forgets it; asked again, it ends
     assert adapter.savepoint_status("job-1", "stop-1").state is SavepointState.UNKNOWN
     assert eventually(lambda: adapter.status("job-1"), lambda s: s.state is JobState.RUNNING).restarts == 1
-    again = adapter.stop("job-1", StopMode.SAVEPOINT, SavepointRequest("stop-1", str(tmp_path / "savepoints")))
-    assert again.result is StopResult.ACCEPTED
+    request = SavepointRequest("stop-1", str(tmp_path / "savepoints"))
+    assert adapter.stop("job-1", StopMode.SAVEPOINT, request).result is StopResult.ACCEPTED
     assert savepoint(adapter, "job-1", "stop-1").state is SavepointState.COMPLETED
     assert until(adapter, "job-1", terminal).state is JobState.FINISHED
 
