@@ -6,7 +6,8 @@ from stream_runtime.config import (
     ExternalizedCheckpointCleanup,
     RuntimeOverrides,
 )
-from stream_runtime.datastream import DataStream, StreamExecutionEnvironment
+from stream_runtime.datastream import DataStream, KeyedStream
+from stream_runtime.environment import StreamExecutionEnvironment
 from stream_runtime.functions import (
     AggregateFunction,
     CheckpointedFunction,
@@ -23,7 +24,6 @@ from stream_runtime.functions import (
     RuntimeContext,
     SinkFunction,
 )
-from stream_runtime.keyed_stream import KeyedStream
 from stream_runtime.restart import RestartStrategies
 from stream_runtime.sinks import (
     DiscardingSink,

@@ -1,175 +1,33 @@
-"""The DataStream API: an environment that records transformations, and the streams that build them."""
+"""The DataStream API: streams that record transformations in their environment, and keyed streams."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from stream_runtime.aggregations import projector
-from stream_runtime.config import CheckpointConfig, CheckpointingMode
-from stream_runtime.engine.executor import JobExecutionResult, execute_job
-from stream_runtime.eventtime import DEFAULT_AUTO_WATERMARK_INTERVAL_MS, WatermarkStrategy
+from stream_runtime.aggregations import AccumulateType as _Accumulate
+from stream_runtime.aggregations import accumulator, projector
+from stream_runtime.eventtime import WatermarkStrategy
 from stream_runtime.functions import (
     FilterFunction,
     FlatMapFunction,
+    KeyedProcessFunction,
     MapFunction,
     OutputTag,
     ProcessFunction,
+    ReduceFunction,
     SinkFunction,
     method_or_callable,
 )
-from stream_runtime.graph import JobGraph, KeySelector, Transformation
-from stream_runtime.process.launch import current_launch_options
-from stream_runtime.restart import RestartStrategy
+from stream_runtime.graph import GraphBuilder, KeySelector, Transformation
 from stream_runtime.sinks.basic import PrintSinkFunction
-from stream_runtime.sources import CollectionSource, NumberSequenceSource, Source
-from stream_runtime.state.backends import StateBackend
 from stream_runtime.typeinfo import TupleTypeInfo
-
-
-class StreamExecutionEnvironment:
-    """Entry point of a job: configuration plus the graph of transformations, run by :meth:`execute`."""
-
-    def __init__(self) -> None:
-        self.checkpoint_config = CheckpointConfig()
-        self.parallelism = 1
-        self.max_parallelism: int | None = None
-        self.restart_strategy: RestartStrategy | None = None
-        self.state_backend: StateBackend | None = None
-        self.auto_watermark_interval_ms = DEFAULT_AUTO_WATERMARK_INTERVAL_MS
-        self.transformations: list[Transformation] = []
-        self._config: Any = None
-
-    @staticmethod
-    def get_execution_environment() -> StreamExecutionEnvironment:
-        """A new environment (the launcher applies its overrides when the job is executed)."""
-        return StreamExecutionEnvironment()
-
-    def enable_checkpointing(
-        self, interval: int, mode: CheckpointingMode = CheckpointingMode.EXACTLY_ONCE
-    ) -> StreamExecutionEnvironment:
-        """Take a checkpoint every ``interval`` ms."""
-        self.checkpoint_config.set_checkpoint_interval(interval)
-        self.checkpoint_config.set_checkpointing_mode(mode)
-        return self
-
-    def get_config(self) -> Any:
-        """Job-level settings (auto-watermark interval, parallelism, job parameters): an ExecutionConfig."""
-        from stream_runtime.pyflink.common.configuration import ExecutionConfig
-
-        if self._config is None:
-            self._config = ExecutionConfig(self)
-        return self._config
-
-    def get_checkpoint_config(self) -> CheckpointConfig:
-        """The mutable checkpoint configuration."""
-        return self.checkpoint_config
-
-    def get_checkpoint_interval(self) -> int:
-        """Checkpoint interval in ms (-1 when disabled)."""
-        return self.checkpoint_config.checkpoint_interval_ms
-
-    def set_parallelism(self, parallelism: int) -> StreamExecutionEnvironment:
-        """Default parallelism of operators."""
-        if parallelism < 1:
-            raise ValueError("parallelism must be >= 1")
-        self.parallelism = parallelism
-        return self
-
-    def get_parallelism(self) -> int:
-        """Default parallelism."""
-        return self.parallelism
-
-    def set_max_parallelism(self, max_parallelism: int) -> StreamExecutionEnvironment:
-        """Number of key groups (fixed for the life of keyed state)."""
-        if not 0 < max_parallelism <= 1 << 15:
-            raise ValueError("max parallelism must be in (0, 32768]")
-        self.max_parallelism = max_parallelism
-        return self
-
-    def get_max_parallelism(self) -> int | None:
-        """Explicit max parallelism, if set."""
-        return self.max_parallelism
-
-    def set_restart_strategy(self, strategy: RestartStrategy) -> StreamExecutionEnvironment:
-        """How the supervisor reacts to failures (Flink's defaults when unset)."""
-        self.restart_strategy = strategy
-        return self
-
-    def set_state_backend(self, backend: StateBackend) -> StreamExecutionEnvironment:
-        """Keyed-state backend of the job (``HashMapStateBackend`` when unset)."""
-        self.state_backend = backend
-        return self
-
-    def get_state_backend(self) -> StateBackend | None:
-        """The configured state backend, if any."""
-        return self.state_backend
-
-    def _add(self, kind: str, name: str, function: Any = None, **kwargs: Any) -> Transformation:
-        node = Transformation(
-            id=len(self.transformations) + 1, kind=kind, name=name, function=function, **kwargs
-        )
-        self.transformations.append(node)
-        return node
-
-    def from_source(
-        self,
-        source: Source,
-        watermark_strategy: WatermarkStrategy | str | None = None,
-        source_name: str = "Source",
-        type_info: Any = None,
-    ) -> DataStream:
-        """A stream read from ``source``; ``watermark_strategy`` stamps records and generates watermarks
-        in the source (PyFlink's signature; a string second argument is taken as the name)."""
-        if isinstance(watermark_strategy, str):
-            source_name = watermark_strategy
-            watermark_strategy = None
-        node = self._add(
-            "source",
-            source_name,
-            source,
-            parallelism=source.default_parallelism,
-            watermark_strategy=watermark_strategy,
-            output_type=type_info,
-        )
-        return DataStream(self, node)
-
-    def from_collection(self, collection: Sequence[Any], type_info: Any = None) -> DataStream:
-        """A bounded stream of the given elements (non-parallel)."""
-        return self.from_source(CollectionSource(collection), None, "Collection Source", type_info)
-
-    def set_auto_watermark_interval(self, interval_ms: int) -> StreamExecutionEnvironment:
-        """How often periodic watermark generators emit (ms; 0 disables periodic watermarks)."""
-        self.auto_watermark_interval_ms = int(interval_ms)
-        return self
-
-    def from_sequence(
-        self, start: int, end: int | None = None, records_per_second: float | None = None
-    ) -> DataStream:
-        """Numbers ``start..end`` (inclusive), optionally rate-limited."""
-        return self.from_source(NumberSequenceSource(start, end, records_per_second), None, "Sequence Source")
-
-    def execute(self, job_name: str = "Stream Job") -> JobExecutionResult:
-        """Run the job to completion in this process with the launcher's options (storage, overrides)."""
-        graph = JobGraph(
-            transformations=tuple(self.transformations),
-            checkpoint_config=self.checkpoint_config,
-            parallelism=self.parallelism,
-            max_parallelism=self.max_parallelism,
-            restart_strategy=self.restart_strategy,
-            state_backend=self.state_backend,
-            auto_watermark_interval_ms=self.auto_watermark_interval_ms,
-            job_parameters=self.get_config().get_global_job_parameters(),
-        )
-        return execute_job(graph, job_name, current_launch_options())
 
 
 class DataStream:
     """A stream of records produced by one transformation."""
 
-    def __init__(
-        self, env: StreamExecutionEnvironment, node: Transformation, partitioner: Any = None
-    ) -> None:
+    def __init__(self, env: GraphBuilder, node: Transformation, partitioner: Any = None) -> None:
         self.env = env
         self.node = node
         self.partitioner = partitioner
@@ -229,7 +87,7 @@ class DataStream:
 
         return self.node.output_type if self.node.output_type is not None else Types.PICKLED_BYTE_ARRAY()
 
-    def get_execution_environment(self) -> StreamExecutionEnvironment:
+    def get_execution_environment(self) -> GraphBuilder:
         """The environment this stream belongs to."""
         return self.env
 
@@ -278,8 +136,6 @@ class DataStream:
 
     def key_by(self, key_selector: KeySelector, key_type: Any = None) -> Any:
         """Partition by key (key groups); enables keyed state and timers downstream."""
-        from stream_runtime.keyed_stream import KeyedStream
-
         return KeyedStream(self, method_or_callable(key_selector, "get_key"))
 
     def union(self, *streams: DataStream) -> DataStream:
@@ -495,3 +351,80 @@ class DataStreamSink:
     def disable_chaining(self) -> DataStreamSink:
         """Accepted for compatibility (operators are always chained in one loop)."""
         return self
+
+
+class KeyedStream(DataStream):
+    """A stream partitioned by key; keyed operators get per-key state and timers."""
+
+    def __init__(self, parent: DataStream, key_selector: KeySelector) -> None:
+        super().__init__(parent.env, parent.node)
+        self.key_selector = key_selector
+
+    def _then(
+        self, kind: str, name: str, function: Any, key: KeySelector | None = None, output_type: Any = None
+    ) -> DataStream:
+        """Every operator applied to a keyed stream receives its input partitioned by key."""
+        return super()._then(kind, name, function, self.key_selector, output_type)
+
+    def process(self, func: KeyedProcessFunction | ProcessFunction, output_type: Any = None) -> DataStream:
+        """Keyed processing with state and timers."""
+        return self._then("keyed_process", "KeyedProcess", func, self.key_selector, output_type)
+
+    def reduce(self, func: ReduceFunction | Callable[[Any, Any], Any], output_type: Any = None) -> DataStream:
+        """Running reduction per key; emits the updated value for every record."""
+        return self._then("keyed_reduce", "Reduce", func, self.key_selector, output_type)
+
+    def window(self, window_assigner: Any) -> Any:
+        """Windows per key (``.reduce/.aggregate/.process/.apply`` on the result)."""
+        from stream_runtime.streams import WindowedStream
+
+        return WindowedStream(self, window_assigner)
+
+    def count_window(self, size: int, slide: int | None = None) -> Any:
+        """Tumbling windows of ``size`` records per key."""
+        from stream_runtime.windowing.windows import CountTumblingWindowAssigner
+
+        if slide is not None and slide != size:
+            raise NotImplementedError(
+                "not supported on the embedded runtime: count_window(size, slide) (sliding count "
+                "windows need an evictor)"
+            )
+        return self.window(CountTumblingWindowAssigner.of(size))
+
+    AccumulateType = _Accumulate
+
+    def _accumulate(self, position: int | str, kind: _Accumulate, name: str) -> DataStream:
+        reduce = accumulator(position, kind)
+        return self._then("keyed_reduce", name, reduce, self.key_selector, self.node.output_type)
+
+    def sum(self, position_to_sum: int | str = 0) -> DataStream:
+        """Running sum of a field per key (the other fields keep the key's first record's values)."""
+        return self._accumulate(position_to_sum, _Accumulate.SUM, "Sum")
+
+    def min(self, position_to_min: int | str = 0) -> DataStream:
+        """Running minimum of a field per key (the other fields keep the key's first record's values)."""
+        return self._accumulate(position_to_min, _Accumulate.MIN, "Min")
+
+    def max(self, position_to_max: int | str = 0) -> DataStream:
+        """Running maximum of a field per key (the other fields keep the key's first record's values)."""
+        return self._accumulate(position_to_max, _Accumulate.MAX, "Max")
+
+    def min_by(self, position_to_min_by: int | str = 0) -> DataStream:
+        """Per key, the record with the smallest value in a field so far (the earlier one on ties)."""
+        return self._accumulate(position_to_min_by, _Accumulate.MIN_BY, "MinBy")
+
+    def max_by(self, position_to_max_by: int | str = 0) -> DataStream:
+        """Per key, the record with the largest value in a field so far (the earlier one on ties)."""
+        return self._accumulate(position_to_max_by, _Accumulate.MAX_BY, "MaxBy")
+
+    def project(self, *field_indexes: int) -> DataStream:
+        """Project the records (not the keys) as :meth:`DataStream.project` does."""
+        return DataStream(self.env, self.node).project(*field_indexes)
+
+    def force_non_parallel(self) -> DataStream:
+        """PyFlink refuses this on a KeyedStream."""
+        raise TypeError("Set force non-parallel for KeyedStream is not supported.")
+
+    def cache(self) -> CachedDataStream:
+        """PyFlink refuses this on a KeyedStream."""
+        raise TypeError("Cache for KeyedStream is not supported.")

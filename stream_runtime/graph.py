@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from stream_runtime.config import CheckpointConfig
 from stream_runtime.restart import RestartStrategy
@@ -48,3 +48,14 @@ class JobGraph:
     state_backend: StateBackend | None
     auto_watermark_interval_ms: int
     job_parameters: dict[str, str] = field(default_factory=dict)
+
+
+class GraphBuilder(Protocol):
+    """What a stream needs of its environment (``stream_runtime.environment.StreamExecutionEnvironment``):
+    adding a transformation, the job's settings and running the job."""
+
+    def _add(self, kind: str, name: str, function: Any = None, **kwargs: Any) -> Transformation: ...
+
+    def get_config(self) -> Any: ...
+
+    def execute(self, job_name: str = ...) -> Any: ...

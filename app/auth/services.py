@@ -29,7 +29,8 @@ from xml.sax.saxutils import escape
 
 from starlette.types import Message, Receive, Scope, Send
 
-from app.auth.sigv4 import Failure, SignatureError, SignedRequest, verify
+from app.auth.sigv4 import Failure, SignatureError, SignedRequest
+from app.auth.verify import verify
 from app.credentials import account_for_key
 from app.settings import Settings
 

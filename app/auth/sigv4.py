@@ -13,7 +13,6 @@ streaming payload markers; streamed chunks' signatures are checked too, see :mod
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
@@ -177,12 +176,9 @@ def _authorization(credential: str, signed_headers: str, signature: str) -> SigV
     )
 
 
-def verify(request: SignedRequest, lookup: KeyLookup, now: datetime) -> Verified:
-    """Check the request's SigV4 signature (header or presigned URL); SignatureError if it fails."""
-    from app.auth.presigned_v2 import is_presigned_v2, verify_presigned_v2  # it builds on this module
-
-    if is_presigned_v2(request):
-        return verify_presigned_v2(request, lookup, now)
+def verify_sigv4(request: SignedRequest, lookup: KeyLookup, now: datetime) -> tuple[Verified, str]:
+    """Check the request's SigV4 signature (header or presigned URL), not yet its payload; SignatureError if
+    it fails. Returns the verified signature and the signing time (``20240101T120000Z``)."""
     if "authorization" in request.headers:
         authorization = parse_authorization(request.headers["authorization"])
         timestamp, expires = _request_timestamp(request.headers), None
@@ -204,11 +200,11 @@ def verify(request: SignedRequest, lookup: KeyLookup, now: datetime) -> Verified
     expected = expected_signature(request, authorization, key.secret_access_key, timestamp, expires)
     if not hmac.compare_digest(expected.encode(), authorization.signature.encode()):
         raise SignatureError(Failure.MISMATCH, SIGNATURE_MISMATCH)
-    _check_payload(request, authorization, key.secret_access_key, timestamp)
-    return Verified(authorization, key)
+    return Verified(authorization, key), timestamp
 
 
-def _signer(authorization: SigV4Authorization, secret: str, expires: int | None) -> SigV4Auth:
+def signer_for(authorization: SigV4Authorization, secret: str, expires: int | None) -> SigV4Auth:
+    """botocore's signer for this signature's scope (its query-string form when ``expires`` is given)."""
     credentials = Credentials(authorization.access_key, secret)
     region, service = authorization.region, authorization.service
     s3 = service == "s3"
@@ -226,7 +222,7 @@ def expected_signature(
 ) -> str:
     """The signature botocore's SigV4 signer makes for this request with ``secret``."""
     rebuilt = rebuild(request, authorization, timestamp)
-    signer = _signer(authorization, secret, expires)
+    signer = signer_for(authorization, secret, expires)
     canonical_request = signer.canonical_request(rebuilt)
     signature: str = signer.signature(signer.string_to_sign(rebuilt, canonical_request), rebuilt)
     return signature
@@ -334,24 +330,4 @@ def _check_signed_headers(request: SignedRequest, authorization: SigV4Authorizat
         raise SignatureError(
             Failure.UNSIGNED_HEADERS,
             "There were headers present in the request which were not signed: " + ", ".join(unsigned),
-        )
-
-
-def _check_payload(
-    request: SignedRequest, authorization: SigV4Authorization, secret: str, timestamp: str
-) -> None:
-    """A declared X-Amz-Content-SHA256 must be the body's hash (the signature covers only the header)."""
-    declared = request.headers.get("x-amz-content-sha256")
-    if declared is None or declared in UNSIGNED_PAYLOADS:
-        return
-    if declared in SIGNED_STREAMING_PAYLOADS:
-        from app.auth.chunks import verify_chunks  # it builds on this module
-
-        signer = _signer(authorization, secret, None)
-        verify_chunks(request.body, authorization, signer, rebuild(request, authorization, timestamp))
-        return
-    if not hmac.compare_digest(declared.lower().encode(), hashlib.sha256(request.body).hexdigest().encode()):
-        raise SignatureError(
-            Failure.MISMATCH,
-            "The provided X-Amz-Content-SHA256 header does not match the SHA-256 of the request body.",
         )

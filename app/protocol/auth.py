@@ -14,6 +14,7 @@ from starlette.requests import Request
 from api_models import errors
 from app.auth import sigv4
 from app.auth.sigv4 import SIGNATURE_MISMATCH, Failure, SignatureError, SigV4Authorization
+from app.auth.verify import verify
 from app.credentials import AccessKey
 
 __all__ = ["SIGNATURE_MISMATCH", "UNKNOWN_KEY", "parse_authorization", "verify_signature"]
@@ -51,7 +52,7 @@ def verify_signature(
 ) -> tuple[SigV4Authorization, AccessKey]:
     """Check the request's SigV4 signature; returns the parsed header and the key it was made with."""
     try:
-        verified = sigv4.verify(sigv4.SignedRequest.from_asgi(request.scope, body), access_keys.get, now)
+        verified = verify(sigv4.SignedRequest.from_asgi(request.scope, body), access_keys.get, now)
     except SignatureError as error:
         raise _api_error(error) from None
     return verified.authorization, verified.key

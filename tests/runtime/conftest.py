@@ -21,9 +21,9 @@ import pytest
 
 from stream_runtime import serde
 from stream_runtime.config import RuntimeOverrides
-from stream_runtime.datastream import StreamExecutionEnvironment
 from stream_runtime.engine.control import InProcessControlChannel, Message
 from stream_runtime.engine.executor import JobExecutionResult
+from stream_runtime.environment import StreamExecutionEnvironment
 from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.process.model import JobProcessSpec
 from stream_runtime.process.supervisor import Supervisor

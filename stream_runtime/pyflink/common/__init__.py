@@ -1,8 +1,9 @@
 """``pyflink.common``: types, time, configuration, watermark strategies, serialization schemas."""
 
 from stream_runtime.config import CheckpointingMode
+from stream_runtime.environment import ExecutionConfig
 from stream_runtime.eventtime import Watermark, WatermarkStrategy
-from stream_runtime.pyflink.common.configuration import Configuration, ExecutionConfig
+from stream_runtime.pyflink.common.configuration import Configuration
 from stream_runtime.pyflink.common.serialization import Encoder, SimpleStringSchema
 from stream_runtime.restart import RestartStrategies
 from stream_runtime.timeutil import Duration, Time

@@ -1,11 +1,6 @@
-"""``pyflink.common.Configuration`` and ``ExecutionConfig``."""
+"""``pyflink.common.Configuration`` (``ExecutionConfig`` lives with the environment it configures)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from stream_runtime.datastream import StreamExecutionEnvironment
 
 
 class Configuration:
@@ -60,43 +55,3 @@ class Configuration:
         """Copy every entry of ``other``."""
         self._data.update(other._data)
         return self
-
-
-class ExecutionConfig:
-    """``env.get_config()``: job-level settings stored on the environment."""
-
-    def __init__(self, env: StreamExecutionEnvironment) -> None:
-        self._env = env
-        self._parameters: dict[str, Any] = {}
-
-    def set_auto_watermark_interval(self, interval: int) -> ExecutionConfig:
-        """Periodic watermark interval (ms)."""
-        self._env.set_auto_watermark_interval(interval)
-        return self
-
-    def get_auto_watermark_interval(self) -> int:
-        """Periodic watermark interval (ms)."""
-        return self._env.auto_watermark_interval_ms
-
-    def set_parallelism(self, parallelism: int) -> ExecutionConfig:
-        """Default parallelism."""
-        self._env.set_parallelism(parallelism)
-        return self
-
-    def get_parallelism(self) -> int:
-        """Default parallelism."""
-        return self._env.get_parallelism()
-
-    def set_max_parallelism(self, max_parallelism: int) -> ExecutionConfig:
-        """Max parallelism."""
-        self._env.set_max_parallelism(max_parallelism)
-        return self
-
-    def set_global_job_parameters(self, parameters: dict[str, Any]) -> ExecutionConfig:
-        """Job parameters (kept; ``RuntimeContext.get_job_parameter`` reads them)."""
-        self._parameters.update(parameters)
-        return self
-
-    def get_global_job_parameters(self) -> dict[str, Any]:
-        """Job parameters."""
-        return dict(self._parameters)

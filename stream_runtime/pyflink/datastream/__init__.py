@@ -1,9 +1,8 @@
 """``pyflink.datastream`` on the embedded runtime."""
 
 from stream_runtime.config import CheckpointConfig, CheckpointingMode, ExternalizedCheckpointCleanup
-from stream_runtime.datastream import CachedDataStream, DataStream, DataStreamSink
+from stream_runtime.datastream import CachedDataStream, DataStream, DataStreamSink, KeyedStream
 from stream_runtime.functions import OutputTag, TimeDomain, TimerService
-from stream_runtime.keyed_stream import KeyedStream
 from stream_runtime.pyflink.datastream.functions import *  # noqa: F403 - PyFlink re-exports its functions here
 from stream_runtime.pyflink.datastream.functions import __all__ as _functions
 from stream_runtime.pyflink.datastream.stream_execution_environment import (

@@ -1,7 +1,6 @@
 """``pyflink.datastream.data_stream``."""
 
-from stream_runtime.datastream import CachedDataStream, DataStream, DataStreamSink
-from stream_runtime.keyed_stream import KeyedStream
+from stream_runtime.datastream import CachedDataStream, DataStream, DataStreamSink, KeyedStream
 from stream_runtime.streams import (
     AllWindowedStream,
     BroadcastConnectedStream,

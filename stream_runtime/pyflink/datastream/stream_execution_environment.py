@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from stream_runtime.datastream import DataStream
-from stream_runtime.datastream import StreamExecutionEnvironment as _Environment
+from stream_runtime.environment import StreamExecutionEnvironment as _Environment
 from stream_runtime.pyflink.common.configuration import Configuration
 from stream_runtime.restart import RestartStrategies
 from stream_runtime.sources import Source

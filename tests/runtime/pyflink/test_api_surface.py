@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stream_runtime.datastream import StreamExecutionEnvironment
+from stream_runtime.environment import StreamExecutionEnvironment
 from stream_runtime.functions import KeyedProcessFunction, MapFunction
 from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.pyflink_imports import pyflink_imports
