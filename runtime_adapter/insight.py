@@ -80,3 +80,13 @@ class WebUiSource(Protocol):
     def web_ui(self, job_id: str) -> str | None:
         """The base URL of the web UI showing the job, or None when this runtime has none for it."""
         ...
+
+
+@runtime_checkable
+class JobLogSource(Protocol):
+    """A runtime adapter whose jobs log into files shared with other jobs, one JSON object a line
+    (log4j's ``JsonLayout`` template), each line of a job tagged with its id (MDC key ``flink-job-id``)."""
+
+    def job_log_files(self, job_id: str) -> tuple[Path, ...]:
+        """The files that may hold the job's lines (none when this runtime cannot read them)."""
+        ...

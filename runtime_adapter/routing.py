@@ -41,7 +41,7 @@ from runtime_adapter.base import (
     StopResult,
     TriggerOutcome,
 )
-from runtime_adapter.insight import InsightSource, JobInsight, WebUiSource
+from runtime_adapter.insight import InsightSource, JobInsight, JobLogSource, WebUiSource
 from runtime_adapter.savepoint_files import EMBEDDED as EMBEDDED_FORMAT
 from runtime_adapter.savepoint_files import FLINK as FLINK_FORMAT
 from runtime_adapter.savepoint_files import savepoint_format
@@ -159,6 +159,11 @@ class RoutingRuntimeAdapter:
         """The web UI of the runtime that runs the job, if that runtime serves one."""
         adapter = self._known(job_id)
         return adapter.web_ui(job_id) if isinstance(adapter, WebUiSource) else None
+
+    def job_log_files(self, job_id: str) -> tuple[Path, ...]:
+        """The shared JSON log files of the runtime that runs the job, if it keeps such files."""
+        adapter = self._known(job_id)
+        return adapter.job_log_files(job_id) if isinstance(adapter, JobLogSource) else ()
 
     def dispose_savepoint(self, location: str) -> DisposeOutcome:
         outcome = self.embedded.dispose_savepoint(location)

@@ -57,6 +57,7 @@ class WatchedJob:
     job_id: str
     settings: MonitoringSettings
     application_arn: str = ""
+    version_id: int = 0
 
 
 def _datum(name: str, value: float, unit: str, dimensions: dict[str, str], at: datetime) -> dict[str, Any]:
@@ -194,6 +195,7 @@ class MetricsReporter:
                     str(deployment.job_id),
                     MonitoringSettings.of(version.configuration),
                     application.application_arn,
+                    application.current_version_id,
                 )
                 for deployment, application, version in rows
             ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.observability.flink_logs import FlinkLogShipper
 from app.observability.lifecycle import LifecycleLog
 from app.observability.metrics import MetricsReporter
 from app.services.aws import aws_client
@@ -21,12 +22,12 @@ from app.settings import Settings
 logger = logging.getLogger("msf_local.metrics")
 
 
-def cloudwatch_clients(settings: Settings) -> Any:
-    """(account, region) → a CloudWatch client on the configured endpoint, built once per pair."""
+def cloudwatch_clients(settings: Settings, service: str = "cloudwatch") -> Any:
+    """(account, region) → a ``service`` client on the configured endpoint, built once per pair."""
 
     @lru_cache(maxsize=256)
     def client(account_id: str, region: str) -> Any:
-        return aws_client(settings, "cloudwatch", account_id, region)
+        return aws_client(settings, service, account_id, region)
 
     return client
 
@@ -63,6 +64,13 @@ async def run_observability(app: FastAPI) -> AsyncIterator[MetricsReporter]:
     )
     app.state.metrics_reporter = reporter
     lifecycle = LifecycleLog(app.state.database)
+    shipper = FlinkLogShipper(
+        reporter.watched,
+        app.state.runtime_adapter,
+        cloudwatch_clients(settings, "logs"),
+        settings.data_dir / "runtime" / "logs",
+    )
+    app.state.flink_log_shipper = shipper
 
     def watch() -> None:
         lifecycle.poll()
@@ -72,9 +80,11 @@ async def run_observability(app: FastAPI) -> AsyncIterator[MetricsReporter]:
     tasks = [
         asyncio.create_task(_every(settings.metrics_period, stop, reporter.tick, "metrics reporter tick")),
         asyncio.create_task(_every(settings.control_interval, stop, watch, "lifecycle log and job plans")),
+        asyncio.create_task(_every(settings.control_interval, stop, shipper.tick, "Flink log shipping")),
     ]
     try:
         yield reporter
     finally:
         stop.set()
         await asyncio.gather(*tasks)
+        await asyncio.to_thread(shipper.close)

@@ -111,6 +111,27 @@ class ClusterConfig:
         return values
 
 
+JSON_LOG_SUFFIX = ".json"
+JSON_LOG_APPENDER = """
+# msf-local: every line also as JSON (log4j's JsonLayout template, with the MDC and the source location),
+# so the control plane can ship a job's lines (MDC key flink-job-id) to its CloudWatch log streams.
+appender.msfjson.name = MsfJsonAppender
+appender.msfjson.type = RollingFile
+appender.msfjson.append = true
+appender.msfjson.fileName = ${sys:log.file}.json
+appender.msfjson.filePattern = ${sys:log.file}.json.%i
+appender.msfjson.layout.type = JsonTemplateLayout
+appender.msfjson.layout.eventTemplateUri = classpath:JsonLayout.json
+appender.msfjson.layout.locationInfoEnabled = true
+appender.msfjson.policies.type = Policies
+appender.msfjson.policies.size.type = SizeBasedTriggeringPolicy
+appender.msfjson.policies.size.size = 100MB
+appender.msfjson.strategy.type = DefaultRolloverStrategy
+appender.msfjson.strategy.max = 2
+rootLogger.appenderRef.msfjson.ref = MsfJsonAppender
+"""
+
+
 def write_config(config: ClusterConfig, home: Path) -> Path:
     """Write ``config.yaml`` and the log4j files into ``config.conf_dir``; the file written."""
     for directory in (config.conf_dir, config.log_dir, config.pid_dir, config.data_dir / "tmp"):
@@ -118,6 +139,9 @@ def write_config(config: ClusterConfig, home: Path) -> Path:
     (config.data_dir / "uploads").mkdir(parents=True, exist_ok=True)
     for log4j in (home / "conf").glob("log4j*.properties"):
         shutil.copyfile(log4j, config.conf_dir / log4j.name)
+        if log4j.name in ("log4j.properties", "log4j-console.properties"):  # daemons', foreground processes'
+            with (config.conf_dir / log4j.name).open("a") as properties:
+                properties.write(JSON_LOG_APPENDER)
     lines = [f"{key}: {json.dumps(value)}" for key, value in config.settings(java_options(home)).items()]
     path = config.conf_dir / "config.yaml"
     path.write_text("\n".join(lines) + "\n")

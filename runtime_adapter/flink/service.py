@@ -6,7 +6,7 @@ from pathlib import Path
 
 from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
 from runtime_adapter.flink.cluster import LocalFlinkCluster
-from runtime_adapter.flink.config import ClusterConfig
+from runtime_adapter.flink.config import JSON_LOG_SUFFIX, ClusterConfig
 from runtime_adapter.flink.distribution import flink_home, flink_installed, python_jar
 from runtime_adapter.flink.launcher import Launcher
 
@@ -24,6 +24,10 @@ class LocalFlinkRuntime(FlinkRuntimeAdapter):
             slots=cluster.ensure_slots,
         )
         self.cluster = cluster
+
+    def job_log_files(self, job_id: str) -> tuple[Path, ...]:
+        """The JobManager's and TaskManagers' JSON log files (every job's lines, tagged with the job id)."""
+        return tuple(sorted(self.cluster.config.log_dir.glob(f"*.log{JSON_LOG_SUFFIX}")))
 
     def close(self) -> None:
         super().close()
