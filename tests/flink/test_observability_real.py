@@ -1,0 +1,71 @@
+"""On the real local cluster: a job's figures come from Flink's REST API, and its log lines are in the
+cluster's JSON log files tagged with its id, ready for shipping (one short job; the cluster is shared)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app.observability.flink_logs import JOB_ID_KEY, java_record
+from runtime_adapter.base import CheckpointSettings, CodeLanguage, JobCode, JobSpec, StartResult, StopMode
+from runtime_adapter.flink.cluster import LocalFlinkCluster
+from runtime_adapter.flink.launcher import Launcher
+from runtime_adapter.flink.service import LocalFlinkRuntime
+from tests.flink.test_adapter_contract import eventually
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def tagged_lines(files: tuple[Path, ...], job_id: str) -> list[dict[str, object]]:
+    lines = []
+    for path in files:
+        for line in path.read_text(errors="replace").splitlines():
+            entry = json.loads(line)
+            if (entry.get("contextMap") or {}).get(JOB_ID_KEY) == job_id:
+                lines.append(entry)
+    return lines
+
+
+def test_a_job_on_flink_has_figures_and_tagged_log_lines(
+    flink_cluster: LocalFlinkCluster, flink_launcher: Launcher, counting_jar: Path, tmp_path: Path
+) -> None:
+    runtime = LocalFlinkRuntime(flink_cluster, tmp_path / "state")
+    runtime.launcher = flink_launcher  # compiled once for the session
+    (tmp_path / "code").mkdir()
+    shutil.copy(counting_jar, tmp_path / "code" / "job.jar")
+    job_id = uuid.uuid4().hex
+    spec = JobSpec(
+        job_id=job_id,
+        name="observed",
+        code=JobCode(root=tmp_path / "code", entry="job.jar", language=CodeLanguage.JAR),
+        checkpoints=CheckpointSettings(enabled=True, interval_ms=500, min_pause_ms=0),
+        checkpoint_dir=str(tmp_path / "checkpoints"),
+        program_args=("200", "10", "20", str(tmp_path / "out")),
+    )
+    try:
+        assert runtime.start(spec).result is StartResult.STARTED
+
+        def counted() -> bool:
+            insight = runtime.insight(job_id)
+            done = [c for c in insight.checkpoints if c["status"] == "COMPLETED"] if insight else []
+            return insight is not None and insight.records_in > 0 and bool(done)
+
+        assert eventually(counted, bool, timeout=180)
+        insight = runtime.insight(job_id)
+        assert insight is not None and insight.running_since_ms is not None and insight.operators
+        assert insight.failed_checkpoints is not None  # Flink's own count (one may fail while tasks start)
+
+        files = runtime.job_log_files(job_id)
+        assert files and all(path.name.endswith(".log.json") for path in files)
+        lines = tagged_lines(files, job_id)
+        assert lines, "no line of the job carries its id"
+        print("THREADS", sorted({(str(e["thread"])[:40], str(e["loggerName"])[-40:]) for e in lines}))
+        record = java_record(lines[0])
+        assert record.name and record.module and record.lineno > 0  # logger and source location
+    finally:
+        runtime.stop(job_id, StopMode.CANCEL)
+        runtime.rest.close()  # not runtime.close(): that would stop the session's cluster
