@@ -63,7 +63,8 @@ def test_a_job_on_flink_has_figures_and_tagged_log_lines(
         assert files and all(path.name.endswith(".log.json") for path in files)
         lines = tagged_lines(files, job_id)
         assert lines, "no line of the job carries its id"
-        print("THREADS", sorted({(str(e["thread"])[:40], str(e["loggerName"])[-40:]) for e in lines}))
+        threads = {str(entry["thread"]) for entry in lines}
+        assert any(thread.startswith("Source: numbers (1/1)") for thread in threads)  # a task thread's
         record = java_record(lines[0])
         assert record.name and record.module and record.lineno > 0  # logger and source location
     finally:
