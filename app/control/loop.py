@@ -2,8 +2,9 @@
 
 Tests call ``tick()`` directly with an injected clock and a fake runtime; ``msf-local serve`` runs
 ``run_control_loop`` from the FastAPI lifespan, one tick every ``settings.control_interval`` seconds
-in a worker thread — every ``TRANSIT_INTERVAL_S`` while an application is on its way from one status to
-another, so a start or an update ends as soon as its job is there, not a whole interval later. A failure
+in a worker thread — at once after an API call that may have asked for a change, and every
+``TRANSIT_INTERVAL_S`` while an application is on its way from one status to another, so a start or an
+update begins when asked and ends as soon as its job is there, not a whole interval later. A failure
 while handling one application is logged, reported by ``tick()`` and retried on the next tick; it never
 stops the loop or the other applications. A tick also reclaims application code nothing uses any more
 (``reclaim``, at most once a minute).
@@ -197,10 +198,13 @@ async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
     loop = ControlLoop(app.state.database, adapter, settings)
     app.state.runtime_adapter = adapter
     app.state.control_loop = loop
-    stop = asyncio.Event()
+    stopping = False
+    wake = asyncio.Event()  # set by the API after a call that may have asked for a change, and at stop
+    app.state.wake_control_loop = wake.set
 
     async def run() -> None:
-        while not stop.is_set():
+        while not stopping:
+            wake.clear()
             interval = settings.control_interval
             try:
                 report = await asyncio.to_thread(loop.tick)
@@ -209,7 +213,7 @@ async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
             except Exception:  # e.g. the database is unreachable: keep going, try again next interval
                 logger.exception("control loop tick failed")
             try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(wake.wait(), timeout=interval)
             except TimeoutError:
                 continue
 
@@ -217,6 +221,7 @@ async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
     try:
         yield loop
     finally:
-        stop.set()
+        stopping = True
+        wake.set()
         await task
         await asyncio.to_thread(adapter.close)

@@ -149,12 +149,25 @@ async def answer(request: Request) -> tuple[str, bytes | Response]:
             output = await asyncio.get_running_loop().run_in_executor(
                 state.service_executor, invoke, request, spec, scope, body, request_id, state.database
             )
+            if not spec.name.startswith(_READ_ONLY_PREFIXES):
+                _wake_control_loop(state)
     except errors.AwsError as error:
         return request_id, error_response(error, request_id)
     except Exception:
         logger.exception("internal failure (request %s)", request_id)
         return request_id, error_response(errors.InternalFailure("An internal error occurred"), request_id)
     return request_id, output
+
+
+_READ_ONLY_PREFIXES = ("Describe", "List", "Discover")
+
+
+def _wake_control_loop(state: Any) -> None:
+    """A call that may have asked for a change wakes this process's control loop (if it runs here), so
+    the change starts now rather than at the loop's next interval."""
+    wake = getattr(state, "wake_control_loop", None)
+    if wake is not None:
+        wake()
 
 
 _TARGET_HEADER = b"x-amz-target"

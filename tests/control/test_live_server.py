@@ -90,6 +90,17 @@ def test_start_and_stop_through_boto3_with_the_fake_runtime(make_server: Any) ->
     ]
 
 
+def test_a_call_wakes_the_control_loop_and_a_transition_is_followed_closely(make_server: Any) -> None:
+    """With ticks 30 s apart, StartApplication still ends RUNNING within 10 s: the call wakes the loop,
+    which then ticks every 50 ms until the application is at rest."""
+    live: LiveServer = make_server(runtime="fake", control_interval=30)
+    kav2 = live.client()
+    create(kav2, "app", {"ZipFileContent": code_zip({"main.py": "print('job')\n"})})
+    started = kav2.start_application(ApplicationName="app")
+    outcome = eventually(lambda: operation_status(kav2, "app", started["OperationId"]), "SUCCESSFUL", 10)
+    assert outcome == "SUCCESSFUL" and status(kav2, "app") == "RUNNING"
+
+
 def test_failing_start_through_boto3_ends_ready_with_the_error(make_server: Any) -> None:
     live: LiveServer = make_server(runtime="fake", control_interval=0.05)
     kav2 = live.client()
