@@ -45,7 +45,9 @@ class JobInsight:
     the job. ``checkpoints`` are the checkpoint statistics across attempts, oldest first (``id``,
     ``status``, ``trigger_timestamp_ms``, ``duration_ms``, ``state_size``, ``failure_reason``).
     ``failed_checkpoints`` is the runtime's own count of failed checkpoints when its history is bounded
-    (Flink keeps the last few), None when ``checkpoints`` holds them all.
+    (Flink keeps the last few), None when ``checkpoints`` holds them all. ``heap_percent`` and
+    ``cpu_percent`` are the runtime's own heap and CPU use across its workers, for runtimes without a
+    process of the job to measure (``pid`` None); None when not reported.
     """
 
     job_id: str
@@ -62,6 +64,8 @@ class JobInsight:
     pid: int | None = None
     log_files: tuple[Path, ...] = field(default=())
     failed_checkpoints: int | None = None
+    heap_percent: float | None = None
+    cpu_percent: float | None = None
 
 
 @runtime_checkable

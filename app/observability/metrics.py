@@ -128,6 +128,10 @@ def job_metrics(
         data.append(
             _datum("heapMemoryUtilization", process.anonymous_bytes * 100 / memory, "Percent", app, at)
         )
+    if process is None and insight.heap_percent is not None:
+        data.append(_datum("heapMemoryUtilization", insight.heap_percent, "Percent", app, at))
+    if process is None and insight.cpu_percent is not None:
+        data.append(_datum("containerCPUUtilization", insight.cpu_percent, "Percent", app, at))
     data.extend(_operator_metrics(job, insight, at))
     return data
 

@@ -7,7 +7,9 @@
 - ``/jobs/:id/checkpoints``: the checkpoint history Flink keeps (``web.checkpoints.history``, 10 by
   default) and the failed-checkpoint count over the job's whole life;
 - ``/jobs/:id/exceptions``: each failure, with its time and cause;
-- a source vertex's ``millisBehindLatest`` (Kinesis source connector metrics), when it reports one.
+- a source vertex's ``millisBehindLatest`` (Kinesis source connector metrics), when it reports one;
+- ``/taskmanagers/metrics``: heap used / heap max and the JVMs' CPU load, across the TaskManagers (the
+  cluster's, shared by every job on it, as AWS's figures are its application's cluster's).
 
 Flink's metrics reach the REST API through the JobManager's metric fetcher
 (``metrics.fetcher.update-interval``, 10 s by default), so record counts trail the job by that much.
@@ -22,6 +24,11 @@ from runtime_adapter.flink.rest import FlinkRest, error_text
 from runtime_adapter.insight import JobInsight, OperatorInsight, RestartRecord
 
 RECORD_METRICS = "numRecordsIn,numRecordsOut"
+HEAP_USED, HEAP_MAX, CPU_LOAD = (
+    "Status.JVM.Memory.Heap.Used",
+    "Status.JVM.Memory.Heap.Max",
+    "Status.JVM.CPU.Load",
+)
 BEHIND = "millisBehindLatest"
 _DOWN = ("FAILING", "RESTARTING", "SUSPENDED")
 
@@ -31,7 +38,7 @@ def _metric_values(reply_body: dict[str, Any]) -> dict[str, float]:
     entries = reply_body.get("value") if isinstance(reply_body.get("value"), list) else []
     values: dict[str, float] = {}
     for entry in entries or []:
-        raw = entry.get("value", entry.get("sum", entry.get("max")))
+        raw = entry.get("value", entry.get("sum", entry.get("max", entry.get("avg"))))
         try:
             values[str(entry.get("id"))] = float(raw)
         except (TypeError, ValueError):
@@ -89,6 +96,7 @@ class FlinkInsight:
             for entry in reversed(history)
         )
         operators = self._operators(job_id, details.body)
+        heap, cpu = self._resources()
         consumed = {upstream for operator in operators for upstream, _ in operator.inputs}
         sources = [operator for operator in operators if not operator.inputs]
         sinks = [operator for operator in operators if operator.uid not in consumed]
@@ -109,7 +117,19 @@ class FlinkInsight:
             records_in=sum(op.records_in or op.records_out for op in sources),
             records_out=sum(op.records_out or op.records_in for op in sinks),
             millis_behind_latest=self._behind_latest(job_id, sources) if state == "RUNNING" else None,
+            heap_percent=heap,
+            cpu_percent=cpu,
         )
+
+    def _resources(self) -> tuple[float | None, float | None]:
+        """Heap use (sum used / sum max) and mean CPU load of the TaskManagers, in percent."""
+        summed = _metric_values(
+            self.rest.get("/taskmanagers/metrics", get=f"{HEAP_USED},{HEAP_MAX}", agg="sum").body
+        )
+        load = _metric_values(self.rest.get("/taskmanagers/metrics", get=CPU_LOAD, agg="avg").body)
+        heap_max = summed.get(HEAP_MAX, 0.0)
+        heap = summed.get(HEAP_USED, 0.0) * 100 / heap_max if heap_max > 0 else None
+        return heap, min(100.0, load[CPU_LOAD] * 100) if CPU_LOAD in load else None
 
     def _operators(self, job_id: str, details: dict[str, Any]) -> tuple[OperatorInsight, ...]:
         inputs = _inputs(details)

@@ -14,6 +14,7 @@ that failed is ``COMPLETED`` with ``operation.failure-cause``. Scripting:
     fake.restart_job(job_id, "...", at_ms)  # the job fails with that cause and is RESTARTING
     job.records[vertex id] = (in, out) # the vertex's numRecordsIn/Out summed over its subtasks
     job.checkpoints / failed_checkpoints / metrics  # checkpoint history, failed count, source metrics
+    fake.taskmanager_metrics[...] = x  # the TaskManagers' JVM heap and CPU load
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ class FakeFlink:
         self.upload_error: str | None = None
         self.submit_error: str | None = None
         self.savepoint_errors: list[str] = []
+        self.taskmanager_metrics = {  # /taskmanagers/metrics, one TaskManager
+            "Status.JVM.Memory.Heap.Used": 256.0 * 2**20,
+            "Status.JVM.Memory.Heap.Max": 1024.0 * 2**20,
+            "Status.JVM.CPU.Load": 0.25,
+        }
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -151,6 +157,12 @@ class FakeFlink:
             return 200, {"jobs": [{"id": j.job_id, "status": j.state} for j in self.jobs.values()]}
         if re.fullmatch(r"/(taskmanagers/[\w.-]+|jobmanager)/(log|logs|stdout)", path):
             return 200, {"logs": "lines of every job on the cluster"}
+        if path == "/taskmanagers/metrics":
+            agg = query.get("agg", "sum")
+            names = query.get("get", "").split(",")
+            return 200, [
+                {"id": n, agg: self.taskmanager_metrics[n]} for n in names if n in self.taskmanager_metrics
+            ]
         if path == "/overview":
             overview = {"taskmanagers": 1, "slots-total": self.slots_total}
             return 200, {**overview, "slots-available": self.slots_available(), "flink-version": "2.3.0"}

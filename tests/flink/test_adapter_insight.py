@@ -64,6 +64,7 @@ def test_a_running_job_reports_records_checkpoints_and_operators(
     assert insight.operators[1].inputs == ((SOURCE, "REBALANCE"),)
     assert [c["id"] for c in insight.checkpoints] == [1, 2, 3]  # oldest first
     assert insight.millis_behind_latest == 1500
+    assert (insight.heap_percent, insight.cpu_percent) == (25.0, 25.0)  # the TaskManagers' JVMs
     assert adapter.web_ui(JOB) == fake.url
 
     settings = MonitoringSettings(metrics_level="OPERATOR", parallelism=2)
@@ -74,6 +75,7 @@ def test_a_running_job_reports_records_checkpoints_and_operators(
     assert (metric(data, "numRecordsIn"), metric(data, "numRecordsOut")) == (900, 880)
     assert metric(data, "numRecordsIn", Operator="Map -> Sink: print") == 880
     assert metric(data, "millisBehindLatest") == 1500
+    assert (metric(data, "heapMemoryUtilization"), metric(data, "containerCPUUtilization")) == (25, 25)
 
 
 def test_a_restarting_job_is_down_since_its_failure_with_the_cause(

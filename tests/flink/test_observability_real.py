@@ -57,6 +57,7 @@ def test_a_job_on_flink_has_figures_and_tagged_log_lines(
         assert eventually(counted, bool, timeout=180)
         insight = runtime.insight(job_id)
         assert insight is not None and insight.running_since_ms is not None and insight.operators
+        assert insight.heap_percent is not None and 0 < insight.heap_percent < 100
         assert insight.failed_checkpoints is not None  # Flink's own count (one may fail while tasks start)
 
         files = runtime.job_log_files(job_id)
