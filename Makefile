@@ -33,7 +33,7 @@ test: $(VENV)/.installed-dev node_modules/.installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy app api_models runtime_adapter stream_runtime
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

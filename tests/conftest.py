@@ -31,18 +31,22 @@ POSTGRES_BIN = Path(os.environ.get("MSF_TEST_POSTGRES_BIN", "/usr/lib/postgresql
 BACKENDS = ("sqlite", "postgresql")
 
 
-REAL_FLINK = "real-flink"  # the xdist group of every test that starts a Flink JVM
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """How ``pytest -n 2`` (``make test``) shares tests out: a test file runs whole on one worker, so its
+    module fixtures start once, and every test that starts a real Flink JVM (tests/flink, the differential
+    PyFlink run) runs on the same worker, so two Flink clusters never compete for the machine's two cores.
+    (pytest-xdist's own ``--dist loadgroup`` does not group under pytest 9, which renamed the test-id field
+    it rewrites.)"""
+    from xdist.scheduler import LoadScopeScheduling
 
+    class FileOrRealFlink(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if path.startswith("tests/flink/") or path.endswith("/test_differential_flink.py"):
+                return "real-flink"
+            return path
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Groups for ``pytest -n 2 --dist loadgroup`` (``make test``): a test file runs whole on one worker, so
-    its module fixtures start once, and every test that starts a real Flink JVM (tests/flink, the
-    differential PyFlink run) shares one worker, so two Flink clusters never compete for two cores."""
-    tests = Path(__file__).parent
-    for item in items:
-        path = Path(str(item.path)).relative_to(tests)
-        real_flink = path.parts[0] == "flink" or path.name == "test_differential_flink.py"
-        item.add_marker(pytest.mark.xdist_group(REAL_FLINK if real_flink else path.as_posix()))
+    return FileOrRealFlink(config, log)
 
 
 def free_port() -> int:
