@@ -7,6 +7,7 @@ distribution's ``lib/`` jars (no Maven): ``msflocal.CountingJob``, its entry cla
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -41,9 +42,9 @@ def launcher_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_CACHE_HOME"] = previous
 
 
-@pytest.fixture(scope="package")
-def flink_cluster() -> Iterator[LocalFlinkCluster]:
-    """One local cluster for tests/flink, stopped when they end (it would load the runtime tests after it)."""
+@contextlib.contextmanager
+def local_cluster() -> Iterator[LocalFlinkCluster]:
+    """A local cluster (one TaskManager, up to two), stopped and removed on exit."""
     directory = Path(tempfile.mkdtemp(prefix="msf-flink-"))
     config = ClusterConfig(
         data_dir=directory, rest_port=free_port(), rpc_port=free_port(), task_managers=1, max_task_managers=2
@@ -55,6 +56,13 @@ def flink_cluster() -> Iterator[LocalFlinkCluster]:
     finally:
         cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+def flink_cluster() -> Iterator[LocalFlinkCluster]:
+    """One local cluster for tests/flink, stopped when they end (it would load the runtime tests after it)."""
+    with local_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture
