@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="When msf-local runs as root, applications' jobs run as this user (a name or uid) in "
         "their sandbox; empty: as msf-local's own user (see docs/security.md, Job sandbox).",
     )
+    storage_per_kpu: int = Field(
+        default=50 * 1024**3,
+        gt=0,
+        description="Bytes of running application storage per KPU (AWS: 50 GiB); an embedded job whose "
+        "scratch directory outgrows KPUs x this fails with 'No space left on device'. A test/ops knob "
+        "(MSF_STORAGE_PER_KPU); see docs/security.md, Job sandbox.",
+    )
     control_interval: float = Field(default=0.5, gt=0, description="Seconds between control-loop ticks.")
     workers: int = Field(
         default=1,

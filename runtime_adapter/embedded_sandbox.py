@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime_adapter.base import JobSpec
-from stream_runtime.process.sandbox import JobSandbox, isolation_available, job_user_ids
+from stream_runtime.process.sandbox import STORAGE_PER_KPU, JobSandbox, isolation_available, job_user_ids
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,12 @@ PROPERTIES_FILE = "application_properties.json"
 @dataclass(frozen=True)
 class SandboxSettings:
     """How the embedded adapter confines its jobs: the user they run as when msf-local runs as root
-    (``None``: msf-local's own user) and the paths they must never see (the data directory, the database
-    file, the credentials file)."""
+    (``None``: msf-local's own user), the paths they must never see (the data directory, the database
+    file, the credentials file), and the running application storage each KPU gives a job."""
 
     user: str | None = None
     hidden: tuple[Path, ...] = ()
+    storage_per_kpu: int = STORAGE_PER_KPU
 
     def effective_user(self) -> str | None:
         """The user jobs switch to: ``user`` when this process is root and may isolate jobs (mount
@@ -130,5 +131,6 @@ def prepare_workspace(root: Path, spec: JobSpec, settings: SandboxSettings, log_
         workdir=str(workdir),
         exposed=tuple(exposed),
         hidden=tuple(str(path) for path in settings.hidden),
+        storage_per_kpu=settings.storage_per_kpu,
     )
     return Workspace(str(code / spec.code.entry), str(code), str(properties) if properties else None, sandbox)

@@ -172,7 +172,9 @@ def sandbox_settings(settings: Settings) -> SandboxSettings:
         hidden += [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))]
     if settings.credentials_file is not None:
         hidden.append(settings.credentials_file)
-    return SandboxSettings(user=settings.job_user or None, hidden=tuple(hidden))
+    return SandboxSettings(
+        user=settings.job_user or None, hidden=tuple(hidden), storage_per_kpu=settings.storage_per_kpu
+    )
 
 
 def make_flink_adapter(settings: Settings) -> RuntimeAdapter | None:

@@ -81,6 +81,7 @@ class JobSandbox:
     workdir: str | None = None
     exposed: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
+    storage_per_kpu: int = STORAGE_PER_KPU  # smaller in tests (settings: ``storage_per_kpu``)
 
     @property
     def memory_bytes(self) -> int:
@@ -89,8 +90,9 @@ class JobSandbox:
 
     @property
     def storage_bytes(self) -> int:
-        """The largest file the job may write (``RLIMIT_FSIZE``): 50 GiB per KPU."""
-        return self.kpus * STORAGE_PER_KPU
+        """The job's running application storage: 50 GiB per KPU, in total (:mod:`.storage_guard`) and so
+        for its largest file (``RLIMIT_FSIZE``)."""
+        return self.kpus * self.storage_per_kpu
 
     def to_json(self) -> str:
         """The sandbox as the launcher reads it."""
@@ -106,6 +108,7 @@ class JobSandbox:
             workdir=document.get("workdir"),
             exposed=tuple(document.get("exposed", ())),
             hidden=tuple(document.get("hidden", ())),
+            storage_per_kpu=int(document.get("storage_per_kpu", STORAGE_PER_KPU)),
         )
 
     def switches_user(self) -> bool:

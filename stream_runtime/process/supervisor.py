@@ -30,6 +30,7 @@ from stream_runtime.process.registry import (
     process_start_time,
 )
 from stream_runtime.process.savepoints import SavepointBook
+from stream_runtime.process.storage_guard import StorageGuard
 from stream_runtime.restart import RestartStrategy, default_restart_strategy, restart_strategy_from_dict
 from stream_runtime.storage.layout import CheckpointLayout, savepoint_name
 from stream_runtime.storage.locations import open_storage
@@ -53,6 +54,7 @@ class _Attempt:
     finished: bool = False
     canceled: bool = False
     savepoint: str | None = None
+    guard: StorageGuard | None = None  # its running application storage, measured while it runs
 
 
 def _describe_exit(returncode: int) -> str:
@@ -355,6 +357,8 @@ class Supervisor:
                 self.processing.clear()
                 attempt.channel.wait_closed(CHANNEL_DRAIN_TIMEOUT_S)
                 attempt.channel.close()
+                if attempt.guard is not None and attempt.guard.stop() is not None:
+                    attempt.error, attempt.terminal = attempt.guard.cause, False
                 if attempt.log is not None:
                     attempt.log.close()
                 ended = f"The job process ended before the savepoint completed ({_describe_exit(returncode)})"
@@ -436,6 +440,8 @@ class Supervisor:
         holder: list[_Attempt] = []
         channel = LineChannel(parent, lambda message: self._on_message(holder[0], message))
         attempt = _Attempt(process, channel, log)
+        guard = StorageGuard.for_job(self.spec.sandbox, process.pid, log)
+        attempt.guard = None if guard is None else guard.start()
         holder.append(attempt)
         with self._lock:
             self._attempt = attempt

@@ -1,6 +1,6 @@
 """The job sandbox on a live server running as root (here and in CI): a probe application tries to reach
-what belongs to msf-local and to other applications, and a job that outgrows its KPU's memory fails
-visibly and restarts while the server and the other applications carry on."""
+what belongs to msf-local and to other applications, and jobs that outgrow their KPU's memory or running
+application storage fail visibly and restart while the server and the other applications carry on."""
 
 from __future__ import annotations
 
@@ -78,6 +78,22 @@ numbers = env.from_sequence(0, None, records_per_second=20).uid("numbers")
 numbers.map(grow).uid("grow").add_sink(DiscardingSink())
 env.execute("hog")
 """
+STORAGE = 16 * 1024**2  # running application storage per KPU on the test server (AWS: 50 GiB)
+DISK_HOG_JOB = """
+import os
+from stream_runtime import DiscardingSink, RestartStrategies, StreamExecutionEnvironment
+
+def spill(value):  # 1 MiB files in its temporary directory: each below the per-file limit, together beyond
+    with open(os.path.join(os.environ["TMPDIR"], f"spill-{value}"), "wb") as file:
+        file.write(os.urandom(1024 ** 2))
+    return value
+
+env = StreamExecutionEnvironment.get_execution_environment()
+env.set_restart_strategy(RestartStrategies.fixed_delay_restart(1000, 200))
+numbers = env.from_sequence(0, None, records_per_second=20).uid("numbers")
+numbers.map(spill).uid("spill").add_sink(DiscardingSink())
+env.execute("disk hog")
+"""
 
 
 @pytest.fixture
@@ -91,7 +107,9 @@ def sandboxed(make_server: Any, tmp_path: Path) -> LiveServer:
     credentials = tmp_path / "credentials.json"
     credentials.write_text(json.dumps({KEY: {"secret_access_key": SECRET, "account_id": ACCOUNT}}))
     credentials.chmod(0o644)  # even readable by everyone, the job must not reach it
-    server: LiveServer = make_server(auth="strict", credentials_file=credentials, control_interval=0.1)
+    server: LiveServer = make_server(
+        auth="strict", credentials_file=credentials, control_interval=0.1, storage_per_kpu=STORAGE
+    )
     return server
 
 
@@ -155,24 +173,30 @@ def test_a_probe_job_reaches_nothing_of_the_server_or_other_applications(sandbox
     assert victim_code.read_text() == RUNNING_JOB
 
 
-def test_a_job_beyond_its_memory_fails_visibly_and_restarts(sandboxed: LiveServer) -> None:
+def test_jobs_beyond_their_memory_or_storage_fail_visibly_and_restart(sandboxed: LiveServer) -> None:
     kav2 = sandboxed.client(access_key=KEY, secret_key=SECRET)
     neighbour = running_application(kav2, "neighbour")
-    hog = neighbour.replace("neighbour", "hog")
-    create_application(kav2, hog, HOG_JOB)
-    kav2.start_application(ApplicationName=hog, RunConfiguration={})
-    assert eventually(lambda: job_id_or_none(sandboxed, hog) is not None, True, timeout=30)
-    hog_job = job_id(sandboxed, hog)
+    hogs = {"MemoryError": HOG_JOB, "No space left on device": DISK_HOG_JOB}
+    jobs = {}
+    for cause, code in hogs.items():
+        name = neighbour.replace("neighbour", "hog" if code is HOG_JOB else "disk-hog")
+        create_application(kav2, name, code)
+        kav2.start_application(ApplicationName=name, RunConfiguration={})
+        assert eventually(lambda name=name: job_id_or_none(sandboxed, name) is not None, True, timeout=30)
+        jobs[cause] = job_id(sandboxed, name)
 
-    def restarts() -> int:
-        record = runtime(sandboxed).embedded.registry.load(hog_job)
+    def restarts(job: str) -> int:
+        record = runtime(sandboxed).embedded.registry.load(job)
         return 0 if record is None else int(record.restarts)
 
-    assert eventually(lambda: restarts() >= 2, True, timeout=60)
-    record = runtime(sandboxed).embedded.registry.load(hog_job)
-    print(f"\nrestarts: {record.restarts}; failure cause tail: {record.failure_cause.strip()[-200:]}")
-    assert "MemoryError" in record.failure_cause
-    assert "MemoryError" in attempt_log(sandboxed, hog_job)
+    for cause, job in jobs.items():
+        assert eventually(lambda job=job: restarts(job) >= 2, True, timeout=60)
+        record = runtime(sandboxed).embedded.registry.load(job)
+        print(f"\nrestarts: {record.restarts}; failure cause tail: {record.failure_cause.strip()[-200:]}")
+        assert cause in record.failure_cause
+        assert cause in attempt_log(sandboxed, job)
+    disk_cause = runtime(sandboxed).embedded.registry.load(jobs["No space left on device"]).failure_cause
+    assert "1 KPU x 16.0 MiB" in disk_cause  # the total bound, not the per-file limit (each file is 1 MiB)
     assert status(kav2, neighbour) == "RUNNING"
     assert runtime(sandboxed).status(job_id(sandboxed, neighbour)).restarts == 0
 
