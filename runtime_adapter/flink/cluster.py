@@ -7,7 +7,7 @@ is the JVM). The distribution's own ``conf/`` is never touched: the configuratio
 ``FLINK_IDENT_STRING`` so a replacement TaskManager never truncates a dead one's ``.out`` file.
 The processes are recorded in ``<data dir>/cluster.json``, so ``msf-local flink-cluster stop|status``
 finds a cluster that another command started. A watchdog thread replaces TaskManagers that die (as a
-cluster manager would); stopping is SIGTERM to every pid (about 0.35 s), SIGKILL after a timeout.
+cluster manager would); stopping is SIGTERM to every process group (about 0.35 s), SIGKILL after a timeout.
 """
 
 from __future__ import annotations
@@ -256,17 +256,26 @@ def _recorded(state_file: Path) -> list[_Process]:
 
 
 def _terminate(processes: list[_Process]) -> None:
-    for process in processes:
-        if process.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGTERM)
+    """SIGTERM to each live process's group, SIGKILL to the groups after ``STOP_TIMEOUT_S``.
+
+    Every process was started in a session of its own, so its group also holds what the launch script
+    started besides the JVM (the helper JVM that computes the memory settings, while a TaskManager is
+    still starting) and the JVM's own children (PyFlink's Python workers): none of them outlives the stop.
+    """
+    signalled = [process for process in processes if process.alive()]
+    for process in signalled:
+        _signal_group(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while any(p.alive() for p in processes) and time.monotonic() < deadline:
+    while any(p.alive() for p in signalled) and time.monotonic() < deadline:
         time.sleep(POLL_S)
+    for process in signalled:
+        _signal_group(process.pid, signal.SIGKILL)  # what is left of the group, if anything
     for process in processes:
-        if process.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGKILL)
         if process.popen is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(STOP_TIMEOUT_S)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)

@@ -115,6 +115,7 @@ class ServerProcess:
     database_url: str
     log_dir: Path
     control_interval: float = 0.1
+    options: tuple[str, ...] = ()  # more ``serve`` options, e.g. ("--flink", "local")
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
     starts: int = 0
@@ -138,6 +139,7 @@ class ServerProcess:
                 str(self.data_dir),
                 "--database-url",
                 self.database_url,
+                *self.options,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
