@@ -34,6 +34,7 @@ def supervisor_insight(supervisor: Supervisor, log_dir: Path) -> JobInsight:
             records_out=int(entry["records_out"]),
             kind=str(entry.get("kind", "")),
             inputs=tuple((str(uid), str(strategy)) for uid, strategy in entry.get("inputs", [])),
+            subtasks=tuple((int(into), int(out)) for into, out in entry.get("subtasks", [])),
         )
         for entry in metrics.get("operators", [])
     )

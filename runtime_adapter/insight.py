@@ -15,7 +15,10 @@ from typing import Any, Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class OperatorInsight:
-    """One operator of the job graph: its parallelism and the records its subtasks took in and put out."""
+    """One operator of the job graph: its parallelism and the records its subtasks took in and put out.
+
+    ``subtasks`` holds (records in, records out) of each subtask by index, when the runtime counts them.
+    """
 
     uid: str
     name: str
@@ -24,6 +27,7 @@ class OperatorInsight:
     records_out: int = 0
     kind: str = ""
     inputs: tuple[tuple[str, str], ...] = ()  # (upstream uid, ship strategy: HASH, REBALANCE, FORWARD)
+    subtasks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,10 @@ class JobInsight:
     the job. ``checkpoints`` are the checkpoint statistics across attempts, oldest first (``id``,
     ``status``, ``trigger_timestamp_ms``, ``duration_ms``, ``state_size``, ``failure_reason``).
     ``failed_checkpoints`` is the runtime's own count of failed checkpoints when its history is bounded
-    (Flink keeps the last few), None when ``checkpoints`` holds them all. ``heap_percent`` and
-    ``cpu_percent`` are the runtime's own heap and CPU use across its workers, for runtimes without a
-    process of the job to measure (``pid`` None); None when not reported.
+    (Flink keeps the last few), None when ``checkpoints`` holds them all. ``heap_percent``,
+    ``cpu_percent`` and ``memory_percent`` are the runtime's own heap, CPU and memory use across its
+    workers (memory out of their process size), for runtimes without a process of the job to measure
+    (``pid`` None); None when not reported.
     """
 
     job_id: str
@@ -66,6 +71,7 @@ class JobInsight:
     failed_checkpoints: int | None = None
     heap_percent: float | None = None
     cpu_percent: float | None = None
+    memory_percent: float | None = None
 
 
 @runtime_checkable

@@ -8,7 +8,8 @@ writes each line also as JSON (``runtime_adapter.flink.config``), tagged by Flin
 of watched jobs at or above their application's LogLevel, and sends them through the same handler as
 embedded jobs (AWS's JSON message shape, batched PutLogEvents, unwritable streams reported in
 ``<error dir>/<job id>-cloudwatch-errors.log``). Lines logged before the shipper started are not
-sent again (a restarted server would otherwise repeat them).
+sent again (a restarted server would otherwise repeat them). A cluster msf-local did not start has no
+files here: its logs are read through its REST API (``app.observability.flink_rest_logs``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from app.observability.flink_rest_logs import RestLogReader, task_of
 from app.observability.metrics import WatchedJob
-from runtime_adapter.insight import JobLogSource
+from runtime_adapter.insight import JobLogSource, WebUiSource
 from stream_runtime.cloudwatch_logs import LEVELS, CloudWatchLogHandler, LogStream
 
 logger = logging.getLogger("msf_local.logs")
@@ -81,11 +83,13 @@ class FlinkLogShipper:
     ) -> None:
         self.watched = watched
         self.runtime = runtime if isinstance(runtime, JobLogSource) else None
+        self.web = runtime if isinstance(runtime, WebUiSource) else None
         self.logs = logs
         self.error_dir = error_dir
         self.since = clock()
         self._offsets: dict[Path, int] = {}
         self._handlers: dict[str, CloudWatchLogHandler] = {}
+        self._readers: dict[str, RestLogReader] = {}
         self._lock = threading.Lock()
 
     def tick(self) -> int:
@@ -97,23 +101,53 @@ class FlinkLogShipper:
 
     def _ship(self, runtime: JobLogSource) -> int:
         jobs = {job.job_id: job for job in self.watched() if job.settings.log_stream_arns}
-        files = sorted({path for job_id in jobs for path in runtime.job_log_files(job_id)})
+        files: set[Path] = set()
+        remote: dict[str, list[WatchedJob]] = {}
+        for job in jobs.values():
+            found = runtime.job_log_files(job.job_id)
+            files.update(found)
+            url = self.web.web_ui(job.job_id) if self.web is not None and not found else None
+            if url:
+                remote.setdefault(url, []).append(job)
         shipped = 0
-        for path in files:
+        for path in sorted(files):
             for entry in self._new_entries(path):
-                job = jobs.get(str((entry.get("contextMap") or {}).get(JOB_ID_KEY)))
-                if job is None:
-                    continue
-                record = java_record(entry)
-                if record.created < self.since or record.levelno < LEVELS.get(job.settings.log_level, 20):
-                    continue
-                self._handler(job).emit(record)
-                shipped += 1
+                shipped += self._emit(jobs.get(str((entry.get("contextMap") or {}).get(JOB_ID_KEY))), entry)
+        for url, remote_jobs in remote.items():
+            shipped += self._ship_remote(url, remote_jobs, jobs)
         for job_id in [job_id for job_id in self._handlers if job_id not in jobs]:
             self._handlers.pop(job_id).close()
         for handler in self._handlers.values():
             handler.flush()
         return shipped
+
+    def _ship_remote(self, url: str, remote: list[WatchedJob], jobs: dict[str, WatchedJob]) -> int:
+        """Ship the new lines of a cluster read through its REST API: JSON lines by their job id tag,
+        text lines by the job id or task name their message holds."""
+        reader = self._readers.get(url)
+        if reader is None:
+            reader = self._readers[url] = RestLogReader(url)
+        shipped = 0
+        for tagged, entry in reader.new_entries():
+            if tagged:
+                shipped += self._emit(jobs.get(str((entry.get("contextMap") or {}).get(JOB_ID_KEY))), entry)
+                continue
+            for job in remote:
+                task = task_of(str(entry.get("message", "")), job.job_id, reader.task_names(job.job_id))
+                if task is not None:
+                    shipped += self._emit(job, entry | {"thread": task})
+                    break
+        return shipped
+
+    def _emit(self, job: WatchedJob | None, entry: dict[str, Any]) -> int:
+        """Hand one entry of ``job`` to its handler if it is new enough and at its LogLevel."""
+        if job is None:
+            return 0
+        record = java_record(entry)
+        if record.created < self.since or record.levelno < LEVELS.get(job.settings.log_level, 20):
+            return 0
+        self._handler(job).emit(record)
+        return 1
 
     def close(self) -> None:
         """Send what is buffered and stop every handler."""
@@ -121,6 +155,9 @@ class FlinkLogShipper:
             for handler in self._handlers.values():
                 handler.close()
             self._handlers.clear()
+            for reader in self._readers.values():
+                reader.close()
+            self._readers.clear()
 
     def _handler(self, job: WatchedJob) -> CloudWatchLogHandler:
         handler = self._handlers.get(job.job_id)

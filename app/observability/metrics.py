@@ -4,8 +4,10 @@ Every ``period`` seconds (60 by default, as on AWS; seconds for tests) ``Metrics
 each application that has a job — its monitoring settings from the database, the job's figures from
 the runtime (``runtime_adapter.insight``) and the job process's CPU and memory from ``/proc`` — and
 puts one datum per metric, with the ``Application`` dimension, into the application's account and
-Region on the configured endpoint (the embedded CloudWatch by default). MetricsLevel TASK, OPERATOR
-and PARALLELISM add the record counts per operator (dimensions ``Application`` + ``Task``/``Operator``).
+Region on the configured endpoint (the embedded CloudWatch by default). As on AWS each level adds to
+the ones above it: TASK adds the record counts per task (dimensions ``Application`` + ``Task``),
+OPERATOR per operator (``Application`` + ``Operator``), PARALLELISM both again per subtask, with the
+subtask index as the ``Parallelism`` dimension (Flink's ``subtask_index``).
 docs/metrics.md lists every metric and how it is measured.
 """
 
@@ -132,19 +134,29 @@ def job_metrics(
         data.append(_datum("heapMemoryUtilization", insight.heap_percent, "Percent", app, at))
     if process is None and insight.cpu_percent is not None:
         data.append(_datum("containerCPUUtilization", insight.cpu_percent, "Percent", app, at))
+    if process is None and insight.memory_percent is not None:
+        data.append(_datum("containerMemoryUtilization", insight.memory_percent, "Percent", app, at))
     data.extend(_operator_metrics(job, insight, at))
     return data
 
 
 def _operator_metrics(job: WatchedJob, insight: JobInsight, at: datetime) -> Iterator[dict[str, Any]]:
+    """Record counts per task (each operator is its own task here), per operator and per subtask."""
     level = job.settings.metrics_level
     if level == "APPLICATION":
         return
-    dimension = "Task" if level == "TASK" else "Operator"
+    kinds = ("Task",) if level == "TASK" else ("Task", "Operator")
     for operator in insight.operators:
-        dimensions = {"Application": job.application_name, dimension: operator.name}
-        yield _datum("numRecordsIn", operator.records_in, "Count", dimensions, at)
-        yield _datum("numRecordsOut", operator.records_out, "Count", dimensions, at)
+        for kind in kinds:
+            dimensions = {"Application": job.application_name, kind: operator.name}
+            yield _datum("numRecordsIn", operator.records_in, "Count", dimensions, at)
+            yield _datum("numRecordsOut", operator.records_out, "Count", dimensions, at)
+            if level != "PARALLELISM":
+                continue
+            for index, (records_in, records_out) in enumerate(operator.subtasks):
+                subtask = dimensions | {"Parallelism": str(index)}
+                yield _datum("numRecordsIn", records_in, "Count", subtask, at)
+                yield _datum("numRecordsOut", records_out, "Count", subtask, at)
 
 
 class MetricsReporter:

@@ -4,12 +4,17 @@
   with their parallelism, and the plan's edges;
 - ``/jobs/:id/vertices/:vid/subtasks/metrics?get=numRecordsIn,numRecordsOut&agg=sum``: each vertex's
   records, summed over its subtasks (Flink's task metrics, which AWS publishes per task);
+- ``/jobs/:id/vertices/:vid`` (vertex details): each subtask's records in and out (``read-records`` /
+  ``write-records``: the same task counters, per subtask, for MetricsLevel PARALLELISM);
 - ``/jobs/:id/checkpoints``: the checkpoint history Flink keeps (``web.checkpoints.history``, 10 by
   default) and the failed-checkpoint count over the job's whole life;
 - ``/jobs/:id/exceptions``: each failure, with its time and cause;
 - a source vertex's ``millisBehindLatest`` (Kinesis source connector metrics), when it reports one;
 - ``/taskmanagers/metrics``: heap used / heap max and the JVMs' CPU load, across the TaskManagers (the
-  cluster's, shared by every job on it, as AWS's figures are its application's cluster's).
+  cluster's, shared by every job on it, as AWS's figures are its application's cluster's);
+- ``/taskmanagers`` and ``/taskmanagers/metrics``: the TaskManagers' memory in use (heap, non-heap,
+  direct and mapped buffers, Flink's managed memory) out of their total process memory
+  (``taskmanager.memory.process.size``, the container's size on AWS).
 
 Flink's metrics reach the REST API through the JobManager's metric fetcher
 (``metrics.fetcher.update-interval``, 10 s by default), so record counts trail the job by that much.
@@ -28,6 +33,13 @@ HEAP_USED, HEAP_MAX, CPU_LOAD = (
     "Status.JVM.Memory.Heap.Used",
     "Status.JVM.Memory.Heap.Max",
     "Status.JVM.CPU.Load",
+)
+IN_USE = (
+    "Status.JVM.Memory.Heap.Used",
+    "Status.JVM.Memory.NonHeap.Used",
+    "Status.JVM.Memory.Direct.MemoryUsed",
+    "Status.JVM.Memory.Mapped.MemoryUsed",
+    "Status.Flink.Memory.Managed.Used",
 )
 BEHIND = "millisBehindLatest"
 _DOWN = ("FAILING", "RESTARTING", "SUSPENDED")
@@ -96,7 +108,7 @@ class FlinkInsight:
             for entry in reversed(history)
         )
         operators = self._operators(job_id, details.body)
-        heap, cpu = self._resources()
+        heap, cpu, memory = self._resources()
         consumed = {upstream for operator in operators for upstream, _ in operator.inputs}
         sources = [operator for operator in operators if not operator.inputs]
         sinks = [operator for operator in operators if operator.uid not in consumed]
@@ -119,17 +131,44 @@ class FlinkInsight:
             millis_behind_latest=self._behind_latest(job_id, sources) if state == "RUNNING" else None,
             heap_percent=heap,
             cpu_percent=cpu,
+            memory_percent=memory,
         )
 
-    def _resources(self) -> tuple[float | None, float | None]:
-        """Heap use (sum used / sum max) and mean CPU load of the TaskManagers, in percent."""
+    def _resources(self) -> tuple[float | None, float | None, float | None]:
+        """Heap use (sum used / sum max), mean CPU load, and memory in use out of the total process
+        memory, of the TaskManagers, in percent."""
         summed = _metric_values(
-            self.rest.get("/taskmanagers/metrics", get=f"{HEAP_USED},{HEAP_MAX}", agg="sum").body
+            self.rest.get("/taskmanagers/metrics", get=",".join((HEAP_MAX, *IN_USE)), agg="sum").body
         )
         load = _metric_values(self.rest.get("/taskmanagers/metrics", get=CPU_LOAD, agg="avg").body)
         heap_max = summed.get(HEAP_MAX, 0.0)
         heap = summed.get(HEAP_USED, 0.0) * 100 / heap_max if heap_max > 0 else None
-        return heap, min(100.0, load[CPU_LOAD] * 100) if CPU_LOAD in load else None
+        cpu = min(100.0, load[CPU_LOAD] * 100) if CPU_LOAD in load else None
+        return heap, cpu, self._memory(summed) if HEAP_USED in summed else None
+
+    def _memory(self, summed: dict[str, float]) -> float | None:
+        """Memory in use (``IN_USE`` summed over the TaskManagers) out of their total process memory."""
+        listed = self.rest.get("/taskmanagers")
+        managers = (listed.body.get("taskmanagers") or []) if listed.ok else []
+        size = sum(
+            int((manager.get("memoryConfiguration") or {}).get("totalProcessMemory") or 0)
+            for manager in managers
+        )
+        if size <= 0:
+            return None
+        return min(100.0, sum(summed.get(name, 0.0) for name in IN_USE) * 100 / size)
+
+    def _subtasks(self, job_id: str, vertex_id: str) -> tuple[tuple[int, int], ...]:
+        """(records in, records out) of each subtask of a vertex, by subtask index."""
+        reply = self.rest.get(f"/jobs/{job_id}/vertices/{vertex_id}")
+        if not reply.ok:
+            return ()
+        counts: dict[int, tuple[int, int]] = {}
+        for entry in reply.body.get("subtasks") or []:
+            metrics = entry.get("metrics") or {}
+            index = int(entry.get("subtask", len(counts)))
+            counts[index] = (int(metrics.get("read-records") or 0), int(metrics.get("write-records") or 0))
+        return tuple(counts[index] for index in sorted(counts))
 
     def _operators(self, job_id: str, details: dict[str, Any]) -> tuple[OperatorInsight, ...]:
         inputs = _inputs(details)
@@ -150,6 +189,7 @@ class FlinkInsight:
                     records_out=int(records.get("numRecordsOut", 0)),
                     kind="source" if not edges else "",
                     inputs=edges,
+                    subtasks=self._subtasks(job_id, vertex_id),
                 )
             )
         return tuple(operators)

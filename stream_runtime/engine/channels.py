@@ -60,6 +60,7 @@ class Edge:
         self._round_robin = upstream_index
         self._random = random.Random(upstream_index)
         self.channel = next(_channel_ids)
+        self.delivered = [0] * len(targets)  # records delivered to each target subtask (its numRecordsIn)
         for target in self.receivers():
             target.valve.add_channel(self.channel)
 
@@ -84,14 +85,18 @@ class Edge:
         if self.key_selector is not None:
             self._emit_keyed(batch, ts)
         elif len(targets) == 1:
+            self.delivered[0] += len(batch)
             self._deliver(targets[0], batch, ts)
         elif self.forward:
+            self.delivered[self.upstream_index] += len(batch)
             self._deliver(targets[self.upstream_index], batch, ts)
         elif self.partitioner is None:
-            self._round_robin = (self._round_robin + 1) % len(targets)
-            self._deliver(targets[self._round_robin], batch, ts)
+            self._round_robin = choice = (self._round_robin + 1) % len(targets)
+            self.delivered[choice] += len(batch)
+            self._deliver(targets[choice], batch, ts)
         elif self.partitioner == "broadcast":
-            for target in targets:
+            for index, target in enumerate(targets):
+                self.delivered[index] += len(batch)
                 self._deliver(target, batch, ts)
         else:
             self._emit_per_record(batch, ts)
@@ -114,8 +119,10 @@ class Edge:
         for index, (choice, value) in enumerate(zip(choices, batch, strict=True)):
             parts[choice][0].append(value)
             parts[choice][1].append(None if ts is None else ts[index])
-        for target, (values, stamps) in zip(targets, parts, strict=True):
+        delivered = self.delivered
+        for index, (target, (values, stamps)) in enumerate(zip(targets, parts, strict=True)):
             if values:
+                delivered[index] += len(values)
                 self._deliver(target, values, None if ts is None else stamps)
 
     def _emit_keyed(self, batch: Batch, ts: Stamps) -> None:
@@ -125,6 +132,7 @@ class Edge:
         targets = self.targets
         keyed = "process_keyed2" if self.second else "process_keyed"
         if len(targets) == 1:
+            self.delivered[0] += len(batch)
             getattr(targets[0], keyed)(keys, batch, ts)
             return
         assert self.assigner is not None
@@ -136,8 +144,10 @@ class Edge:
             part[1].append(value)
             if ts is not None:
                 part[2].append(ts[index])
-        for target, (part_keys, part_values, part_ts) in zip(targets, parts, strict=True):
+        delivered = self.delivered
+        for index, (target, (part_keys, part_values, part_ts)) in enumerate(zip(targets, parts, strict=True)):
             if part_keys:
+                delivered[index] += len(part_keys)
                 getattr(target, keyed)(part_keys, part_values, None if ts is None else part_ts)
 
     def emit_watermark(self, watermark: int) -> None:

@@ -2,8 +2,10 @@
 
 Each operator comes with its kind, parallelism and inputs (upstream uid and how records are shipped:
 HASH by key, else REBALANCE), from which the control plane draws the job plan. Counts follow Flink's:
-per operator the records its subtasks took in and put out; for the job, the records its sources read
-(``numRecordsIn``) and its sinks received (``numRecordsOut``). Counts start at zero with each attempt,
+per subtask the records it took in (what the edges into it delivered, main and side outputs alike; for
+a source, what it read) and put out on its main output (``subtasks``: ``[in, out]`` by subtask index),
+per operator their sums; for the job, the records its sources read (``numRecordsIn``) and its sinks
+received (``numRecordsOut``). Counts start at zero with each attempt,
 as Flink's counters do after a restart. ``millis_behind_latest`` is the largest lag any source reader
 reports (Kinesis sources report ``MillisBehindLatest``).
 """
@@ -26,22 +28,38 @@ class _Vertex(Protocol):
     def instances(self) -> Sequence[Any]: ...
 
 
+def _delivered(vertices: Sequence[_Vertex]) -> dict[int, list[int]]:
+    """Records delivered to each subtask, by the id of its operator's instance list."""
+    delivered: dict[int, list[int]] = {
+        id(vertex.instances): [0] * len(vertex.instances) for vertex in vertices
+    }
+    for vertex in vertices:
+        for instance in vertex.instances:
+            for output in (instance.output, *instance.side_outputs.values()):
+                for edge in output.edges:
+                    counts = delivered.get(id(edge.targets))
+                    if counts is not None:
+                        for index, count in enumerate(edge.delivered):
+                            counts[index] += count
+    return delivered
+
+
 def metrics_message(vertices: Sequence[_Vertex]) -> dict[str, Any]:
     """The fields of a ``metrics`` message for the job's operators now.
 
-    An operator's records out are what its subtasks' main outputs sent; its records in are what its
-    inputs sent it (each record reaches one subtask per input), and for a source what it read.
+    A subtask's records out are what its main output sent; its records in are what the edges into it
+    delivered (each record reaches one subtask per input, every subtask when broadcast), and for a
+    source what it read. The engine counts once per batch, so the figures cost next to nothing.
     """
-    sent = {
-        vertex.node.id: sum(instance.output.records for instance in vertex.instances) for vertex in vertices
-    }
+    delivered = _delivered(vertices)
     operators = []
     records_in = records_out = 0
     behind: list[int] = []
     for vertex in vertices:
         node = vertex.node
-        given = sent[node.id]
-        taken = given if node.kind == "source" else sum(sent.get(up.id, 0) for up, _ in node.inputs)
+        sent = [instance.output.records for instance in vertex.instances]
+        received = sent if node.kind == "source" else delivered[id(vertex.instances)]
+        given, taken = sum(sent), sum(received)
         operators.append(
             {
                 "uid": node.stable_uid(),
@@ -54,6 +72,7 @@ def metrics_message(vertices: Sequence[_Vertex]) -> dict[str, Any]:
                 ],
                 "records_in": taken,
                 "records_out": given,
+                "subtasks": [[into, out] for into, out in zip(received, sent, strict=True)],
             }
         )
         if node.kind == "source":

@@ -33,21 +33,37 @@ CHECKPOINTS = {
     "CheckpointInterval": 500,
     "MinPauseBetweenCheckpoints": 0,
 }
+PER_SUBTASK = {"ConfigurationType": "CUSTOM", "MetricsLevel": "PARALLELISM", "LogLevel": "INFO"}
+TWO_SUBTASKS = {
+    "ConfigurationType": "CUSTOM",
+    "Parallelism": 2,
+    "ParallelismPerKPU": 2,
+    "AutoScalingEnabled": False,
+}
 
 
-def statistic(cloudwatch: Any, metric: str, app: str, stat: str = "Maximum") -> list[float]:
-    """Per-second values of ``metric`` of application ``app`` over the last five minutes, oldest first."""
+def per_second(
+    cloudwatch: Any, metric: str, app: str, stat: str = "Maximum", **more: str
+) -> dict[Any, float]:
+    """Per-second values of ``metric`` of application ``app`` (and dimensions ``more``) over the last
+    five minutes, by second."""
     now = datetime.now(UTC)
     points = cloudwatch.get_metric_statistics(
         Namespace=NAMESPACE,
         MetricName=metric,
-        Dimensions=[{"Name": "Application", "Value": app}],
+        Dimensions=[{"Name": "Application", "Value": app}]
+        + [{"Name": k, "Value": v} for k, v in more.items()],
         StartTime=now - timedelta(minutes=5),
         EndTime=now + timedelta(minutes=1),
         Period=1,
         Statistics=[stat],
     )["Datapoints"]
-    return [point[stat] for point in sorted(points, key=lambda point: point["Timestamp"])]
+    return {point["Timestamp"]: point[stat] for point in points}
+
+
+def statistic(cloudwatch: Any, metric: str, app: str, stat: str = "Maximum") -> list[float]:
+    """Per-second values of ``metric`` of application ``app`` over the last five minutes, oldest first."""
+    return [value for _, value in sorted(per_second(cloudwatch, metric, app, stat).items())]
 
 
 def checkpoint_dir(live: LiveServer, name: str) -> str:
@@ -61,7 +77,14 @@ def test_metrics_follow_the_job_through_a_kill(make_server: Any) -> None:
     name = f"metrics-{uuid.uuid4().hex[:8]}"  # moto outlives each server in this process
     kav2 = live.client(access_key=ACCOUNT)
     cloudwatch = live.client("cloudwatch", access_key=ACCOUNT)
-    create_application(kav2, name, JOB, CheckpointConfiguration=CHECKPOINTS)
+    create_application(
+        kav2,
+        name,
+        JOB,
+        CheckpointConfiguration=CHECKPOINTS,
+        MonitoringConfiguration=PER_SUBTASK,
+        ParallelismConfiguration=TWO_SUBTASKS,
+    )
     start_and_wait_running(kav2, name)
     cloudwatch.put_metric_alarm(
         AlarmName=f"{name}-down",
@@ -101,7 +124,25 @@ def test_metrics_follow_the_job_through_a_kill(make_server: Any) -> None:
     failed = sum(1 for entry in history if entry["status"] == "FAILED")
     assert statistic(cloudwatch, "numberOfFailedCheckpoints", name)[-1] == failed
 
-    pid = runtime(live).insight(job).pid
+    # MetricsLevel PARALLELISM: the sink's records in per subtask (dimension Parallelism = subtask
+    # index), which add up to the operator's count second by second
+    insight = runtime(live).insight(job)
+    sink = next(operator.name for operator in insight.operators if operator.kind == "sink")
+    subtasks = [
+        lambda index=index: per_second(
+            cloudwatch, "numRecordsIn", name, Operator=sink, Parallelism=str(index)
+        )
+        for index in range(2)
+    ]
+    assert eventually(lambda: all(max(get().values(), default=0) > 0 for get in subtasks), True)
+    first, second = (get() for get in subtasks)
+    operator = per_second(cloudwatch, "numRecordsIn", name, Operator=sink)  # moto: a superset, Maximum
+    both = set(first) & set(second)
+    assert both and all(operator[at] == first[at] + second[at] for at in both)
+    listed = cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName="numRecordsOut")["Metrics"]
+    assert {"Application", "Task", "Parallelism"} in [{d["Name"] for d in m["Dimensions"]} for m in listed]
+
+    pid = insight.pid
     os.kill(pid, signal.SIGKILL)
     assert eventually(lambda: max(statistic(cloudwatch, "downtime", name)) > 0, True)
     assert status(kav2, name) == "RUNNING"  # a restart is not an application status change
