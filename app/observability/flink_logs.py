@@ -14,7 +14,6 @@ files here: its logs are read through its REST API (``app.observability.flink_re
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -22,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from app.observability.flink_rest_logs import RestLogReader, task_of
+from app.observability.flink_rest_logs import RestLogReader, json_entries, task_of
 from app.observability.metrics import WatchedJob
 from runtime_adapter.insight import JobLogSource, WebUiSource
 from stream_runtime.cloudwatch_logs import LEVELS, CloudWatchLogHandler, LogStream
@@ -194,10 +193,4 @@ class FlinkLogShipper:
             return
         complete = data[: data.rfind(b"\n") + 1]
         self._offsets[path] = offset + len(complete)
-        for line in complete.splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                yield entry
+        yield from json_entries(complete)

@@ -35,6 +35,17 @@ _LINE = re.compile(
 _LEVELS = {"TRACE": "DEBUG", "WARNING": "WARN", "FATAL": "ERROR"}
 
 
+def json_entries(data: bytes) -> Iterator[dict[str, Any]]:
+    """The JSON objects of complete lines (log4j ``JsonLayout``); other lines are skipped."""
+    for line in data.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            yield entry
+
+
 def text_entries(text: str) -> Iterator[dict[str, Any]]:
     """Entries of a log in Flink's default pattern, in the shape of log4j's ``JsonLayout`` (``instant``,
     ``level``, ``loggerName``, ``message``, ``source``); lines before the first entry are skipped."""
@@ -108,18 +119,10 @@ class RestLogReader:
                 offset = 0
             complete = data[offset : data.rfind(b"\n") + 1] if data.rfind(b"\n") >= offset else b""
             self._offsets[path] = offset + len(complete)
-            text = complete.decode("utf-8", errors="replace")
             if path.endswith(JSON_SUFFIX):
-                for line in text.splitlines():
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(entry, dict):
-                        yield True, entry
+                yield from ((True, entry) for entry in json_entries(complete))
             else:
-                for entry in text_entries(text):
-                    yield False, entry
+                yield from ((False, entry) for entry in text_entries(complete.decode("utf-8", "replace")))
 
     def close(self) -> None:
         """Close the connection pool."""
