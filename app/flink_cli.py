@@ -2,20 +2,26 @@
 
 ``start`` leaves the JobManager and TaskManager running after the command returns (their pids are
 recorded in ``<data-dir>/flink/cluster.json``); ``serve --flink-rest-url http://127.0.0.1:<port>`` then
-uses it, and ``stop`` ends it.
+uses it, and ``stop`` ends it. Started by root, the cluster runs as ``--job-user`` in the sandbox
+:mod:`runtime_adapter.flink.cluster_sandbox` describes (docs/security.md).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from pydantic import ValidationError
 
+from app.settings import Settings
 from runtime_adapter.flink.cluster import ClusterError, LocalFlinkCluster
 from runtime_adapter.flink.config import ClusterConfig
 from runtime_adapter.flink.distribution import FlinkNotInstalled
+
+if TYPE_CHECKING:
+    from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
 
 
 def _cluster(data_dir: Path, rest_port: int, rpc_port: int) -> LocalFlinkCluster:
@@ -25,6 +31,20 @@ def _cluster(data_dir: Path, rest_port: int, rpc_port: int) -> LocalFlinkCluster
         )
     except FlinkNotInstalled as error:
         raise click.ClickException(str(error)) from None
+
+
+def _sandbox(data_dir: Path, job_user: str | None) -> ClusterSandbox:
+    """The sandbox ``serve`` would give the cluster (``MSF_*`` settings: database, credentials file)."""
+    from app.control.loop import sandbox_settings
+    from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
+
+    try:
+        settings = Settings(data_dir=data_dir)
+        if job_user is not None:
+            settings = settings.model_copy(update={"job_user": job_user})
+    except ValidationError as error:
+        raise click.ClickException(f"invalid settings: {error}") from None
+    return ClusterSandbox.from_settings(sandbox_settings(settings), data_dir)
 
 
 _options = [
@@ -47,9 +67,16 @@ def flink_cluster() -> None:
 
 @flink_cluster.command()
 @_with_options
-def start(data_dir: Path, rest_port: int, rpc_port: int) -> None:
+@click.option(
+    "--job-user",
+    envvar="MSF_JOB_USER",
+    show_envvar=True,
+    help="When run as root, the cluster runs as this user (name or uid); '' keeps root [default: nobody].",
+)
+def start(data_dir: Path, rest_port: int, rpc_port: int, job_user: str | None) -> None:
     """Start a JobManager and a TaskManager; returns once the TaskManager is registered."""
     cluster = _cluster(data_dir, rest_port, rpc_port)
+    cluster.sandbox, cluster.standalone = _sandbox(data_dir, job_user), True
     try:
         cluster.start(watch=False)
     except ClusterError as error:

@@ -77,7 +77,7 @@ def _read_only(tree: Path) -> None:
         os.chmod(directory, 0o555)
 
 
-def _hand_over(path: Path, uid: int, gid: int) -> None:
+def hand_over(path: Path, uid: int, gid: int) -> None:
     """Make ``path`` (created if missing) and everything below it the job user's."""
     path.mkdir(parents=True, exist_ok=True)
     for directory, subdirectories, files in os.walk(path):
@@ -117,7 +117,7 @@ def prepare_workspace(root: Path, spec: JobSpec, settings: SandboxSettings, log_
         os.chown(workdir / "tmp", *owner)
         for location in (_local(spec.checkpoint_dir), *map(_local, spec.savepoint_dirs)):
             if location:
-                _hand_over(Path(location), *owner)
+                hand_over(Path(location), *owner)
                 exposed.append(location)
         errors = log_dir / f"{spec.job_id}-cloudwatch-errors.log"
         log_dir.mkdir(parents=True, exist_ok=True)

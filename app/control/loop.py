@@ -185,10 +185,15 @@ def make_flink_adapter(settings: Settings) -> RuntimeAdapter | None:
         return remote_flink(settings.flink_rest_url, settings.data_dir)
     if settings.flink is None:
         return None
+    from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
     from runtime_adapter.flink.service import local_flink
 
+    sandbox = ClusterSandbox.from_settings(sandbox_settings(settings), settings.data_dir)
     return local_flink(
-        settings.data_dir, rest_port=settings.flink_rest_port, rpc_port=settings.flink_rpc_port
+        settings.data_dir,
+        rest_port=settings.flink_rest_port,
+        rpc_port=settings.flink_rpc_port,
+        sandbox=sandbox,
     )
 
 

@@ -19,16 +19,20 @@ import math
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from runtime_adapter.flink.config import ClusterConfig, write_config
 from runtime_adapter.flink.distribution import flink_home
+
+if TYPE_CHECKING:
+    from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +79,13 @@ class ClusterStatus:
 
 @dataclass
 class LocalFlinkCluster:
-    """Starts, watches and stops one local standalone cluster from the installed distribution."""
+    """Starts, watches and stops one local standalone cluster from the installed distribution; with a
+    ``sandbox``, its processes run confined (:mod:`.cluster_sandbox`)."""
 
     config: ClusterConfig
     home: Path = field(default_factory=flink_home)
+    sandbox: ClusterSandbox | None = None
+    standalone: bool = False  # ``flink-cluster start``: no adapter hands the jobs' folders over
     _processes: list[_Process] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _watchdog: threading.Thread | None = None
@@ -101,6 +108,8 @@ class LocalFlinkCluster:
             if self._processes:
                 return
             write_config(self.config, self.home)
+            if self.sandbox is not None:
+                self.sandbox.prepare(self.config.data_dir, shared_roots=self.standalone)
             self._spawn("jobmanager")
             for _ in range(self.config.task_managers):
                 self._spawn("taskmanager")
@@ -203,19 +212,23 @@ class LocalFlinkCluster:
     def _spawn(self, role: str) -> _Process:
         self._started += 1
         ident = f"msf-{role}-{self._started}-{os.getpid()}"
-        env = dict(os.environ)
-        env.update(
-            FLINK_CONF_DIR=str(self.config.conf_dir),
-            FLINK_LOG_DIR=str(self.config.log_dir),
-            FLINK_PID_DIR=str(self.config.pid_dir),
-            FLINK_IDENT_STRING=ident,
-        )
+        flink = {
+            "FLINK_CONF_DIR": str(self.config.conf_dir),
+            "FLINK_LOG_DIR": str(self.config.log_dir),
+            "FLINK_PID_DIR": str(self.config.pid_dir),
+            "FLINK_IDENT_STRING": ident,
+        }
+        env = {**os.environ, **flink}
         env.pop("FLINK_HOME", None)
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         script = self.home / "bin" / ("jobmanager.sh" if role == "jobmanager" else "taskmanager.sh")
+        argv = ["bash", str(script), "start-foreground"]
+        if self.sandbox is not None:
+            env = self.sandbox.environment(flink, self.config.data_dir)
+            argv = self.sandbox.command(argv, self.config.data_dir, sys.executable)
         with open(self.config.log_dir / f"{ident}.console", "wb") as console:
             popen = subprocess.Popen(
-                ["bash", str(script), "start-foreground"],
+                argv,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=console,

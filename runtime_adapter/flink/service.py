@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime_adapter.base import JobSpec, StartOutcome
 from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
 from runtime_adapter.flink.cluster import LocalFlinkCluster
+from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
 from runtime_adapter.flink.config import JSON_LOG_SUFFIX, ClusterConfig
 from runtime_adapter.flink.distribution import flink_home, flink_installed, python_jar
 from runtime_adapter.flink.launcher import Launcher
@@ -29,15 +31,23 @@ class LocalFlinkRuntime(FlinkRuntimeAdapter):
         """The JobManager's and TaskManagers' JSON log files (every job's lines, tagged with the job id)."""
         return tuple(sorted(self.cluster.config.log_dir.glob(f"*.log{JSON_LOG_SUFFIX}")))
 
+    def start(self, spec: JobSpec) -> StartOutcome:
+        if self.cluster.sandbox is not None:  # the cluster's user writes the job's checkpoints and savepoints
+            self.cluster.sandbox.hand_over([spec.checkpoint_dir, *spec.savepoint_dirs])
+        return super().start(spec)
+
     def close(self) -> None:
         super().close()
         self.cluster.stop()
 
 
-def local_flink(data_dir: Path, *, rest_port: int = 8081, rpc_port: int = 6123) -> LocalFlinkRuntime:
-    """Start a 127.0.0.1-only cluster under ``<data_dir>/flink`` and an adapter over it."""
+def local_flink(
+    data_dir: Path, *, rest_port: int = 8081, rpc_port: int = 6123, sandbox: ClusterSandbox | None = None
+) -> LocalFlinkRuntime:
+    """Start a 127.0.0.1-only cluster under ``<data_dir>/flink`` (confined by ``sandbox``) and an adapter
+    over it."""
     cluster = LocalFlinkCluster(
-        ClusterConfig(data_dir=data_dir / "flink", rest_port=rest_port, rpc_port=rpc_port)
+        ClusterConfig(data_dir=data_dir / "flink", rest_port=rest_port, rpc_port=rpc_port), sandbox=sandbox
     )
     cluster.start()
     return LocalFlinkRuntime(cluster, data_dir / "flink-adapter")

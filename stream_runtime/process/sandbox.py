@@ -82,6 +82,7 @@ class JobSandbox:
     exposed: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
     storage_per_kpu: int = STORAGE_PER_KPU  # smaller in tests (settings: ``storage_per_kpu``)
+    sized: bool = True  # False: no KPU-sized limits (a local Flink cluster, sized by Flink's own settings)
 
     @property
     def memory_bytes(self) -> int:
@@ -109,6 +110,7 @@ class JobSandbox:
             exposed=tuple(document.get("exposed", ())),
             hidden=tuple(document.get("hidden", ())),
             storage_per_kpu=int(document.get("storage_per_kpu", STORAGE_PER_KPU)),
+            sized=bool(document.get("sized", True)),
         )
 
     def switches_user(self) -> bool:
@@ -162,16 +164,18 @@ def _mount(source: str | None, target: str, kind: str | None, flags: int, data: 
 
 
 def apply_limits(sandbox: JobSandbox) -> None:
-    """Resource limits from the KPUs, no core dumps, no new privileges, one CPU per KPU."""
-    for limit, value in (
-        (resource.RLIMIT_DATA, sandbox.memory_bytes),
-        (resource.RLIMIT_FSIZE, sandbox.storage_bytes),
-        (resource.RLIMIT_CORE, 0),
-    ):
+    """Resource limits from the KPUs (when ``sized``), no core dumps, no new privileges, one CPU per KPU."""
+    limits = [(resource.RLIMIT_CORE, 0)]
+    if sandbox.sized:
+        limits += [
+            (resource.RLIMIT_DATA, sandbox.memory_bytes),
+            (resource.RLIMIT_FSIZE, sandbox.storage_bytes),
+        ]
+    for limit, value in limits:
         hard = resource.getrlimit(limit)[1]
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(limit, (value, value))
-    if hasattr(os, "sched_setaffinity"):
+    if sandbox.sized and hasattr(os, "sched_setaffinity"):
         cpus = sorted(os.sched_getaffinity(0))
         first = sandbox.spread % len(cpus)  # jobs start on different CPUs, not all on the first
         os.sched_setaffinity(0, (cpus[first:] + cpus[:first])[: max(1, sandbox.kpus)])
