@@ -4,7 +4,8 @@ Its JobManager and TaskManagers run the applications' code (a JAR's ``main`` in 
 in the TaskManagers), so they are confined as embedded jobs are (:mod:`stream_runtime.process.sandbox`):
 
 - their environment holds only ``PATH``, locale, CA bundles, ``JAVA_HOME`` and Flink's own variables —
-  never msf-local's settings (``MSF_*``: database URL, credentials file), nor its AWS keys;
+  never msf-local's settings (``MSF_*``: database URL, credentials file), nor its AWS keys; their home and
+  temporary folder (``java.io.tmpdir``, ``TMPDIR``) is the cluster's own ``tmp``, not the shared ``/tmp``;
 - when msf-local runs as root (and may create mount namespaces), they run as the job user (``--job-user``,
   default ``nobody``) in a private mount namespace where the data directory shows only what the cluster
   uses: its own folder (owned by that user), the applications' checkpoints and savepoints (``state``,
@@ -86,8 +87,9 @@ class ClusterSandbox:
         """A process's whole environment: the neutral variables of msf-local's, and ``flink``'s."""
         parent = dict(os.environ)
         own = {key: parent[key] for key in FLINK_ENVIRONMENT if key in parent}
-        home = str(cluster_dir / "tmp")
-        return self._job_sandbox(cluster_dir).environment(own | {"HOME": home} | flink, parent)
+        scratch = str(cluster_dir / "tmp")  # its home and temporary folder, not the shared /tmp
+        own |= {"HOME": scratch, "TMPDIR": scratch, "JVM_ARGS": f"-Djava.io.tmpdir={scratch}"}
+        return self._job_sandbox(cluster_dir).environment(own | flink, parent)
 
     def command(self, argv: list[str], cluster_dir: Path, python: str) -> list[str]:
         """``argv`` run through the sandbox launcher when the processes switch user, else as it is."""
