@@ -7,6 +7,10 @@ compiled with javac. Each step is measured the same way in the same run:
 - submit → all tasks RUNNING: REST ``/jars/:id/run`` then ``/jobs/overview`` vs StartApplication → RUNNING
 - stop-with-savepoint: ``/jobs/:id/stop`` → FINISHED vs StopApplication → READY
 - resubmit from the savepoint at parallelism 2 → RUNNING vs StartApplication (restore) + UpdateApplication p=2
+- kill -9 of the TaskManager → all tasks RUNNING again (the job recovers from its latest checkpoint).
+  Through the API a TaskManager failure is no status change (the application stays RUNNING, as on AWS):
+  the step ends when msf-local's ``fullRestarts`` metric counts the restart *and* Flink runs all tasks
+  again, with DescribeApplication read throughout (any other status than RUNNING fails the bench).
 
 Prints seconds per step, the difference and the ratio; the target is "at most +10 % or +300 ms,
 whichever is larger".
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +32,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +74,32 @@ def build_jar(work: Path) -> Path:
     return jar
 
 
-def direct(rest: str, jar: Path, work: Path) -> dict[str, float]:
+def all_running(rest: str, job: str) -> bool:
+    """Whether every task of ``job`` runs (a source subtask without a split finishes at once)."""
+    jobs = httpx.get(f"{rest}/jobs/overview").json()["jobs"]
+    done = [j["tasks"]["running"] + j["tasks"]["finished"] for j in jobs if j["jid"] == job]
+    totals = [j["tasks"]["total"] for j in jobs if j["jid"] == job]
+    return bool(done) and done == totals
+
+
+def kill_task_manager(cluster: LocalFlinkCluster, rest: str, job: str) -> float:
+    """After a completed checkpoint, ``kill -9`` the TaskManager; the kill's monotonic time."""
+    until(lambda: httpx.get(f"{rest}/jobs/{job}/checkpoints").json()["counts"]["completed"] > 0)
+    (pid,) = cluster.task_manager_pids()
+    killed = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    return killed
+
+
+def direct(cluster: LocalFlinkCluster, jar: Path, work: Path) -> dict[str, float]:
+    rest = cluster.rest_url
     jar_id = Path(
         httpx.post(f"{rest}/jars/upload", files={"jarfile": jar.open("rb")}).json()["filename"]
     ).name
     args = ["200", "10", "20", str(work / f"out-{uuid.uuid4().hex}")]
 
     def running(job: str) -> bool:
-        jobs = httpx.get(f"{rest}/jobs/overview").json()["jobs"]
-        done = [j["tasks"]["running"] + j["tasks"]["finished"] for j in jobs if j["jid"] == job]
-        totals = [j["tasks"]["total"] for j in jobs if j["jid"] == job]
-        return bool(done) and done == totals  # a source subtask without a split finishes at once
+        return all_running(rest, job)
 
     def state(job: str) -> str:
         return str(httpx.get(f"{rest}/jobs/{job}/status").json()["status"])
@@ -102,12 +123,31 @@ def direct(rest: str, jar: Path, work: Path) -> dict[str, float]:
     again = httpx.post(f"{rest}/jars/{jar_id}/run", json=body, timeout=120).json()["jobid"]
     until(lambda: running(again))
     times["resubmit p=2→RUNNING"] = time.monotonic() - start
+    start = kill_task_manager(cluster, rest, again)
+    until(lambda: not running(again))
+    until(lambda: running(again))
+    times["TM kill→RUNNING"] = time.monotonic() - start
     httpx.patch(f"{rest}/jobs/{again}?mode=cancel")
     until(lambda: state(again) == "CANCELED")
     return times
 
 
-def through_api(url: str, jar: Path) -> dict[str, float]:
+def full_restarts(cloudwatch: Any, name: str) -> float:
+    """The newest ``fullRestarts`` msf-local published for application ``name``."""
+    now = datetime.now(UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace="AWS/KinesisAnalytics",
+        MetricName="fullRestarts",
+        Dimensions=[{"Name": "Application", "Value": name}],
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
+        Period=1,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) if points else 0.0
+
+
+def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, float]:
     credentials: dict[str, Any] = {
         "region_name": "us-east-1",
         "aws_access_key_id": "a",
@@ -115,6 +155,7 @@ def through_api(url: str, jar: Path) -> dict[str, float]:
     }
     kav2 = boto3.client("kinesisanalyticsv2", endpoint_url=url, **credentials)
     s3 = boto3.client("s3", endpoint_url=url, **credentials)
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=url, **credentials)
     name = f"bench-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="job.jar", Body=jar.read_bytes())
@@ -162,6 +203,21 @@ def through_api(url: str, jar: Path) -> dict[str, float]:
     kav2.start_application(ApplicationName=name, RunConfiguration=restore)
     until(lambda: status() == "RUNNING")
     times["resubmit p=2→RUNNING"] = time.monotonic() - start
+    rest = cluster.rest_url
+    jobs = httpx.get(f"{rest}/jobs/overview").json()["jobs"]
+    (job,) = [j["jid"] for j in jobs if j["name"] == name and j["state"] == "RUNNING"]
+    restarts = full_restarts(cloudwatch, name)
+    statuses = set()
+
+    def recovered() -> bool:
+        statuses.add(status())
+        return full_restarts(cloudwatch, name) > restarts and all_running(rest, job)
+
+    start = kill_task_manager(cluster, rest, job)
+    until(recovered)
+    times["TM kill→RUNNING"] = time.monotonic() - start
+    if statuses != {"RUNNING"}:
+        raise AssertionError(f"the application left RUNNING after the TaskManager kill: {statuses}")
     kav2.stop_application(ApplicationName=name, Force=True)
     until(lambda: status() == "READY")
     return times
@@ -180,15 +236,19 @@ def main() -> None:
         jar = build_jar(work)
         cluster.start(timeout_s=300)
         settings = Settings(
-            data_dir=work / "msf", port=free_port(), control_interval=0.05, flink_rest_url=cluster.rest_url
+            data_dir=work / "msf",
+            port=free_port(),
+            control_interval=0.05,
+            flink_rest_url=cluster.rest_url,
+            metrics_period=0.2,
         )
         server = start_server(settings)
-        through_api(server.url, jar)  # warm-up: launcher compile, first upload, JIT
+        through_api(server.url, jar, cluster)  # warm-up: launcher compile, first upload, JIT
         results: dict[str, dict[str, list[float]]] = {"REST": {}, "API": {}}
         for _ in range(rounds):
             for label, run in (
-                ("REST", lambda: direct(cluster.rest_url, jar, work)),
-                ("API", lambda: through_api(server.url, jar)),
+                ("REST", lambda: direct(cluster, jar, work)),
+                ("API", lambda: through_api(server.url, jar, cluster)),
             ):
                 for step, seconds in run().items():
                     results[label].setdefault(step, []).append(seconds)
