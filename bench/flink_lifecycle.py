@@ -32,7 +32,6 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from runtime_adapter.flink.cluster import LocalFlinkCluster  # noqa: E402
 from runtime_adapter.flink.config import ClusterConfig  # noqa: E402
 from runtime_adapter.flink.distribution import flink_home  # noqa: E402
 from tests.conftest import free_port, start_server, stop_server  # noqa: E402
+from tests.flink.test_same_story import full_restarts  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/msf"
 
@@ -130,21 +130,6 @@ def direct(cluster: LocalFlinkCluster, jar: Path, work: Path) -> dict[str, float
     httpx.patch(f"{rest}/jobs/{again}?mode=cancel")
     until(lambda: state(again) == "CANCELED")
     return times
-
-
-def full_restarts(cloudwatch: Any, name: str) -> float:
-    """The newest ``fullRestarts`` msf-local published for application ``name``."""
-    now = datetime.now(UTC)
-    points = cloudwatch.get_metric_statistics(
-        Namespace="AWS/KinesisAnalytics",
-        MetricName="fullRestarts",
-        Dimensions=[{"Name": "Application", "Value": name}],
-        StartTime=now - timedelta(minutes=5),
-        EndTime=now + timedelta(minutes=1),
-        Period=1,
-        Statistics=["Maximum"],
-    )["Datapoints"]
-    return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) if points else 0.0
 
 
 def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, float]:

@@ -99,12 +99,13 @@ def transition(kav2: Any, operation_id: str, path: tuple[str, ...]) -> tuple[str
     return details["ApplicationOperationInfoDetails"]["OperationStatus"], status, on_path(seen, path)
 
 
-def full_restarts(cloudwatch: Any) -> float:
+def full_restarts(cloudwatch: Any, name: str) -> float:
+    """The highest ``fullRestarts`` msf-local published for application ``name`` in the last minutes."""
     now = datetime.now(UTC)
     points = cloudwatch.get_metric_statistics(
         Namespace="AWS/KinesisAnalytics",
         MetricName="fullRestarts",
-        Dimensions=[{"Name": "Application", "Value": NAME}],
+        Dimensions=[{"Name": "Application", "Value": name}],
         StartTime=now - timedelta(minutes=5),
         EndTime=now + timedelta(minutes=1),
         Period=1,
@@ -192,7 +193,7 @@ def story(side: Side) -> dict[str, Any]:
 
     def restarted() -> bool:
         statuses.add(status())
-        return full_restarts(cloudwatch) >= 1 and side.recovered()
+        return full_restarts(cloudwatch, NAME) >= 1 and side.recovered()
 
     seen["restarted after a failure"] = eventually(restarted, True, timeout=180)
     seen["statuses while recovering"] = sorted(statuses)
