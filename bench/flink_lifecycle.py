@@ -49,6 +49,14 @@ from tests.conftest import free_port, start_server, stop_server  # noqa: E402
 from tests.flink.test_same_story import full_restarts  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/msf"
+# the same checkpointing both ways: every second (a TaskManager kill needs a checkpoint to recover from)
+CHECKPOINTS = {
+    "ConfigurationType": "CUSTOM",
+    "CheckpointingEnabled": True,
+    "CheckpointInterval": 1000,
+    "MinPauseBetweenCheckpoints": 0,
+}
+CHECKPOINTS_ON_FLINK = {"execution.checkpointing.interval": "1000 ms"}
 
 
 def until(check: Callable[[], bool], timeout: float = 300.0) -> float:
@@ -106,7 +114,8 @@ def direct(cluster: LocalFlinkCluster, jar: Path, work: Path) -> dict[str, float
 
     times: dict[str, float] = {}
     start = time.monotonic()
-    job = httpx.post(f"{rest}/jars/{jar_id}/run", json={"programArgsList": args}, timeout=120).json()["jobid"]
+    first = {"programArgsList": args, "flinkConfiguration": CHECKPOINTS_ON_FLINK}
+    job = httpx.post(f"{rest}/jars/{jar_id}/run", json=first, timeout=120).json()["jobid"]
     until(lambda: running(job))
     times["submit→RUNNING"] = time.monotonic() - start
     start = time.monotonic()
@@ -119,7 +128,7 @@ def direct(cluster: LocalFlinkCluster, jar: Path, work: Path) -> dict[str, float
         "location"
     ]
     start = time.monotonic()
-    body = {"programArgsList": args, "parallelism": 2, "savepointPath": location}
+    body = {**first, "parallelism": 2, "savepointPath": location}
     again = httpx.post(f"{rest}/jars/{jar_id}/run", json=body, timeout=120).json()["jobid"]
     until(lambda: running(again))
     times["resubmit p=2→RUNNING"] = time.monotonic() - start
@@ -155,6 +164,7 @@ def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, fl
                 "CodeContentType": "ZIPFILE",
             },
             "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
+            "FlinkApplicationConfiguration": {"CheckpointConfiguration": CHECKPOINTS},
         },
     )
 
@@ -190,7 +200,7 @@ def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, fl
     times["resubmit p=2→RUNNING"] = time.monotonic() - start
     rest = cluster.rest_url
     jobs = httpx.get(f"{rest}/jobs/overview").json()["jobs"]
-    (job,) = [j["jid"] for j in jobs if j["name"] == name and j["state"] == "RUNNING"]
+    (job,) = [j["jid"] for j in jobs if j["state"] == "RUNNING"]  # the REST side cancelled its own
     restarts = full_restarts(cloudwatch, name)
     statuses = set()
 
