@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -272,7 +270,6 @@ def test_the_same_boto3_story_on_the_embedded_runtime_and_on_serve_flink_local(
     starting.start()
     cluster_dir = flink_dir / "data" / "flink"
     pids: set[int] = set()
-    output = Path(tempfile.gettempdir()) / "msf-counting" / NAME  # the counting job's default output
     try:
         live: LiveServer = make_server(control_interval=0.05, metrics_period=1)
 
@@ -325,7 +322,6 @@ def test_the_same_boto3_story_on_the_embedded_runtime_and_on_serve_flink_local(
     finally:
         starting.join(timeout=320)
         served.stop()
-        shutil.rmtree(output, ignore_errors=True)
     # stopping msf-local stopped its cluster: none of the JVMs it started is left
     assert flink_processes(str(cluster_dir)) == []
     assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
