@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +12,10 @@ import click
 from pydantic import ValidationError
 
 from app.db.ownership import Ownership, OwnershipError
-from app.flink_cli import flink_cluster
 from app.observability.lifecycle import log_to_console
 from app.settings import AuthMode, RuntimeKind, Settings
+
+logger = logging.getLogger("msf_local")
 
 
 def _settings(**options: Any) -> Settings:
@@ -56,7 +60,22 @@ def _with_common(func: Any) -> Any:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; ``flink-cluster`` is loaded only when it is asked for (its modules take a while
+    to import, and ``serve`` should not wait for them)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "flink-cluster"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "flink-cluster":
+            from app.flink_cli import flink_cluster
+
+            return flink_cluster
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """msf-local: a local, AWS-compatible Managed Service for Apache Flink (kinesisanalyticsv2)."""
 
@@ -161,22 +180,71 @@ def serve(**options: Any) -> None:
         ownership.release()  # checked: the controlling application takes it again in this process
         serve_workers(settings)
         return
-    import uvicorn
-
-    from app.main import create_app
-
     try:
-        uvicorn.run(
-            create_app(settings, ownership),
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            access_log=False,
-            proxy_headers=False,
-            server_header=False,
-        )
+        _serve(settings, ownership)
     finally:
         ownership.release()
+
+
+STARTUP_FAILURE = 3
+"""Exit code when the server could not start (as uvicorn's)."""
+LISTEN_BACKLOG = 2048
+"""Connections the kernel queues until the server accepts them (uvicorn's default)."""
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before anything starts: a job or client that connects while
+    the server is still starting waits in its backlog rather than being refused."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(LISTEN_BACKLOG)
+    except OSError as error:
+        listener.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return listener
+
+
+def _serve(settings: Settings, ownership: Ownership) -> None:
+    """Listen, start the control plane (so the jobs of running applications come back at once), then load
+    the HTTP side and serve on the bound socket until a signal stops it."""
+    listener = _listen(settings.host, settings.port)
+    try:
+        from app.control.plane import ControlPlane
+
+        try:
+            plane = ControlPlane.start(settings)
+        except Exception:
+            logger.exception("msf-local cannot start")
+            raise SystemExit(STARTUP_FAILURE) from None
+        try:
+            import uvicorn
+
+            from app.main import create_app
+
+            config = uvicorn.Config(
+                create_app(settings, ownership, plane),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                access_log=False,
+                proxy_headers=False,
+                server_header=False,
+            )
+        except BaseException:
+            plane.stop()
+            raise
+        if not _run(config, listener):
+            raise SystemExit(STARTUP_FAILURE)
+    finally:
+        listener.close()
 
 
 @main.command()
@@ -190,4 +258,24 @@ def migrate(**options: Any) -> None:
     click.echo(f"database at head: {settings.effective_database_url}")
 
 
-main.add_command(flink_cluster)
+def _run(config: Any, listener: socket.socket) -> bool:
+    """Serve ``config``'s application on ``listener`` until a signal stops it; whether it had started."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server on a socket bound beforehand; it says where it listens as uvicorn does for the
+        sockets it binds itself (``Uvicorn running on http://host:port``)."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                logging.getLogger("uvicorn.error").info(
+                    "Uvicorn running on http://%s:%d (Press CTRL+C to quit)",
+                    self.config.host,
+                    self.config.port,
+                )
+
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[listener])
+    return server.started

@@ -35,7 +35,7 @@ def _cluster(data_dir: Path, rest_port: int, rpc_port: int) -> LocalFlinkCluster
 
 def _sandbox(data_dir: Path, job_user: str | None) -> ClusterSandbox:
     """The sandbox ``serve`` would give the cluster (``MSF_*`` settings: database, credentials file)."""
-    from app.control.loop import sandbox_settings
+    from app.control.plane import sandbox_settings
     from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
 
     try:

@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from app.clients.routes import router as clients_router
-from app.control.loop import run_control_loop
-from app.db.migrate import upgrade
+from app.control.plane import ControlPlane, run_control_loop
 from app.db.ownership import Ownership, OwnershipError
 from app.db.session import Database
 from app.gateway import install_gateway
@@ -42,14 +41,17 @@ class MsfLocalApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, ownership: Ownership | None = None, plane: ControlPlane | None = None
+) -> FastAPI:
     """Build the service for ``settings``; nothing is created at import time.
 
     A process that is not an HTTP worker of ``serve --workers N`` (no ``settings.controller_url``)
     owns the data directory, the schema and the control loop: it locks the data directory and the
     database first (``app.db.ownership``; a second server stops there, naming the first), then
-    migrates and runs the loop until it stops. ``msf-local serve`` takes the locks before it builds the
-    application (``ownership``, released when the application stops).
+    migrates and runs the loop until it stops. ``msf-local serve`` takes the locks and starts the control
+    plane (``plane``: migrated database, runtime adapter, control loop) before it builds the application;
+    both are released and stopped when the application stops.
     A worker does neither; its process only answers requests from the shared database.
     The owner also keeps the embedded S3/Kinesis/Logs/CloudWatch under ``<data dir>/aws`` and brings
     them back before it serves (``app.moto_state``).
@@ -67,22 +69,22 @@ def create_app(settings: Settings, ownership: Ownership | None = None) -> FastAP
                 logger.error("msf-local cannot start: %s", error)
                 raise
         try:
-            if embedded is not None:
-                embedded.open()  # before the control loop looks for any code bucket
-            if controls:
-                upgrade(settings.effective_database_url)
-            app.state.database = Database(settings.effective_database_url)
-            try:
-                async with AsyncExitStack() as stack:
-                    if controls:
+            async with AsyncExitStack() as stack:
+                if embedded is not None:
+                    stack.callback(embedded.close)  # after the control plane stopped
+                if plane is not None:  # running already: stopped with the application, whatever happens
+                    await stack.enter_async_context(run_control_loop(app, plane))
+                if embedded is not None:
+                    embedded.open()  # before the server answers (or a started plane's calls are served)
+                if controls:
+                    if plane is None:
                         await stack.enter_async_context(run_control_loop(app))
-                        await stack.enter_async_context(run_observability(app))
-                    yield
-            finally:
-                app.state.database.dispose()
+                    await stack.enter_async_context(run_observability(app))
+                else:
+                    app.state.database = Database(settings.effective_database_url)
+                    stack.callback(app.state.database.dispose)
+                yield
         finally:
-            if embedded is not None:
-                embedded.close()
             owner.release()
 
     app = MsfLocalApp(

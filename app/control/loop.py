@@ -1,10 +1,10 @@
 """The control loop: every ``tick()`` observes and then reconciles each application that needs it.
 
-Tests call ``tick()`` directly with an injected clock and a fake runtime; ``msf-local serve`` runs
-``run_control_loop`` from the FastAPI lifespan, one tick every ``settings.control_interval`` seconds
-in a worker thread — at once after an API call that may have asked for a change, and every
-``TRANSIT_INTERVAL_S`` while an application is on its way from one status to another, so a start or an
-update begins when asked and ends as soon as its job is there, not a whole interval later. A failure
+Tests call ``tick()`` directly with an injected clock and a fake runtime; ``msf-local serve`` ticks it on
+a thread of its own (``app.control.plane``): at once when the server starts, then every
+``settings.control_interval`` seconds — at once after an API call that may have asked for a change, and
+every ``TRANSIT_INTERVAL_S`` while an application is on its way from one status to another, so a start or
+an update begins when asked and ends as soon as its job is there, not a whole interval later. A failure
 while handling one application is logged, reported by ``tick()`` and retried on the next tick; it never
 stops the loop or the other applications. A tick also reclaims application code nothing uses any more
 (``reclaim``, at most once a minute).
@@ -12,16 +12,10 @@ stops the loop or the other applications. A tick also reclaims application code 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from fastapi import FastAPI
 
 from api_models.models import ApplicationStatus
 from app.control.enhanced_snapshots import EnhancedSnapshotWorker
@@ -38,17 +32,13 @@ from app.db.models import ApplicationRow
 from app.db.repositories import lock_for_write
 from app.db.session import Database
 from app.services.context import utc_now
-from app.settings import RuntimeKind, Settings
+from app.settings import Settings
 from runtime_adapter.base import RuntimeAdapter
-
-if TYPE_CHECKING:
-    from runtime_adapter.embedded_sandbox import SandboxSettings
 
 logger = logging.getLogger("msf_local.control")
 
 DEFAULT_START_TIMEOUT = timedelta(minutes=5)
 DEFAULT_STOP_TIMEOUT = timedelta(minutes=5)
-TRANSIT_INTERVAL_S = 0.05
 _AT_REST = frozenset({ApplicationStatus.READY.value, ApplicationStatus.RUNNING.value})
 
 
@@ -141,94 +131,3 @@ class ControlLoop:
 
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)
-
-
-def make_adapter(settings: Settings) -> RuntimeAdapter:
-    """The runtime adapter ``settings.runtime`` names."""
-    if settings.runtime is RuntimeKind.FAKE:
-        from runtime_adapter.fake import FakeRuntimeAdapter
-
-        return FakeRuntimeAdapter()
-    from runtime_adapter.embedded import EmbeddedRuntimeAdapter
-    from runtime_adapter.routing import RoutingRuntimeAdapter
-
-    embedded = EmbeddedRuntimeAdapter(settings.data_dir / "runtime", sandbox=sandbox_settings(settings))
-    return RoutingRuntimeAdapter(embedded, make_flink_adapter(settings), settings.data_dir / "runtime")
-
-
-def sandbox_settings(settings: Settings) -> SandboxSettings:
-    """Who jobs run as and what they must never see: the data directory (closed to everyone but msf-local's
-    user), the SQLite database (readable by msf-local's user only) and the credentials file wherever they
-    are."""
-    from runtime_adapter.embedded_sandbox import SandboxSettings
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.data_dir.chmod(0o700)
-    hidden = [settings.data_dir]
-    if settings.effective_database_url.startswith("sqlite:///"):
-        database = Path(settings.effective_database_url.removeprefix("sqlite:///"))
-        if database.is_file():
-            database.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode
-        hidden += [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))]
-    if settings.credentials_file is not None:
-        hidden.append(settings.credentials_file)
-    return SandboxSettings(
-        user=settings.job_user or None, hidden=tuple(hidden), storage_per_kpu=settings.storage_per_kpu
-    )
-
-
-def make_flink_adapter(settings: Settings) -> RuntimeAdapter | None:
-    """The Flink runtime ``--flink local`` / ``--flink-rest-url`` asks for (None: embedded only)."""
-    if settings.flink_rest_url:
-        from runtime_adapter.flink.service import remote_flink
-
-        return remote_flink(settings.flink_rest_url, settings.data_dir)
-    if settings.flink is None:
-        return None
-    from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
-    from runtime_adapter.flink.service import local_flink
-
-    sandbox = ClusterSandbox.from_settings(sandbox_settings(settings), settings.data_dir)
-    return local_flink(
-        settings.data_dir,
-        rest_port=settings.flink_rest_port,
-        rpc_port=settings.flink_rpc_port,
-        sandbox=sandbox,
-    )
-
-
-@asynccontextmanager
-async def run_control_loop(app: FastAPI) -> AsyncIterator[ControlLoop]:
-    """Run the loop for ``app`` (its settings and database) until the block exits."""
-    settings: Settings = app.state.settings
-    adapter = make_adapter(settings)
-    loop = ControlLoop(app.state.database, adapter, settings)
-    app.state.runtime_adapter = adapter
-    app.state.control_loop = loop
-    stopping = False
-    wake = asyncio.Event()  # set by the API after a call that may have asked for a change, and at stop
-    app.state.wake_control_loop = wake.set
-
-    async def run() -> None:
-        while not stopping:
-            wake.clear()
-            interval = settings.control_interval
-            try:
-                report = await asyncio.to_thread(loop.tick)
-                if report.in_transit:
-                    interval = min(interval, TRANSIT_INTERVAL_S)
-            except Exception:  # e.g. the database is unreachable: keep going, try again next interval
-                logger.exception("control loop tick failed")
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=interval)
-            except TimeoutError:
-                continue
-
-    task = asyncio.create_task(run(), name="msf-local control loop")
-    try:
-        yield loop
-    finally:
-        stopping = True
-        wake.set()
-        await task
-        await asyncio.to_thread(adapter.close)

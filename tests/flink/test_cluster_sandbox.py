@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.control.loop import make_flink_adapter
+from app.control.plane import make_flink_adapter
 from app.settings import Settings
 from runtime_adapter.flink.service import LocalFlinkRuntime
 from tests.conftest import eventually, free_port
