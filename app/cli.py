@@ -229,8 +229,9 @@ def _serve(settings: Settings, ownership: Ownership) -> None:
 
             from app.main import create_app
 
+            application = create_app(settings, ownership, plane)
             config = uvicorn.Config(
-                create_app(settings, ownership, plane),
+                application,
                 host=settings.host,
                 port=settings.port,
                 log_level="info",
@@ -241,7 +242,8 @@ def _serve(settings: Settings, ownership: Ownership) -> None:
         except BaseException:
             plane.stop()
             raise
-        if not _run(config, listener):
+        embedded = application.state.embedded_state
+        if not _run(config, listener) or (embedded is not None and embedded.failure is not None):
             raise SystemExit(STARTUP_FAILURE)
     finally:
         listener.close()

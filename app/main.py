@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -41,6 +42,14 @@ class MsfLocalApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def _stop_serving(error: BaseException) -> None:
+    """A saved state of the embedded services that cannot be restored stops the server (gracefully, as
+    SIGTERM does; ``msf-local serve`` then exits with its start-up failure code): nothing is served
+    without it."""
+    logger.error("msf-local cannot start: %s", error)
+    signal.raise_signal(signal.SIGTERM)
+
+
 def create_app(
     settings: Settings, ownership: Ownership | None = None, plane: ControlPlane | None = None
 ) -> FastAPI:
@@ -54,7 +63,8 @@ def create_app(
     both are released and stopped when the application stops.
     A worker does neither; its process only answers requests from the shared database.
     The owner also keeps the embedded S3/Kinesis/Logs/CloudWatch under ``<data dir>/aws`` and brings
-    them back before it serves (``app.moto_state``).
+    them back (``app.moto_state``): before it serves, or, under ``msf-local serve``, while it already
+    answers its own API — every request to those services waits until they are back.
     """
     controls = settings.controller_url is None
     embedded = EmbeddedState(settings.data_dir / "aws") if controls and not settings.aws_endpoint else None
@@ -74,8 +84,8 @@ def create_app(
                     stack.callback(embedded.close)  # after the control plane stopped
                 if plane is not None:  # running already: stopped with the application, whatever happens
                     await stack.enter_async_context(run_control_loop(app, plane))
-                if embedded is not None:
-                    embedded.open()  # before the server answers (or a started plane's calls are served)
+                if embedded is not None:  # before the server answers; with ``serve``, while it answers
+                    embedded.open(on_failure=_stop_serving if plane is not None else None)
                 if controls:
                     if plane is None:
                         await stack.enter_async_context(run_control_loop(app))

@@ -9,8 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from app.clients.openapi import build_document
-
 router = APIRouter()
 
 # The Swagger UI files /docs needs, served from the swagger-ui-bundle package: no CDN involved.
@@ -50,6 +48,8 @@ DOCS_PAGE = """<!DOCTYPE html>
 
 @lru_cache(maxsize=1)
 def _document() -> dict[str, Any]:
+    from app.clients.openapi import build_document  # the service model's documentation: on first use
+
     return build_document()
 
 

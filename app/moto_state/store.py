@@ -266,6 +266,7 @@ class JournaledMoto:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        self.state.wait_restored()  # nothing is served from services whose saved state is not back yet
         body = environ["wsgi.input"].read()
         environ["wsgi.input"] = io.BytesIO(body)
         service = getattr(self.dispatcher.get_application(environ), "service", None)
@@ -305,15 +306,57 @@ class EmbeddedState:
         self._writer: JournalWriter | None = None
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
+        self._restored = threading.Event()
+        self._restored.set()  # nothing to wait for until open() is called
+        self._failure: BaseException | None = None
+        self._restorer: threading.Thread | None = None
 
     def wrap(self, dispatcher: Any, app: WSGIApp) -> WSGIApp:
         """``app`` (moto, as the gateway serves it) journaled; ``dispatcher`` tells the service."""
         _install_clock()
         return JournaledMoto(self, dispatcher, app)
 
-    def open(self) -> None:
-        """Bring back the saved state (if any) into moto, then journal from here on."""
+    def open(self, on_failure: Callable[[BaseException], None] | None = None) -> None:
+        """Bring back the saved state (if any) into moto, then journal from here on.
+
+        With ``on_failure`` the restore runs on a thread of its own, so the server can answer its own API
+        meanwhile: every request to the embedded services waits for it (:meth:`wait_restored`), and a
+        restore that fails is handed to ``on_failure`` (which should stop the server). Without it, the
+        restore is done (or has raised) when ``open`` returns."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._restored.clear()
+        self._failure = None
+        if on_failure is None:
+            self._open()
+            return
+        self._restorer = threading.Thread(
+            target=self._open, args=(on_failure,), name="moto-state-restore", daemon=True
+        )
+        self._restorer.start()
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the saved state could not be restored (None: restored, or not yet known)."""
+        return self._failure
+
+    def wait_restored(self) -> None:
+        """Return once the saved state is back (at once if it is); raise if it could not be restored."""
+        self._restored.wait()
+        if self._failure is not None:
+            raise RuntimeError(str(self._failure))
+
+    def _open(self, on_failure: Callable[[BaseException], None] | None = None) -> None:
+        try:
+            self._bring_back()
+        except Exception as error:
+            self._failure = error
+            if on_failure is None:
+                raise
+            on_failure(error)
+        finally:
+            self._restored.set()
+
+    def _bring_back(self) -> None:
         started = time.monotonic()
         snapshot_path = self.directory / "snapshot"
         self._snapshot_size = snapshot_path.stat().st_size if snapshot_path.exists() else 0
@@ -420,6 +463,9 @@ class EmbeddedState:
     def close(self) -> None:
         """Stop the flusher; take a new snapshot if the journal is larger than ``CLOSE_COMPACT_BYTES``;
         close the journal."""
+        if self._restorer is not None:
+            self._restorer.join()
+            self._restorer = None
         self._stop.set()
         if self._flusher is not None:
             self._flusher.join(timeout=30)

@@ -25,7 +25,6 @@ import binascii
 import json
 import re
 
-import httpx
 from fastapi import APIRouter
 from sqlalchemy import select
 from starlette.requests import Request
@@ -106,6 +105,8 @@ def _filtered(path: str, content: bytes, job_id: str) -> bytes:
 
 def forward(base_url: str, path: str, query: str, job_id: str) -> Response:
     """Flink's answer to ``GET path?query``, filtered for the application's job."""
+    import httpx  # only a proxied Flink page needs it: not imported at start-up
+
     target = f"{base_url.rstrip('/')}/{path}" + (f"?{query}" if query else "")
     try:
         answer = httpx.get(target, timeout=30)
