@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -9,24 +10,32 @@ from click.testing import CliRunner
 
 from app import cli
 from app.settings import Settings
+from tests.conftest import free_port
 
 
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Record what ``serve`` would start instead of starting it."""
+    """Record what ``serve`` would start instead of starting it (the control plane, the server on its
+    bound socket, the worker supervisor)."""
     calls: dict[str, Any] = {}
 
-    def fake_run(app: Any, **options: Any) -> None:
-        calls["uvicorn"] = (app, options)
+    def fake_plane(settings: Settings) -> Any:
+        calls["plane"] = settings
+        return None
+
+    def fake_run(config: Any, listener: socket.socket) -> bool:
+        calls["uvicorn"] = (config.app, {"host": config.host, "port": config.port})
+        calls["listening on"] = listener.getsockname()[1]
+        return True
 
     def fake_serve_workers(settings: Settings) -> None:
         calls["workers"] = settings
 
-    import uvicorn
-
     import app.workers
+    from app.control.plane import ControlPlane
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(ControlPlane, "start", staticmethod(fake_plane))
+    monkeypatch.setattr(cli, "_run", fake_run)
     monkeypatch.setattr(app.workers, "serve_workers", fake_serve_workers)
     for name in ("MSF_WORKERS", "MSF_PORT"):
         monkeypatch.delenv(name, raising=False)
@@ -41,12 +50,25 @@ def test_help_explains_workers_and_its_environment_variable() -> None:
 
 
 def test_one_worker_by_default_serves_in_this_process(started: dict[str, Any], tmp_path: Any) -> None:
-    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--port", "4999"])
+    port = free_port()
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--port", str(port)])
     assert result.exit_code == 0, result.output
     assert "workers" not in started
     app, options = started["uvicorn"]
     assert app.state.settings.workers == 1
-    assert options["port"] == 4999
+    assert started["plane"].workers == 1  # the control plane started before the server
+    assert options["port"] == port and started["listening on"] == port
+
+
+def test_a_port_in_use_ends_serve_before_anything_starts(started: dict[str, Any], tmp_path: Any) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    assert started == {}  # neither the control plane nor the server
 
 
 def test_workers_option_starts_the_worker_supervisor(started: dict[str, Any], tmp_path: Any) -> None:
