@@ -121,6 +121,7 @@ def test_text_lines_parse_with_their_continuation_lines() -> None:
     )
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the database plays no part here
 def test_a_remote_clusters_lines_reach_the_stream_through_rest(make_server: Any, flink: LoggingFlink) -> None:
     live: LiveServer = make_server(control_interval=0.05, flink_rest_url=flink.url)
     group = f"remote-{uuid.uuid4().hex[:8]}"  # moto outlives each server in this process
