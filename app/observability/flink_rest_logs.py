@@ -24,8 +24,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 JSON_SUFFIX = ".log.json"
 TEXT_SUFFIX = ".log"
 _LINE = re.compile(
@@ -84,8 +82,11 @@ class RestLogReader:
     """Reads the log files of one Flink cluster's JobManager and TaskManagers through its REST API."""
 
     def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+        import httpx  # loaded with the first reader: a server without a Flink cluster never needs it
+
         self.url = url.rstrip("/")
         self._client = httpx.Client(base_url=self.url, timeout=timeout_s)
+        self._http_error: type[Exception] = httpx.HTTPError
         self._offsets: dict[str, int] = {}  # bytes read up to the last complete line
         self._sizes: dict[str, int] = {}  # listed size when last fetched
         self._tasks: dict[str, tuple[str, ...]] = {}
@@ -109,7 +110,7 @@ class RestLogReader:
                 continue
             try:
                 response = self._client.get(path)
-            except httpx.HTTPError:
+            except self._http_error:
                 continue
             if response.status_code != 200:
                 continue
@@ -150,6 +151,6 @@ class RestLogReader:
         try:
             response = self._client.get(path)
             body = response.json() if response.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
+        except (self._http_error, ValueError):
             return {}
         return body if isinstance(body, dict) else {}
