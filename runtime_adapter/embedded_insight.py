@@ -39,6 +39,7 @@ def supervisor_insight(supervisor: Supervisor, log_dir: Path) -> JobInsight:
         for entry in metrics.get("operators", [])
     )
     lag = metrics.get("millis_behind_latest")
+    storage = supervisor.storage_use()
     return JobInsight(
         job_id=supervisor.spec.job_id,
         parallelism=supervisor.spec.overrides.parallelism or 1,
@@ -53,4 +54,7 @@ def supervisor_insight(supervisor: Supervisor, log_dir: Path) -> JobInsight:
         millis_behind_latest=None if lag is None else int(lag),
         pid=supervisor.pid,
         log_files=attempt_logs(log_dir, supervisor.spec.job_id),
+        disk_percent=None
+        if storage is None or storage[1] <= 0
+        else min(100.0, storage[0] * 100 / storage[1]),
     )

@@ -72,6 +72,7 @@ class JobInsight:
     heap_percent: float | None = None
     cpu_percent: float | None = None
     memory_percent: float | None = None
+    disk_percent: float | None = None  # running application storage used, of what the job may use
 
 
 @runtime_checkable

@@ -134,6 +134,8 @@ def job_metrics(
         data.append(_datum("heapMemoryUtilization", insight.heap_percent, "Percent", app, at))
     if process is None and insight.cpu_percent is not None:
         data.append(_datum("containerCPUUtilization", insight.cpu_percent, "Percent", app, at))
+    if insight.disk_percent is not None:
+        data.append(_datum("containerDiskUtilization", insight.disk_percent, "Percent", app, at))
     if process is None and insight.memory_percent is not None:
         data.append(_datum("containerMemoryUtilization", insight.memory_percent, "Percent", app, at))
     data.extend(_operator_metrics(job, insight, at))

@@ -103,6 +103,7 @@ class StorageGuard:
         self.roots = list(roots)
         self.limit = limit
         self.cause: str | None = None
+        self.used: int | None = None  # the latest measurement (a lower bound once past the limit)
         self._pid, self._started = pid, process_start_time(pid)
         self._what = what
         self._log = log
@@ -133,7 +134,7 @@ class StorageGuard:
 
     def check(self) -> bool:
         """Measure once; past the limit, end the job's processes and record the cause. Whether it was past."""
-        used = self._measure(self.roots, self.limit)
+        used = self.used = self._measure(self.roots, self.limit)
         if used <= self.limit or self.cause is not None:
             return self.cause is not None
         self.cause = (

@@ -284,6 +284,12 @@ class Supervisor:
         if self._savepoints.settle(request_id, ok=ok, location=location, error=error):
             self._persist()
 
+    def storage_use(self) -> tuple[int, int] | None:
+        """(bytes used, bytes allowed) of the running attempt's application storage, once measured."""
+        attempt = self._attempt
+        guard = attempt.guard if attempt is not None else None
+        return None if guard is None or guard.used is None else (guard.used, guard.limit)
+
     def checkpoint_stats(self) -> list[dict[str, Any]]:
         """Statistics of every checkpoint seen across attempts (from the channel, else from storage)."""
         with self._lock:

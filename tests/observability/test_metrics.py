@@ -109,6 +109,9 @@ def test_metrics_follow_the_job_through_a_kill(make_server: Any) -> None:
     assert 0 < statistic(cloudwatch, "containerMemoryUtilization", name)[-1] < 100
     assert 0 < statistic(cloudwatch, "heapMemoryUtilization", name)[-1] < 100
     assert eventually(lambda: len(statistic(cloudwatch, "containerCPUUtilization", name)) > 0, True)
+    # running application storage in use, of the 50 GiB per KPU (measured by the job's storage guard)
+    assert eventually(lambda: len(statistic(cloudwatch, "containerDiskUtilization", name)) > 0, True)
+    assert 0 <= statistic(cloudwatch, "containerDiskUtilization", name)[-1] < 1
     assert eventually(lambda: statistic(cloudwatch, "numRecordsInPerSecond", name)[-1] > 0, True)
 
     # the checkpoint metrics are the runtime's own statistics (as the job wrote them to storage)

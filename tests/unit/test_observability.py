@@ -136,7 +136,20 @@ def test_job_metrics_reflect_the_insight() -> None:
 
 def test_operator_level_adds_per_operator_counts_and_an_outage_reports_downtime() -> None:
     job = WatchedJob("1", "r", "shop", "j", MonitoringSettings(metrics_level="OPERATOR"))
-    values = by_name(job_metrics(job, insight(running_since_ms=None, down_since_ms=27_500), 30.0, None, None))
+    down = insight(running_since_ms=None, down_since_ms=27_500, disk_percent=12.5)
+    data = job_metrics(job, down, 30.0, None, None)
+    values = by_name(data)
+    assert values[("containerDiskUtilization", "shop")] == 12.5
+    kinds = {
+        tuple(d["Name"] for d in datum["Dimensions"])
+        for datum in data
+        if datum["MetricName"] == "numRecordsIn"
+    }
+    assert kinds == {
+        ("Application",),
+        ("Application", "Task"),
+        ("Application", "Operator"),
+    }  # cumulative levels
     assert values[("downtime", "shop")] == 2_500 and values[("uptime", "shop")] == 0
     assert values[("numRecordsIn", "shop,orders")] == 100 and values[("numRecordsOut", "shop,sink")] == 0
     assert ("numRecordsInPerSecond", "shop") not in values  # a rate needs a previous sample
