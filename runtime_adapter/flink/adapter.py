@@ -19,6 +19,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,6 @@ from runtime_adapter.base import (
     CheckpointSettings,
     CheckpointStats,
     CodeLanguage,
-    CompletedCheckpoint,
     DisposeOutcome,
     DisposeResult,
     JobSpec,
@@ -50,6 +50,7 @@ from runtime_adapter.flink import bootstrap
 from runtime_adapter.flink.distribution import PYTHON_DRIVER
 from runtime_adapter.flink.insight import FlinkInsight
 from runtime_adapter.flink.launcher import LAUNCHER_CLASS, PINNED_KEYS, Launcher, manifest_entry_class
+from runtime_adapter.flink.replies import JOB_STATES, completed_checkpoint, savepoint_result
 from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
 from runtime_adapter.flink.store import AdapterStore, as_uri, local_path
 from runtime_adapter.insight import JobInsight
@@ -57,20 +58,6 @@ from runtime_adapter.insight import JobInsight
 logger = logging.getLogger(__name__)
 
 SlotCheck = Callable[[int], "str | None"]
-
-_STATES = {
-    "INITIALIZING": JobState.STARTING,
-    "CREATED": JobState.STARTING,
-    "RECONCILING": JobState.STARTING,
-    "RUNNING": JobState.RUNNING,
-    "FAILING": JobState.RESTARTING,
-    "RESTARTING": JobState.RESTARTING,
-    "SUSPENDED": JobState.RESTARTING,
-    "CANCELLING": JobState.STOPPING,
-    "FINISHED": JobState.FINISHED,
-    "CANCELED": JobState.CANCELED,
-    "FAILED": JobState.FAILED,
-}
 
 
 BOOTSTRAP = bootstrap.__file__
@@ -127,6 +114,8 @@ class FlinkRuntimeAdapter:
         self._reachable = True
         self._lock = threading.RLock()
         self._insight = FlinkInsight(self.rest, self._restarts)
+        # single REST reads run here beside the caller's own (never a task that waits on another)
+        self._reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="flink-rest")
 
     # ---- RuntimeAdapter --------------------------------------------------------------------
 
@@ -204,7 +193,7 @@ class FlinkRuntimeAdapter:
         self._reached()
         if not reply.ok:
             return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
-        status = _savepoint(trigger_id, reply.body)
+        status = savepoint_result(trigger_id, reply.body)
         if status.state in (SavepointState.COMPLETED, SavepointState.FAILED):
             self.store.save_result(trigger, status)
         return status
@@ -219,11 +208,14 @@ class FlinkRuntimeAdapter:
             if not state.is_terminal and self._stopping(job_id):
                 state = JobState.STOPPING
             failure = self._failure(job_id) if state is JobState.FAILED else None
+            # the three reads of a running job go out at once: this observation ends a start (or an
+            # update), so its time is part of StartApplication → RUNNING
+            restored = self._reads.submit(self._restored_from, job_id) if state is JobState.RUNNING else None
             restarts = self._restarts(job_id) if state in (JobState.RUNNING, JobState.RESTARTING) else 0
-            restored = self._restored_from(job_id) if state is JobState.RUNNING else None
+            restored_from = restored.result() if restored is not None else None
         except Unreachable as error:
             return JobStatus(job_id, JobState.UNREACHABLE, self._unreachable(error))
-        return JobStatus(job_id, state, failure, restarts, restored)
+        return JobStatus(job_id, state, failure, restarts, restored_from)
 
     def checkpoint_stats(self, job_id: str) -> CheckpointStats:
         try:
@@ -244,8 +236,8 @@ class FlinkRuntimeAdapter:
             failed=int(counts.get("failed", 0)),
             in_progress=int(counts.get("in_progress", 0)),
             restored=int(counts.get("restored", 0)),
-            latest_completed=_checkpoint(latest.get("completed")),
-            latest_savepoint=_checkpoint(latest.get("savepoint"), is_savepoint=True),
+            latest_completed=completed_checkpoint(latest.get("completed")),
+            latest_savepoint=completed_checkpoint(latest.get("savepoint"), is_savepoint=True),
         )
 
     def insight(self, job_id: str) -> JobInsight | None:
@@ -291,6 +283,7 @@ class FlinkRuntimeAdapter:
         return DisposeOutcome(DisposeResult.FAILED, location, text)
 
     def close(self) -> None:
+        self._reads.shutdown(wait=True, cancel_futures=True)
         self.rest.close()
 
     # ---- submission ------------------------------------------------------------------------
@@ -413,7 +406,7 @@ class FlinkRuntimeAdapter:
         self._reached()
         if not reply.ok:
             return None
-        return _STATES.get(str(reply.body.get("status")), JobState.STARTING)
+        return JOB_STATES.get(str(reply.body.get("status")), JobState.STARTING)
 
     def _all_tasks_running(self, job_id: str) -> bool:
         for job in self.rest.get("/jobs/overview").body.get("jobs", []):
@@ -446,10 +439,11 @@ class FlinkRuntimeAdapter:
 
         The metric reaches the REST API through the JobManager's metric fetcher, seconds late; the exception
         history is written when the failure is handled, so a restart shows as soon as the job is back."""
-        reply = self.rest.get(f"/jobs/{job_id}/metrics", get="numRestarts")
+        metrics_read = self._reads.submit(self.rest.get, f"/jobs/{job_id}/metrics", get="numRestarts")
+        exceptions = self.rest.get(f"/jobs/{job_id}/exceptions").body
+        reply = metrics_read.result()
         values = reply.body.get("value") if isinstance(reply.body.get("value"), list) else []
         metrics = [int(float(m.get("value", 0))) for m in values or [] if m.get("id") == "numRestarts"]
-        exceptions = self.rest.get(f"/jobs/{job_id}/exceptions").body
         history = (exceptions.get("exceptionHistory") or {}).get("entries") or []
         return max([*metrics, len(history)])
 
@@ -471,26 +465,3 @@ class FlinkRuntimeAdapter:
             if not self._reachable:
                 logger.warning("Flink REST API at %s answers again", self.rest.url)
             self._reachable = True
-
-
-def _savepoint(trigger_id: str, body: dict[str, Any]) -> SavepointStatus:
-    if (body.get("status") or {}).get("id") != "COMPLETED":
-        return SavepointStatus(trigger_id, SavepointState.IN_PROGRESS)
-    operation = body.get("operation") or {}
-    cause = operation.get("failure-cause")
-    if cause is not None:
-        text = error_text(cause.get("stack-trace")) or str(cause.get("class", "The savepoint failed"))
-        return SavepointStatus(trigger_id, SavepointState.FAILED, error=text)
-    return SavepointStatus(trigger_id, SavepointState.COMPLETED, location=operation.get("location"))
-
-
-def _checkpoint(entry: dict[str, Any] | None, *, is_savepoint: bool = False) -> CompletedCheckpoint | None:
-    if not entry or not entry.get("external_path"):
-        return None
-    return CompletedCheckpoint(
-        checkpoint_id=int(entry.get("id", 0)),
-        location=str(entry["external_path"]),
-        completed_at_ms=int(entry.get("latest_ack_timestamp", 0)),
-        is_savepoint=is_savepoint or bool(entry.get("is_savepoint", False)),
-        size_bytes=int(entry.get("checkpointed_size") or entry.get("state_size") or 0),
-    )
