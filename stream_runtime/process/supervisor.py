@@ -7,6 +7,7 @@ after a crash of this one takes the job over (:meth:`Supervisor.recover`) instea
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from stream_runtime.cloudwatch_logs import JOB_ID_ENV, LOG_DIR_ENV
@@ -47,8 +48,8 @@ class JobOwnedElsewhere(RuntimeError):
 @dataclass
 class _Attempt:
     process: subprocess.Popen[bytes]
-    channel: LineChannel
     log: IO[bytes] | None
+    channel: LineChannel = field(init=False)  # its messages are this attempt's: it starts after the attempt
     error: str | None = None
     terminal: bool = False  # the job failed to initialise: no restart can help
     finished: bool = False
@@ -443,12 +444,10 @@ class Supervisor:
             )
         finally:
             child.close()
-        holder: list[_Attempt] = []
-        channel = LineChannel(parent, lambda message: self._on_message(holder[0], message))
-        attempt = _Attempt(process, channel, log)
+        attempt = _Attempt(process, log)
         guard = StorageGuard.for_job(self.spec.sandbox, process.pid, log)
         attempt.guard = None if guard is None else guard.start()
-        holder.append(attempt)
+        channel = attempt.channel = LineChannel(parent, functools.partial(self._on_message, attempt))
         with self._lock:
             self._attempt = attempt
             self._restart_at = None

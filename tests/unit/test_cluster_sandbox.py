@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
+from stream_runtime.process.sandbox import LAUNCHER, LAUNCHER_FLAGS
 
 
 def test_the_cluster_gets_none_of_msf_locals_environment(
@@ -40,9 +41,10 @@ def test_only_a_user_switch_goes_through_the_launcher(tmp_path: Path) -> None:
 
     command = ClusterSandbox(data_dir, "nobody", (hidden,)).command(argv, data_dir / "flink", "python3")
     separator = command.index("--")
-    assert command[0] == "python3" and command[1].endswith("stream_runtime/process/sandbox.py")
+    assert command[:4] == ["python3", *LAUNCHER_FLAGS, LAUNCHER]
+    assert LAUNCHER.endswith("stream_runtime/process/confine.py")
     assert command[separator + 1 :] == [shutil.which("bash"), "jobmanager.sh", "start-foreground"]
-    sandbox = json.loads(command[2])
+    sandbox = json.loads(command[4])
     assert sandbox["user"] == "nobody" and sandbox["sized"] is False
     assert set(sandbox["hidden"]) == {str(data_dir), str(hidden)}
     assert {Path(path).name for path in sandbox["exposed"]} == {
