@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 from collections.abc import Iterator, Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    import importlib.abc
 
 ALIAS = "pyflink"
 TARGET = "stream_runtime.pyflink"
 
 
-class PyFlinkAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolves ``pyflink[.x.y]`` to the module object of ``stream_runtime.pyflink[.x.y]``."""
+class PyFlinkAliasFinder:
+    """Resolves ``pyflink[.x.y]`` to the module object of ``stream_runtime.pyflink[.x.y]``: a meta path finder
+    and its loader, by protocol (``importlib.abc`` would cost every job process the import of
+    ``importlib.resources``)."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -32,9 +37,9 @@ class PyFlinkAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         real_spec = importlib.util.find_spec(real)
         if real_spec is None:
             return None
-        return importlib.machinery.ModuleSpec(
-            fullname, self, is_package=real_spec.submodule_search_locations is not None
-        )
+        loader = cast("importlib.abc.Loader", self)
+        package = real_spec.submodule_search_locations is not None
+        return importlib.machinery.ModuleSpec(fullname, loader, is_package=package)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         return importlib.import_module(TARGET + spec.name[len(ALIAS) :])

@@ -17,7 +17,6 @@ import queue
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -133,6 +132,8 @@ class InProcessControlChannel(_QueuedCommandsEnd):
 
     def submit(self, command: str, **fields: Any) -> str:
         """Queue a command for the job; returns its request id."""
+        import uuid  # only jobs run in the test or benchmark process need it
+
         request_id = uuid.uuid4().hex
         self.commands.put({"type": command, "request_id": request_id, **fields})
         return request_id

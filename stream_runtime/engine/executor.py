@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -78,6 +77,8 @@ class JobRunner:
         )
         storage = options.storage
         if storage is None:
+            import tempfile  # only a job run without checkpoint storage (a test, a plain `python job.py`)
+
             storage = LocalCheckpointStorage(tempfile.mkdtemp(prefix="stream-runtime-"))
         self.layout = CheckpointLayout(storage, options.job_id)
         self.state_backend = resolve_state_backend(

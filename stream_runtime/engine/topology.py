@@ -11,7 +11,6 @@ from stream_runtime.config import CheckpointConfig
 from stream_runtime.engine.channels import Edge, Output
 from stream_runtime.engine.operators import OperatorInstance, SourceInstance, TimestampsInstance
 from stream_runtime.engine.two_input import TwoInputOperator
-from stream_runtime.engine.window_operator import WindowOperator
 from stream_runtime.eventtime import WatermarkEmitter, WatermarkStrategy
 from stream_runtime.functions import RuntimeContext
 from stream_runtime.graph import JobGraph, Transformation
@@ -241,6 +240,8 @@ class JobTopology:
             instance = TimestampsInstance(*args, emitter=emitter)
             self.generators.append(instance)
         elif node.kind == "window":
+            from stream_runtime.engine.window_operator import WindowOperator  # only a job with windows
+
             instance = WindowOperator(*args)
         elif node.kind in TWO_INPUT_KINDS:
             instance = TwoInputOperator(*args)

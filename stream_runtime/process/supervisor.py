@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from stream_runtime.cloudwatch_logs import JOB_ID_ENV, LOG_DIR_ENV
 from stream_runtime.engine.control import LineChannel, Message
+from stream_runtime.process.bytecode import precompile_runtime
 from stream_runtime.process.model import JobProcessSpec, JobProcessStatus, SavepointOutcome
 from stream_runtime.process.registry import (
     JobRecord,
@@ -351,6 +352,7 @@ class Supervisor:
             self._on_status(status)
 
     def _launch(self, restore: str | None) -> None:
+        precompile_runtime()  # once per process: later attempts and jobs import the runtime from bytecode
         self._thread = threading.Thread(
             target=self._supervise, args=(restore,), name=f"supervisor-{self.spec.job_id}", daemon=True
         )

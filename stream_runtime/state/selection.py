@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from stream_runtime.state.backends import BACKEND_NAMES, HashMapStateBackend, StateBackend
-from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
+
+if TYPE_CHECKING:
+    from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
+
+
+def _rocksdb() -> type[EmbeddedRocksDBStateBackend]:
+    """The RocksDB backend, imported only by a job that uses it (RocksDB is a large native library)."""
+    from stream_runtime.state.rocksdb import EmbeddedRocksDBStateBackend
+
+    return EmbeddedRocksDBStateBackend
 
 
 def state_backend_by_name(name: str, incremental: bool | None = None) -> StateBackend:
@@ -11,7 +22,7 @@ def state_backend_by_name(name: str, incremental: bool | None = None) -> StateBa
     if name == "hashmap":
         return HashMapStateBackend()
     if name == "rocksdb":
-        return EmbeddedRocksDBStateBackend(incremental=bool(incremental))
+        return _rocksdb()(incremental=bool(incremental))
     raise ValueError(f"unknown state backend {name!r}; expected one of {BACKEND_NAMES}")
 
 
@@ -23,6 +34,6 @@ def resolve_state_backend(
     if override_name is not None and override_name != backend.name:
         backend = state_backend_by_name(override_name, override_incremental)
     if override_incremental is not None and backend.name == "rocksdb":
-        assert isinstance(backend, EmbeddedRocksDBStateBackend)
+        assert isinstance(backend, _rocksdb())
         backend = backend.with_incremental(override_incremental)
     return backend
