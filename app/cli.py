@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
 
-from app.db.ownership import Ownership, OwnershipError
-from app.observability.lifecycle import log_to_console
 from app.settings import AuthMode, RuntimeKind, Settings
+
+if TYPE_CHECKING:
+    from app.db.ownership import Ownership
 
 logger = logging.getLogger("msf_local")
 
@@ -168,6 +170,21 @@ def main() -> None:
 def serve(**options: Any) -> None:
     """Serve the kinesisanalyticsv2 API (and the embedded S3/Kinesis/Logs) over HTTP."""
     settings = _settings(**options)
+    # Start-up creates some 200,000 objects that live as long as the process (modules, classes, the API
+    # models); the garbage collector only costs time while they are made. It runs again, with them frozen
+    # out of its way, once the server listens (``_run``), or when ``serve`` returns.
+    gc.disable()
+    try:
+        _own_and_serve(settings)
+    finally:
+        gc.enable()
+
+
+def _own_and_serve(settings: Settings) -> None:
+    """Take the locks, then serve (in this process, or with HTTP worker processes)."""
+    from app.db.ownership import Ownership, OwnershipError
+    from app.observability.lifecycle import log_to_console
+
     log_to_console()
     ownership = Ownership(settings.data_dir, settings.effective_database_url, settings.port)
     try:
@@ -178,6 +195,7 @@ def serve(**options: Any) -> None:
         from app.workers import serve_workers
 
         ownership.release()  # checked: the controlling application takes it again in this process
+        gc.enable()  # the workers, forked from here, and the controller collect as usual
         serve_workers(settings)
         return
     try:
@@ -271,6 +289,8 @@ def _run(config: Any, listener: socket.socket) -> bool:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
+                gc.freeze()  # what start-up made stays: later collections need not look at it
+                gc.enable()
                 logging.getLogger("uvicorn.error").info(
                     "Uvicorn running on http://%s:%d (Press CTRL+C to quit)",
                     self.config.host,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
@@ -21,6 +22,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     def fake_plane(settings: Settings) -> Any:
         calls["plane"] = settings
+        calls["collecting at start-up"] = gc.isenabled()
         return None
 
     def fake_run(config: Any, listener: socket.socket) -> bool:
@@ -58,6 +60,7 @@ def test_one_worker_by_default_serves_in_this_process(started: dict[str, Any], t
     assert app.state.settings.workers == 1
     assert started["plane"].workers == 1  # the control plane started before the server
     assert options["port"] == port and started["listening on"] == port
+    assert started["collecting at start-up"] is False and gc.isenabled()  # collecting again afterwards
 
 
 def test_a_port_in_use_ends_serve_before_anything_starts(started: dict[str, Any], tmp_path: Any) -> None:
