@@ -70,11 +70,11 @@ def until(check: Callable[[], bool], timeout: float = STEP_TIMEOUT_S) -> float:
     return time.monotonic() - start
 
 
-def newest_checkpoint(data_dir: Path) -> tuple[int, str] | None:
-    """(id, job id) of the newest completed checkpoint of any job under ``data_dir``."""
+def newest_checkpoint(data_dir: Path, job_id: str = "*") -> tuple[int, str] | None:
+    """(id, job id) of the newest completed checkpoint of any job (or of ``job_id``) under ``data_dir``."""
     found = [
         (int(metadata.parent.name.removeprefix("chk-")), metadata.parent.parent.name)
-        for metadata in (data_dir / "state").glob("*/checkpoints/*/chk-*/_metadata")
+        for metadata in (data_dir / "state").glob(f"*/checkpoints/{job_id}/chk-*/_metadata")
     ]
     return max(found) if found else None
 
@@ -125,12 +125,15 @@ class Bench:
 
     def kill_job(self) -> None:
         until(lambda: newest_checkpoint(self.server.data_dir) is not None and len(self.jobs()) == 1)
-        (pid,) = self.jobs()
-        before = newest_checkpoint(self.server.data_dir)
+        ((pid, argv),) = self.jobs().items()
+        # the killed job's own checkpoints: after an update, an ended job's retained checkpoints may carry
+        # higher ids than the new attempt's first ones (the newest of any job then changed seconds late)
+        job_id = argv[argv.index("--job-id") + 1]
+        before = newest_checkpoint(self.server.data_dir, job_id)
         begin = time.monotonic()
         os.kill(pid, signal.SIGKILL)
         # the cheap check first: a scan of the process table each 10 ms takes CPU from the job it waits for
-        until(lambda: newest_checkpoint(self.server.data_dir) != before and pid not in self.jobs())
+        until(lambda: newest_checkpoint(self.server.data_dir, job_id) != before and pid not in self.jobs())
         self.record("job kill -9 → first checkpoint of the new attempt", time.monotonic() - begin)
 
     def kill_server(self) -> None:
