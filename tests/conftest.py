@@ -31,22 +31,61 @@ POSTGRES_BIN = Path(os.environ.get("MSF_TEST_POSTGRES_BIN", "/usr/lib/postgresql
 BACKENDS = ("sqlite", "postgresql")
 
 
+FLINK_JVM_MARK = "flink_jvm"
+JVM_FIXTURES = {"flink_cluster", "counting_jar", "flink_launcher"}
+
+
+def starts_flink_jvms(path: Path) -> bool:
+    """Whether the test file at ``path`` declares ``pytestmark = pytest.mark.flink_jvm``: its tests start
+    Flink or Java processes (a cluster, javac, a PyFlink mini cluster)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return f"pytest.mark.{FLINK_JVM_MARK}" in source
+
+
+def scheduling_scope(nodeid: str, root: Path) -> str:
+    """The unit ``make test`` hands to one worker: a test file whole, so its module fixtures start once,
+    except that every file whose tests start Flink JVMs shares the one scope ``flink-jvm``, so two Flink
+    clusters never compete for the machine's two cores (files that only talk to the fake Flink server
+    are ordinary files)."""
+    path = nodeid.split("::", 1)[0]
+    return FLINK_JVM_MARK if starts_flink_jvms(root / path) else path
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """How ``pytest -n 2`` (``make test``) shares tests out: a test file runs whole on one worker, so its
-    module fixtures start once, and every test that starts a real Flink JVM (tests/flink, the differential
-    PyFlink run) runs on the same worker, so two Flink clusters never compete for the machine's two cores.
-    (pytest-xdist's own ``--dist loadgroup`` does not group under pytest 9, which renamed the test-id field
-    it rewrites.)"""
+    """How ``pytest -n 2`` (``make test``) shares tests out, by :func:`scheduling_scope` (pytest-xdist's own
+    ``--dist loadgroup`` does not group under pytest 9, which renamed the test-id field it rewrites)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class FileOrRealFlink(LoadScopeScheduling):  # type: ignore[misc]
+    root = Path(str(config.rootpath))
+    scopes: dict[str, str] = {}
+
+    class FileOrFlinkJvm(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            if path.startswith("tests/flink/") or path.endswith("/test_differential_flink.py"):
-                return "real-flink"
-            return path
+            if path not in scopes:
+                scopes[path] = scheduling_scope(path, root)
+            return scopes[path]
 
-    return FileOrRealFlink(config, log)
+    return FileOrFlinkJvm(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses a Flink JVM fixture must be in a file marked ``flink_jvm``, or ``make test`` could
+    run two Flink clusters at once."""
+    unmarked = sorted(
+        {
+            item.nodeid.split("::", 1)[0]
+            for item in items
+            if JVM_FIXTURES & set(getattr(item, "fixturenames", ()))
+            and item.get_closest_marker(FLINK_JVM_MARK) is None
+        }
+    )
+    if unmarked:
+        mark = f"pytestmark = pytest.mark.{FLINK_JVM_MARK}"
+        raise pytest.UsageError(f"these files use a Flink JVM fixture without `{mark}`: {unmarked}")
 
 
 def free_port() -> int:

@@ -42,6 +42,8 @@ from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
 
 T = TypeVar("T")
 
+pytestmark = pytest.mark.flink_jvm  # its "flink" runtime is a real local cluster
+
 EMBEDDED_JOB = """
 from stream_runtime import DiscardingSink, StreamExecutionEnvironment
 

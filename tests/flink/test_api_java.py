@@ -21,7 +21,7 @@ from tests.conftest import LiveServer, eventually
 from tests.control.test_live_server import ROLE, operation_status, rescale, status
 from tests.flink.test_java_job import KEYS, lines, per_key
 
-pytestmark = pytest.mark.timeout(900)  # a real cluster on a loaded 2-core machine
+pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(900)]  # a real cluster on a loaded 2-core machine
 EVERY = 20
 
 

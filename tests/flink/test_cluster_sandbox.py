@@ -20,6 +20,7 @@ from runtime_adapter.flink.service import LocalFlinkRuntime
 from tests.conftest import eventually, free_port
 
 pytestmark = [
+    pytest.mark.flink_jvm,
     pytest.mark.skipif(os.geteuid() != 0, reason="the cluster switches user only when msf-local is root"),
     pytest.mark.timeout(600),
 ]

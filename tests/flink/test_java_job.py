@@ -33,7 +33,7 @@ from runtime_adapter.flink.cluster import LocalFlinkCluster
 from runtime_adapter.flink.launcher import Launcher
 from tests.flink.test_adapter_contract import eventually
 
-pytestmark = pytest.mark.timeout(900)  # a real cluster on a loaded 2-core machine
+pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(900)]  # a real cluster on a loaded 2-core machine
 EVERY = 20  # a line per key every 20 records; 200 records/s over 10 keys = one line per key per second
 KEYS = 10
 

@@ -19,7 +19,7 @@ from runtime_adapter.flink.service import LocalFlinkRuntime
 from tests.flink.conftest import local_cluster
 from tests.flink.test_adapter_contract import eventually
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")

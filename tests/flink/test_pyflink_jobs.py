@@ -36,7 +36,7 @@ from runtime_adapter.flink.launcher import Launcher
 from tests.flink.test_adapter_contract import eventually
 from tests.flink.test_java_job import cancel, lines, per_key, wait_running
 
-pytestmark = pytest.mark.timeout(900)  # a real cluster on a loaded 2-core machine
+pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(900)]  # a real cluster on a loaded 2-core machine
 JOBS = Path(__file__).parent / "jobs"
 
 

@@ -34,7 +34,8 @@ from tests.chaos.harness import ServerProcess, job_processes
 from tests.conftest import LiveServer, aws_client, eventually, free_port
 from tests.control.test_live_server import JOB, ROLE, rescale
 
-pytestmark = pytest.mark.timeout(900)  # a second real cluster on a loaded 2-core machine
+# a second real cluster on a loaded 2-core machine
+pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(900)]
 NAME = "story"
 PROPERTIES = [{"PropertyGroupId": "Job", "PropertyMap": {"rate": "50"}}]
 CHECKPOINTS = {

@@ -20,6 +20,8 @@ import pytest
 from tests.runtime.pyflink.harness import PROGRAMS
 from tests.runtime.pyflink.test_programs import EMBEDDED_ONLY, EXPECTED
 
+pytestmark = pytest.mark.flink_jvm  # every program runs on a real PyFlink mini cluster
+
 RUNNER = Path(__file__).parent / "flink_runner.py"
 BUDGET_S = 1200
 _PREFIX = re.compile(r"^\d+> ")
