@@ -145,6 +145,21 @@ def main() -> None:
     help="Run Flink applications on the existing Flink 2.3 cluster at this REST URL instead.",
 )
 @click.option(
+    "--flink-slots",
+    type=click.IntRange(1, 64),
+    envvar="MSF_FLINK_SLOTS",
+    show_envvar=True,
+    help="Task slots per TaskManager of --flink local [default: 2].",
+)
+@click.option(
+    "--flink-task-managers",
+    type=click.IntRange(1, 32),
+    envvar="MSF_FLINK_TASK_MANAGERS",
+    show_envvar=True,
+    help="Most TaskManagers --flink local runs: it starts one and adds more while a job needs slots; a "
+    "start that needs more fails naming the shortage [default: 4].",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     envvar="MSF_WORKERS",

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     flink_rpc_port: int = Field(
         default=6123, ge=1, le=65535, description="JobManager RPC port of --flink local."
     )
+    flink_slots: int = Field(
+        default=2, ge=1, le=64, description="Task slots per TaskManager of --flink local."
+    )
+    flink_task_managers: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Most TaskManagers --flink local starts (one at first, more as jobs need slots).",
+    )
     aws_endpoint: str | None = Field(
         default=None,
         description="Endpoint for S3/Kinesis/CloudWatch Logs; default: the embedded moto behind this port.",

@@ -200,5 +200,7 @@ def make_flink_adapter(settings: Settings) -> RuntimeAdapter | None:
         settings.data_dir,
         rest_port=settings.flink_rest_port,
         rpc_port=settings.flink_rpc_port,
+        slots_per_task_manager=settings.flink_slots,
+        max_task_managers=settings.flink_task_managers,
         sandbox=sandbox,
     )

@@ -42,13 +42,25 @@ class LocalFlinkRuntime(FlinkRuntimeAdapter):
 
 
 def local_flink(
-    data_dir: Path, *, rest_port: int = 8081, rpc_port: int = 6123, sandbox: ClusterSandbox | None = None
+    data_dir: Path,
+    *,
+    rest_port: int = 8081,
+    rpc_port: int = 6123,
+    slots_per_task_manager: int = 2,
+    max_task_managers: int = 4,
+    sandbox: ClusterSandbox | None = None,
 ) -> LocalFlinkRuntime:
-    """Start a 127.0.0.1-only cluster under ``<data_dir>/flink`` (confined by ``sandbox``) and an adapter
+    """Start a 127.0.0.1-only cluster under ``<data_dir>/flink`` (confined by ``sandbox``; one TaskManager
+    of ``slots_per_task_manager`` slots, up to ``max_task_managers`` as jobs need slots) and an adapter
     over it."""
-    cluster = LocalFlinkCluster(
-        ClusterConfig(data_dir=data_dir / "flink", rest_port=rest_port, rpc_port=rpc_port), sandbox=sandbox
+    config = ClusterConfig(
+        data_dir=data_dir / "flink",
+        rest_port=rest_port,
+        rpc_port=rpc_port,
+        slots_per_task_manager=slots_per_task_manager,
+        max_task_managers=max_task_managers,
     )
+    cluster = LocalFlinkCluster(config, sandbox=sandbox)
     cluster.start()
     return LocalFlinkRuntime(cluster, data_dir / "flink-adapter")
 

@@ -118,3 +118,27 @@ def test_an_out_of_range_port_is_named(started: dict[str, Any], tmp_path: Any) -
     assert result.exit_code == 2
     assert "invalid settings: port: Input should be less than or equal to 65535" in result.output
     assert started == {}
+
+
+def test_the_local_flink_clusters_size_goes_from_serve_to_the_cluster(
+    started: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--flink-slots`` and ``--flink-task-managers`` (named by the cluster's "Not enough task slots"
+    error) reach the local cluster's configuration; the cluster itself is not started here."""
+    from app.control.plane import make_flink_adapter
+    from runtime_adapter.flink.cluster import LocalFlinkCluster
+
+    monkeypatch.setattr(LocalFlinkCluster, "start", lambda self, timeout_s=0: None)
+    arguments = ["serve", "--data-dir", str(tmp_path), "--flink", "local", "--flink-slots", "3"]
+    result = CliRunner().invoke(cli.main, arguments, env={"MSF_FLINK_TASK_MANAGERS": "2"})
+    assert result.exit_code == 0, result.output
+    settings = started["plane"]
+    assert (settings.flink_slots, settings.flink_task_managers) == (3, 2)
+    runtime: Any = make_flink_adapter(settings)
+    try:
+        config = runtime.cluster.config
+        assert (config.slots_per_task_manager, config.max_task_managers, config.task_managers) == (3, 2, 1)
+    finally:
+        runtime.close()
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--flink-slots", "0"])
+    assert result.exit_code == 2 and "--flink-slots" in result.output
