@@ -141,6 +141,9 @@ class Supervisor:
         if self._thread is not None:
             raise RuntimeError("supervisor already started")
         self._own()
+        # once per process, in the background: later attempts and jobs import the runtime from bytecode
+        # (not in recover(): a restarted control plane takes its jobs over first, with the cache it made)
+        precompile_runtime()
         self._set_status(JobProcessStatus.RUNNING)
         self._launch(self.spec.restore_path)
 
@@ -352,7 +355,6 @@ class Supervisor:
             self._on_status(status)
 
     def _launch(self, restore: str | None) -> None:
-        precompile_runtime()  # once per process: later attempts and jobs import the runtime from bytecode
         self._thread = threading.Thread(
             target=self._supervise, args=(restore,), name=f"supervisor-{self.spec.job_id}", daemon=True
         )
