@@ -138,16 +138,20 @@ class Bench:
 
     def kill_server(self) -> None:
         until(lambda: newest_checkpoint(self.server.data_dir) is not None and len(self.jobs()) == 1)
-        before = newest_checkpoint(self.server.data_dir)
+        ((_, argv),) = self.jobs().items()
+        # the running job's own checkpoints, as in ``kill_job``: the restarted server takes that job over
+        # under the same job id, and an ended job's retained checkpoints may carry higher ids
+        job_id = argv[argv.index("--job-id") + 1]
+        before = newest_checkpoint(self.server.data_dir, job_id)
         begin = time.monotonic()
         self.server.kill()
         self.server.start()
         self.record("msf-local kill -9 + restart → answering", time.monotonic() - begin)
         until(
             lambda: (
-                self.status() == "RUNNING"
+                newest_checkpoint(self.server.data_dir, job_id) != before
+                and self.status() == "RUNNING"
                 and len(self.jobs()) == 1
-                and newest_checkpoint(self.server.data_dir) != before
             )
         )
         self.record("msf-local kill -9 + restart → RUNNING, checkpointing", time.monotonic() - begin)
