@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import socket
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -293,6 +295,19 @@ def migrate(**options: Any) -> None:
     click.echo(f"database at head: {settings.effective_database_url}")
 
 
+def _precompile_server() -> threading.Thread:
+    """Byte-compile msf-local's packages in the background (as pip does for a regular installation), so the
+    next start, after a crash above all, imports them from bytecode even where imports write none
+    (``PYTHONDONTWRITEBYTECODE``, an editable install): some 0.15 s of CPU of every start."""
+    import api_models
+    import app
+    import runtime_adapter
+    from stream_runtime.process.bytecode import RUNTIME_PACKAGE, precompile
+
+    packages = (app, api_models, runtime_adapter)
+    return precompile(*(os.path.dirname(str(package.__file__)) for package in packages), RUNTIME_PACKAGE)
+
+
 def _run(config: Any, listener: socket.socket) -> bool:
     """Serve ``config``'s application on ``listener`` until a signal stops it; whether it had started."""
     import uvicorn
@@ -306,6 +321,7 @@ def _run(config: Any, listener: socket.socket) -> bool:
             if self.started:
                 gc.freeze()  # what start-up made stays: later collections need not look at it
                 gc.enable()
+                _precompile_server()
                 logging.getLogger("uvicorn.error").info(
                     "Uvicorn running on http://%s:%d (Press CTRL+C to quit)",
                     self.config.host,

@@ -6,6 +6,8 @@ start and every restart. A job usually cannot write that cache itself: it runs a
 see docs/security.md) in front of a read-only installation, or with ``PYTHONDONTWRITEBYTECODE`` set. So the
 supervising process compiles the package once, in the background, as ``pip`` does when it installs a
 package: afterwards every job process reads the cache. Files already up to date cost a ``stat`` each.
+``msf-local serve`` does the same for its own packages once it listens, so that its next start, after a
+crash above all, reads them from the cache too.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ import threading
 RUNTIME_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _compile() -> None:
-    import compileall  # only here: the server need not import it unless it supervises a job
+def _compile(directories: tuple[str, ...]) -> None:
+    import compileall  # only here: the server need not import it unless it compiles something
 
     # a file it cannot write (a read-only installation, which pip compiled) is skipped silently
-    compileall.compile_dir(RUNTIME_PACKAGE, quiet=2)
+    for directory in directories:
+        compileall.compile_dir(directory, quiet=2)
 
 
 @functools.cache
-def precompile_runtime() -> threading.Thread:
-    """Byte-compile ``stream_runtime`` in a background thread, once per process (the thread, to join)."""
-    thread = threading.Thread(target=_compile, name="precompile-runtime", daemon=True)
+def precompile(*directories: str) -> threading.Thread:
+    """Byte-compile the packages in ``directories`` in a background thread, once per process (the thread,
+    to join)."""
+    thread = threading.Thread(target=_compile, args=(directories,), name="precompile", daemon=True)
     thread.start()
     return thread
+
+
+def precompile_runtime() -> threading.Thread:
+    """Byte-compile ``stream_runtime`` in a background thread, once per process (the thread, to join)."""
+    return precompile(RUNTIME_PACKAGE)
