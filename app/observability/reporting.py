@@ -33,16 +33,19 @@ def cloudwatch_clients(settings: Settings, service: str = "cloudwatch") -> Any:
 
 
 async def _every(interval: float, stop: asyncio.Event, work: Callable[[], object], what: str) -> None:
-    """Run ``work`` on a worker thread every ``interval`` seconds until ``stop`` is set."""
-    while not stop.is_set():
+    """Run ``work`` on a worker thread every ``interval`` seconds until ``stop`` is set. The first round
+    comes one interval after start, not while a (re)started server answers its first requests: it would
+    compete with them for the interpreter (it loads boto3, for one)."""
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+            return
+        except TimeoutError:
+            pass
         try:
             await asyncio.to_thread(work)
         except Exception:  # e.g. the database is unreachable: try again next time
             logger.exception("%s failed", what)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            continue
 
 
 @asynccontextmanager
