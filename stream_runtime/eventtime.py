@@ -179,14 +179,27 @@ class WatermarkValve:
         return None
 
     def on_idle(self, channel: int, idle: bool) -> tuple[int | None, bool | None]:
-        """A channel became idle/active; returns (advanced watermark, changed idleness of the whole input)."""
+        """A channel became idle/active; returns (advanced watermark, changed idleness of the whole input).
+
+        When the last active channel goes idle, no channel will advance any more, so the watermark flushes
+        to the highest one of any channel (Flink's StatusWatermarkValve): otherwise the order in which the
+        channels went idle would decide whether a channel's watermark ever reaches downstream."""
         self.channels[channel][1] = idle
         now_idle = all(state[1] for state in self.channels.values())
         changed = None
         if now_idle != self.idle:
             self.idle = now_idle
             changed = now_idle
+        if now_idle:
+            return self._flush(), changed
         return self._advance(), changed
+
+    def _flush(self) -> int | None:
+        highest = max((wm for wm, _ in self.channels.values()), default=MIN_WATERMARK)
+        if highest > self.current:
+            self.current = highest
+            return highest
+        return None
 
 
 class WatermarkEmitter:

@@ -21,6 +21,7 @@ from stream_runtime import (
 )
 from stream_runtime.config import CheckpointConfig, RuntimeOverrides
 from stream_runtime.engine.coordinator import CheckpointCoordinator, CheckpointFailureReason, FailureOutcome
+from stream_runtime.eventtime import MIN_WATERMARK, WatermarkValve
 from stream_runtime.process.launch import LaunchOptions, launch_options
 from stream_runtime.state.backend import redistribute_operator_state
 from stream_runtime.state.keygroups import (
@@ -240,3 +241,19 @@ def test_processing_time_timers_are_part_of_the_checkpoint(tmp_path: Path) -> No
     with launch_options(later):
         _reminder_job().execute("restored run")
     assert sorted(_Collect.seen) == [("timer", "a"), ("timer", "b")]
+
+
+@pytest.mark.parametrize("last_idle", [0, 1])
+def test_watermark_valve_flushes_the_highest_watermark_when_every_channel_is_idle(last_idle: int) -> None:
+    """Subtask 0 read everything (watermark 999) while subtask 1 never got a record: whichever of them
+    goes idle last, the 999 reaches downstream (a restored job whose first fetch read all records saw
+    subtask 0 go idle first, and its windows never fired)."""
+    valve = WatermarkValve()
+    valve.add_channel(0)
+    valve.add_channel(1)
+    assert valve.on_watermark(0, 999) is None  # channel 1 is active at MIN and holds it back
+    assert valve.on_idle(1 - last_idle, True) == ((999, None) if last_idle == 0 else (None, None))
+    assert valve.on_idle(last_idle, True) == ((None, True) if last_idle == 0 else (999, True))
+    assert valve.current == 999
+    assert valve.on_idle(1, False) == (None, False)  # an idle channel coming back never lowers it
+    assert valve.on_watermark(1, MIN_WATERMARK) is None and valve.current == 999
