@@ -243,6 +243,8 @@ class FakeFlink:
             return 200, {"value": []}
         if match := re.fullmatch(r"/vertices/(\w+)/subtasks/metrics", rest):
             return 200, self._vertex_metrics(job, match[1], query)
+        if match := re.fullmatch(r"/vertices/(\w+)/(metrics|watermarks)", rest):  # Flink's UI polls these
+            return 200, self._vertex_watermarks(job) if match[2] == "watermarks" else []
         if rest in ("/stop", "/savepoints") and method == "POST":
             if job.state != "RUNNING":
                 return 409, {"errors": [f"Job {job.job_id} is not running"]}
@@ -264,6 +266,14 @@ class FakeFlink:
             return [{"id": name} for name in known]
         agg = query.get("agg", "sum")
         return [{"id": name, agg: known[name]} for name in query["get"].split(",") if name in known]
+
+    def _vertex_watermarks(self, job: FakeJob) -> list[dict[str, Any]]:
+        """``GET /jobs/:id/vertices/:v/watermarks``: each subtask's input watermark (none yet)."""
+        parallelism = int(job.body.get("parallelism", 1))
+        return [
+            {"id": f"{index}.currentInputWatermark", "value": "-9223372036854775808"}
+            for index in range(parallelism)
+        ]
 
     def _settle_trigger(
         self, trigger: str | None, target: str | None, *, for_stop: bool, job: FakeJob | None = None
