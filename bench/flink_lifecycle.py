@@ -46,9 +46,9 @@ from runtime_adapter.flink.cluster import LocalFlinkCluster  # noqa: E402
 from runtime_adapter.flink.config import ClusterConfig  # noqa: E402
 from runtime_adapter.flink.distribution import flink_home  # noqa: E402
 from tests.conftest import free_port, start_server, stop_server  # noqa: E402
+from tests.control.test_live_server import create_from_s3  # noqa: E402
 from tests.flink.test_same_story import full_restarts  # noqa: E402
 
-ROLE = "arn:aws:iam::123456789012:role/msf"
 # the same checkpointing both ways: every second (a TaskManager kill needs a checkpoint to recover from)
 CHECKPOINTS = {
     "ConfigurationType": "CUSTOM",
@@ -151,21 +151,15 @@ def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, fl
     s3 = boto3.client("s3", endpoint_url=url, **credentials)
     cloudwatch = boto3.client("cloudwatch", endpoint_url=url, **credentials)
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=name)
-    s3.put_object(Bucket=name, Key="job.jar", Body=jar.read_bytes())
-    location = {"BucketARN": f"arn:aws:s3:::{name}", "FileKey": "job.jar"}
-    kav2.create_application(
-        ApplicationName=name,
-        RuntimeEnvironment="FLINK-1_20",
-        ServiceExecutionRole=ROLE,
-        ApplicationConfiguration={
-            "ApplicationCodeConfiguration": {
-                "CodeContent": {"S3ContentLocation": location},
-                "CodeContentType": "ZIPFILE",
-            },
-            "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
-            "FlinkApplicationConfiguration": {"CheckpointConfiguration": CHECKPOINTS},
-        },
+    create_from_s3(
+        kav2,
+        s3,
+        name,
+        jar.read_bytes(),
+        bucket=name,
+        key="job.jar",
+        ApplicationSnapshotConfiguration={"SnapshotsEnabled": True},
+        FlinkApplicationConfiguration={"CheckpointConfiguration": CHECKPOINTS},
     )
 
     def status() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tests.api.app_helpers import ROLE
 from tests.api.app_helpers import python_zip as code_zip
 from tests.conftest import LiveServer, eventually
 
-ROLE = "arn:aws:iam::123456789012:role/msf"
 JOB = """
 from stream_runtime import DiscardingSink, StreamExecutionEnvironment
 from stream_runtime.properties import get_application_properties
@@ -69,6 +69,20 @@ def create(kav2: Any, name: str, code: dict[str, Any], **configuration: Any) -> 
     )
 
 
+def create_from_s3(
+    kav2: Any, s3: Any, name: str, code: bytes, *, bucket: str, key: str = "application", **configuration: Any
+) -> None:
+    """Upload ``code`` to a new bucket of the embedded S3 and create application ``name`` from it."""
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=code)
+    create(
+        kav2,
+        name,
+        {"S3ContentLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": key}},
+        **configuration,
+    )
+
+
 def test_start_and_stop_through_boto3_with_the_fake_runtime(make_server: Any) -> None:
     live: LiveServer = make_server(runtime="fake", control_interval=0.05)
     kav2 = live.client()
@@ -121,12 +135,13 @@ def test_code_from_the_embedded_s3_runs_on_the_embedded_runtime(make_server: Any
     s3 = live.client("s3", access_key=account)
     kav2 = live.client(access_key=account)
     bucket = f"code-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="app/job.zip", Body=code_zip({"main.py": JOB}))
-    create(
+    create_from_s3(
         kav2,
+        s3,
         "numbers",
-        {"S3ContentLocation": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": "app/job.zip"}},
+        code_zip({"main.py": JOB}),
+        bucket=bucket,
+        key="app/job.zip",
         EnvironmentProperties={
             "PropertyGroups": [{"PropertyGroupId": "Job", "PropertyMap": {"rate": "200"}}]
         },

@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from tests.api.app_helpers import python_zip
 from tests.chaos.harness import ServerProcess, job_processes
 from tests.conftest import LiveServer, aws_client, eventually, free_port
-from tests.control.test_live_server import JOB, ROLE, rescale
+from tests.control.test_live_server import JOB, create_from_s3, rescale
 
 # a second real cluster on a loaded 2-core machine
 pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(900)]
@@ -116,22 +116,15 @@ def full_restarts(cloudwatch: Any, name: str) -> float:
 def story(side: Side) -> dict[str, Any]:
     """The scenario; what the API showed at each step."""
     kav2, s3, cloudwatch = side.client(), side.client("s3"), side.client("cloudwatch")
-    s3.create_bucket(Bucket="code")
-    s3.put_object(Bucket="code", Key="application", Body=side.code)
-    location = {"BucketARN": "arn:aws:s3:::code", "FileKey": "application"}
-    kav2.create_application(
-        ApplicationName=NAME,
-        RuntimeEnvironment="FLINK-1_20",
-        ServiceExecutionRole=ROLE,
-        ApplicationConfiguration={
-            "ApplicationCodeConfiguration": {
-                "CodeContent": {"S3ContentLocation": location},
-                "CodeContentType": "ZIPFILE",
-            },
-            "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
-            "EnvironmentProperties": {"PropertyGroups": PROPERTIES},
-            "FlinkApplicationConfiguration": {"CheckpointConfiguration": CHECKPOINTS},
-        },
+    create_from_s3(
+        kav2,
+        s3,
+        NAME,
+        side.code,
+        bucket="code",
+        ApplicationSnapshotConfiguration={"SnapshotsEnabled": True},
+        EnvironmentProperties={"PropertyGroups": PROPERTIES},
+        FlinkApplicationConfiguration={"CheckpointConfiguration": CHECKPOINTS},
     )
     seen: dict[str, Any] = {}
 
