@@ -12,10 +12,16 @@ Only GET is forwarded, and only what shows this application's job:
   submit/cancel features switched off);
 - ``jobs`` and ``jobs/overview``, filtered to this application's job; ``jobs/<its id>/...``, except
   the GET endpoints that cancel or stop a job (``yarn-cancel``, ``yarn-stop``);
+- Flink 2.3's application views (its Overview page and Applications pages read them):
+  ``applications/overview`` filtered to the Flink application that holds this job, and that Flink
+  application's ``applications/<id>`` and ``applications/<id>/exceptions``, their job lists and
+  exceptions reduced to this job (and the application's own, which name no job). A job submitted through
+  ``/jars/:id/run`` is a Flink application of its own; which one Flink says in the job's details
+  (``application-id``);
 - the TaskManager list and metrics, and the JobManager's configuration, environment and metrics.
 
-Everything else is 403: other jobs, uploaded jars, Flink applications, and every log, stdout,
-thread-dump and profiler endpoint (those are the cluster's, shared by every job on it).
+Everything else is 403: other jobs and Flink applications, cancelling an application, uploaded jars, and
+every log, stdout, thread-dump and profiler endpoint (those are the cluster's, shared by every job on it).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import base64
 import binascii
 import json
 import re
+from functools import lru_cache
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select
@@ -58,6 +66,8 @@ _ALLOWED = re.compile(
     r"|taskmanagers/[\w.-]+/metrics|jobmanager/(config|environment|metrics)"
 )
 _JOB_PATH = re.compile(r"jobs/(\w+)(/.*)?")
+_APPLICATION_PATH = re.compile(r"applications/(\w+)(/exceptions)?")
+_FILTERED = ("jobs", "jobs/overview", "config", "applications/overview")
 _JOB_COMMANDS = re.compile(r"/yarn-(cancel|stop)\b")
 
 
@@ -78,11 +88,14 @@ def _arn(key: str) -> str | None:
         return None
 
 
-def allowed(path: str, job_id: str) -> bool:
-    """Whether ``path`` (relative to the UI root) may be forwarded for the application's ``job_id``."""
+def allowed(path: str, job_id: str, flink_application: str | None = None) -> bool:
+    """Whether ``path`` (relative to the UI root) may be forwarded for the application's ``job_id``,
+    which runs in the Flink application ``flink_application`` (None: not known)."""
     root = path.split("/", 1)[0]
     if root not in _REST_ROOTS:
         return ".." not in path.split("/")
+    if match := _APPLICATION_PATH.fullmatch(path):
+        return (match[1] == "overview" and not match[2]) or match[1] == flink_application
     if match := _JOB_PATH.fullmatch(path):
         if match[1] == "overview":
             return not match[2]
@@ -90,21 +103,78 @@ def allowed(path: str, job_id: str) -> bool:
     return _ALLOWED.fullmatch(path) is not None
 
 
-def _filtered(path: str, content: bytes, job_id: str) -> bytes:
-    """Jobs lists reduced to the application's job; the UI's submit and cancel features off."""
+@lru_cache(maxsize=256)
+def flink_application_of(base_url: str, job_id: str) -> str:
+    """The Flink application (Flink 2.3's ``application-id``) that holds the job; a job never moves to
+    another, so the answer is kept. LookupError (not kept) while Flink does not tell."""
+    import httpx  # only a proxied Flink page needs it: not imported at start-up
+
     try:
-        body = json.loads(content)
-    except ValueError:
-        return content
+        details = httpx.get(f"{base_url.rstrip('/')}/jobs/{job_id}", timeout=30).json()
+    except (httpx.TransportError, ValueError) as error:
+        raise LookupError(f"Flink did not describe job {job_id}") from error
+    application = details.get("application-id") if isinstance(details, dict) else None
+    if not isinstance(application, str):
+        raise LookupError(f"Flink names no application for job {job_id}")
+    return application
+
+
+def _flink_application(base_url: str, job_id: str) -> str | None:
+    """The job's Flink application; None while Flink does not tell (then no application is shown)."""
+    try:
+        return flink_application_of(base_url, job_id)
+    except LookupError:
+        return None
+
+
+def _own_jobs(jobs: list[Any], job_id: str) -> list[Any]:
+    return [job for job in jobs if isinstance(job, dict) and job_id in (job.get("jid"), job.get("id"))]
+
+
+def filter_answer(path: str, body: dict[str, Any], job_id: str, flink_application: str | None) -> None:
+    """Jobs lists and application views reduced to the application's job; the UI's submit and cancel
+    features off (in place)."""
     if path in ("jobs", "jobs/overview") and isinstance(body.get("jobs"), list):
-        body["jobs"] = [job for job in body["jobs"] if job_id in (job.get("jid"), job.get("id"))]
+        body["jobs"] = _own_jobs(body["jobs"], job_id)
     elif path == "config" and isinstance(body.get("features"), dict):
         body["features"] = {name: False for name in body["features"]}
-    return json.dumps(body).encode()
+    elif path == "applications/overview":
+        listed = body.get("applications")
+        own = [
+            entry
+            for entry in listed or []
+            if isinstance(entry, dict) and entry.get("id") == flink_application
+        ]
+        body["applications"] = own
+    elif path.endswith("/exceptions") and isinstance(history := body.get("exceptionHistory"), dict):
+        entries = history.get("entries") or []  # the job's, and the application's own (naming no job)
+        history["entries"] = [e for e in entries if isinstance(e, dict) and e.get("jobId") in (None, job_id)]
+    elif path.startswith("applications/"):
+        body["jobs"] = _own_jobs(body.get("jobs") or [], job_id)
 
 
-def forward(base_url: str, path: str, query: str, job_id: str) -> Response:
-    """Flink's answer to ``GET path?query``, filtered for the application's job."""
+def _count_own_jobs(base_url: str, body: dict[str, Any], job_id: str) -> None:
+    """The listed application's job counts (by state) reduced to the job, when it holds others too."""
+    import httpx
+
+    for entry in body["applications"]:
+        counts = entry.get("jobs")
+        if not isinstance(counts, dict) or sum(n for n in counts.values() if isinstance(n, int)) <= 1:
+            continue
+        try:
+            details = httpx.get(f"{base_url.rstrip('/')}/applications/{entry['id']}", timeout=30).json()
+        except (httpx.TransportError, ValueError):
+            details = None
+        jobs = details.get("jobs") if isinstance(details, dict) else None
+        states = [str(job.get("state")) for job in _own_jobs(jobs or [], job_id)]
+        entry["jobs"] = {state: states.count(state) for state in set(states)}
+
+
+def forward(
+    base_url: str, path: str, query: str, job_id: str, flink_application: str | None = None
+) -> Response:
+    """Flink's answer to ``GET path?query``, filtered for the application's job (which runs in the Flink
+    application ``flink_application``)."""
     import httpx  # only a proxied Flink page needs it: not imported at start-up
 
     target = f"{base_url.rstrip('/')}/{path}" + (f"?{query}" if query else "")
@@ -114,8 +184,16 @@ def forward(base_url: str, path: str, query: str, job_id: str) -> Response:
         text = f"Flink's web UI at {base_url} is unreachable ({type(error).__name__})."
         return Response(text, status_code=502, media_type="text/plain")
     content = answer.content
-    if answer.status_code == 200 and path in ("jobs", "jobs/overview", "config"):
-        content = _filtered(path, content, job_id)
+    if answer.status_code == 200 and (path in _FILTERED or path.startswith("applications/")):
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            filter_answer(path, body, job_id, flink_application)
+            if path == "applications/overview":
+                _count_own_jobs(base_url, body, job_id)
+            content = json.dumps(body).encode()
     response = Response(content, status_code=answer.status_code)
     for name in PASSED_HEADERS:
         if name in answer.headers:
@@ -151,9 +229,12 @@ def flink_ui(request: Request, key: str, path: str = "") -> Response:
         return from_controller(request, controller)
     arn = _arn(key)
     job_id, base_url = _job_of(request, arn) if arn else (None, None)
-    if job_id is None or base_url is None or not allowed(path, job_id):
+    if job_id is None or base_url is None:
         return forbidden()
-    return forward(base_url, path, request.url.query, job_id)
+    flink_application = _flink_application(base_url, job_id) if path.startswith("applications/") else None
+    if not allowed(path, job_id, flink_application):
+        return forbidden()
+    return forward(base_url, path, request.url.query, job_id, flink_application)
 
 
 @router.api_route(FLINK_UI_PATH + "/{key}/{path:path}", methods=["POST", "PUT", "PATCH", "DELETE"])

@@ -14,6 +14,12 @@ that failed is ``COMPLETED`` with ``operation.failure-cause``. Scripting:
     fake.restart_job(job_id, "...", at_ms)  # the job fails with that cause and is RESTARTING
     job.records[vertex id] = (in, out) # the vertex's numRecordsIn/Out summed over its subtasks
     job.checkpoints / failed_checkpoints / metrics  # checkpoint history, failed count, source metrics
+
+Each submitted job is a Flink 2.3 application of its own (``SingleJobApplication``, with the job's id), as
+``/jars/:id/run`` makes one on a session cluster: ``/applications/overview``, ``/applications/:id`` and
+``/applications/:id/exceptions`` answer in the shapes recorded from a real cluster.
+
+    job.in_application = other.job_id  # the job runs in the other job's Flink application
     fake.taskmanager_metrics[...] = x  # the TaskManagers' JVM heap and CPU load
 """
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +37,10 @@ from urllib.parse import parse_qs, urlparse
 
 PROGRAM_INVOCATION = "org.apache.flink.client.program.ProgramInvocationException"
 DUPLICATE = "org.apache.flink.runtime.client.DuplicateJobSubmissionException"
+TASK_STATES = ("running", "canceling", "canceled", "created", "scheduled", "deploying", "reconciling")
+TASK_STATES += ("finished", "initializing", "failed")
+SUMMARY = ("id", "name", "start-time", "end-time", "duration", "status")  # /applications/overview
+APPLICATION_NOT_FOUND = "org.apache.flink.runtime.messages.FlinkApplicationNotFoundException"
 WEB_UI = '<!DOCTYPE html><html><head><base href="./"><title>Apache Flink Web Dashboard</title></head></html>'
 SOURCE = "bc764cd8ddf7a0cff126f51c16239658"
 SINK = "20ba6b65f97481d5570070de90e4e791"
@@ -56,6 +67,8 @@ class FakeJob:
     history: list[tuple[int, str]] = field(default_factory=list)  # (epoch ms, cause), oldest first
     records: dict[str, tuple[int, int]] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)  # extra metrics of the source vertex
+    submitted_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    in_application: str | None = None  # another job's id: this job runs in that job's Flink application
 
     def details(self) -> dict[str, Any]:
         """``GET /jobs/:id``: a source vertex feeding a sink vertex, each with the job's parallelism."""
@@ -69,11 +82,71 @@ class FakeJob:
         timestamps = {"CREATED": 500, "RUNNING": self.running_since_ms}
         return {
             "jid": self.job_id,
+            "application-id": self.application_id,
             "state": self.state,
             "timestamps": timestamps,
             "vertices": vertices,
             "plan": plan,
         }
+
+    @property
+    def application_id(self) -> str:
+        """The Flink application holding the job: its own (same id), unless ``in_application`` names one."""
+        return self.in_application or self.job_id
+
+    def overview_entry(self) -> dict[str, Any]:
+        """The job as Flink 2.3 lists it in an application (``/applications/:id`` ``jobs``)."""
+        now = int(time.time() * 1000)
+        done = self.state in ("FINISHED", "FAILED", "CANCELED")
+        running = self.state == "RUNNING"
+        tasks = dict.fromkeys(TASK_STATES, 0) | {"total": 2, "running" if running else "canceled": 2}
+        return {
+            "jid": self.job_id,
+            "name": self.body.get("flinkConfiguration", {}).get("pipeline.name", "job"),
+            "jobType": "STREAMING",
+            "start-time": self.submitted_ms,
+            "end-time": now if done else -1,
+            "duration": now - self.submitted_ms,
+            "state": self.state,
+            "last-modification": now,
+            "tasks": tasks,
+            "pending-operators": 0,
+        }
+
+
+def application_view(jobs: list[FakeJob]) -> dict[str, Any]:
+    """``GET /applications/:id`` of the application holding ``jobs`` (the first one started it)."""
+    first, listed = jobs[0], [job.overview_entry() for job in jobs]
+    name = f"SingleJobApplication({listed[0]['name']})" if len(jobs) == 1 else f"{listed[0]['name']} (jar)"
+    ends = [job["end-time"] for job in listed]
+    end = -1 if -1 in ends else max(ends)
+    states = {job.state for job in jobs}
+    status = "RUNNING" if states & {"RUNNING", "RESTARTING", "CREATED"} else first.state
+    return {
+        "id": first.application_id,
+        "name": name,
+        "status": status,
+        "start-time": first.submitted_ms,
+        "end-time": end,
+        "duration": (end if end > 0 else int(time.time() * 1000)) - first.submitted_ms,
+        "timestamps": {"CREATED": first.submitted_ms, "RUNNING": first.submitted_ms},
+        "jobs": listed,
+    }
+
+
+def application_exceptions(jobs: list[FakeJob]) -> dict[str, Any]:
+    """``GET /applications/:id/exceptions``: each failed job's cause, naming the job."""
+    entries = [
+        {
+            "exceptionName": job.failure.split(":")[0],
+            "stacktrace": stack(job.failure),
+            "timestamp": job.submitted_ms + 1_000,
+            "jobId": job.job_id,
+        }
+        for job in jobs
+        if job.failure
+    ]
+    return {"exceptionHistory": {"entries": entries}}
 
 
 class FakeFlink:
@@ -182,6 +255,8 @@ class FakeFlink:
                 for j in self.jobs.values()
             ]
             return 200, {"jobs": jobs}
+        if path.startswith("/applications/"):
+            return self._application(path)
         if path == "/savepoint-disposal" and method == "POST":
             return 200, {"request-id": self._settle_trigger(None, body.get("savepoint-path"), for_stop=False)}
         if match := re.fullmatch(r"/savepoint-disposal/(\w+)", path):
@@ -198,6 +273,30 @@ class FakeFlink:
                 ]
             }
         return self._job(method, job, match[2] or "", query, body)
+
+    def _application(self, path: str) -> tuple[int, Any]:
+        applications: dict[str, list[FakeJob]] = {}
+        for job in self.jobs.values():
+            applications.setdefault(job.application_id, []).append(job)
+        if path == "/applications/overview":
+            listed = []
+            for jobs in applications.values():
+                view = application_view(jobs)
+                counts = {
+                    state: [job.state for job in jobs].count(state) for state in {j.state for j in jobs}
+                }
+                listed.append({key: view[key] for key in SUMMARY} | {"jobs": counts})
+            return 200, {"applications": listed}
+        match = re.fullmatch(r"/applications/(\w+)(/exceptions)?", path)
+        if match is None:
+            return 404, {"errors": ["Not found: " + path]}
+        if match[1] not in applications:
+            missing = f"{APPLICATION_NOT_FOUND}: Could not find Flink application ({match[1]})"
+            return 500, {
+                "errors": ["Internal server error.", f"<Exception on server side:\n{stack(missing)}"]
+            }
+        jobs = applications[match[1]]
+        return 200, application_exceptions(jobs) if match[2] else application_view(jobs)
 
     def _run(self, body: dict[str, Any]) -> tuple[int, Any]:
         if self.submit_error:

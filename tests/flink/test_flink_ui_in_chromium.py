@@ -1,6 +1,7 @@
 """The presigned link of an application on Flink, opened in headless Chromium: Flink's own web UI (the
 Angular app shipped in the installed Flink distribution) renders that application's job through
-msf-local's proxy, and cannot show another application's job. No JVM: the UI's files are served from
+msf-local's proxy — its Overview page, the application's Applications page, its job's pages — and cannot
+show another application's job. No JVM: the UI's files are served from
 the distribution's ``flink-dist`` jar in front of the scriptable fake REST server."""
 
 from __future__ import annotations
@@ -160,7 +161,21 @@ def test_flinks_own_ui_renders_the_applications_job_and_no_other(
     try:
         browser.goto(link["AuthorizedUrl"])
         assert browser.evaluate("location.href").startswith(base)
-        browser.evaluate("location.hash = '#/job/running'")  # Flink's list of running jobs (hash routes)
+        # Flink 2.3's first page, Overview: the cluster's slots and its running applications (hash routes)
+        assert eventually(lambda: f"SingleJobApplication(shop-{suffix})" in browser.text(), True, timeout=20)
+        assert f"rival-{suffix}" not in browser.text()  # another account's application on the same cluster
+        browser.screenshot("overview")
+
+        own = names[
+            f"shop-{suffix}"
+        ]  # a job submitted through /jars/:id/run is a Flink application of its own
+        browser.evaluate(f"location.hash = '#/application/running/{own}/overview'")  # its Applications page
+        assert eventually(lambda: "Application ID" in browser.text(), True, timeout=20)
+        assert eventually(lambda: own in browser.text(), True, timeout=20)
+        assert f"shop-{suffix}" in browser.text() and "Cancel Application" not in browser.text()
+        browser.screenshot("application")
+
+        browser.evaluate("location.hash = '#/job/running'")  # Flink's list of running jobs
         assert eventually(lambda: f"shop-{suffix}" in browser.text(), True, timeout=20)
         assert f"rival-{suffix}" not in browser.text()  # another account's job on the same cluster
         browser.screenshot("running-jobs")
@@ -172,9 +187,10 @@ def test_flinks_own_ui_renders_the_applications_job_and_no_other(
         assert [error for error in browser.errors() if "manifest.json" not in error] == []
 
         browser.evaluate(f"location.hash = '#/job/running/{names[f'rival-{suffix}']}/overview'")
-        asked = f"fetch('jobs/{names[f'rival-{suffix}']}').then(answer => answer.status)"
-        answer = browser.call("Runtime.evaluate", expression=asked, awaitPromise=True, returnByValue=True)
-        assert answer["result"]["value"] == 403
+        for view in ("jobs", "applications"):  # the rival's job, and its Flink application
+            asked = f"fetch('{view}/{names[f'rival-{suffix}']}').then(answer => answer.status)"
+            answer = browser.call("Runtime.evaluate", expression=asked, awaitPromise=True, returnByValue=True)
+            assert answer["result"]["value"] == 403, view
         assert f"rival-{suffix}" not in browser.text()
         browser.screenshot("other-job")
     finally:
