@@ -1,5 +1,7 @@
-"""On the real local cluster: a job's figures come from Flink's REST API, and its log lines are in the
-cluster's JSON log files tagged with its id, ready for shipping (one short job on a cluster of its own)."""
+"""On the real local cluster: a job's figures come from Flink's REST API (per subtask too, and the
+TaskManagers' memory), its log lines are in the cluster's JSON log files tagged with its id, ready for
+shipping, and Flink 2.3 holds it in a Flink application the dashboard's proxy finds (one short job on a
+cluster of its own)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.observability.flink_logs import JOB_ID_KEY, java_record
+from app.web.flink_proxy import filter_answer, flink_application_of
 from runtime_adapter.base import CheckpointSettings, CodeLanguage, JobCode, JobSpec, StartResult, StopMode
 from runtime_adapter.flink.cluster import LocalFlinkCluster
 from runtime_adapter.flink.launcher import Launcher
@@ -56,6 +60,7 @@ def test_a_job_on_flink_has_figures_and_tagged_log_lines(
         checkpoints=CheckpointSettings(enabled=True, interval_ms=500, min_pause_ms=0),
         checkpoint_dir=str(tmp_path / "checkpoints"),
         program_args=("200", "10", "20", str(tmp_path / "out")),
+        parallelism=2,
     )
     try:
         assert runtime.start(spec).result is StartResult.STARTED
@@ -70,13 +75,36 @@ def test_a_job_on_flink_has_figures_and_tagged_log_lines(
         assert insight is not None and insight.running_since_ms is not None and insight.operators
         assert insight.heap_percent is not None and 0 < insight.heap_percent < 100
         assert insight.failed_checkpoints is not None  # Flink's own count (one may fail while tasks start)
+        assert insight.memory_percent is not None and 0 < insight.memory_percent < 100
+        # per subtask (MetricsLevel PARALLELISM): both subtasks of the keyed counter take records, and
+        # their counts sit between the operator's counts read just before and in the next round
+        later = runtime.insight(job_id)
+        assert later is not None
+        source, counter = insight.operators
+        assert len(source.subtasks) == 2 and all(out > 0 for _, out in source.subtasks)
+        assert len(counter.subtasks) == 2 and all(into > 0 for into, _ in counter.subtasks)
+        assert (
+            counter.records_in <= sum(into for into, _ in counter.subtasks) <= later.operators[1].records_in
+        )
+
+        # Flink 2.3 holds the job in a Flink application of its own: the proxy's filter keeps it
+        application = flink_application_of(flink_cluster.rest_url, job_id)
+        assert application == job_id
+        overview = httpx.get(f"{flink_cluster.rest_url}/applications/overview", timeout=10).json()
+        filter_answer("applications/overview", overview, job_id, application)
+        assert [(entry["status"], entry["jobs"]) for entry in overview["applications"]] == [
+            ("RUNNING", {"RUNNING": 1})
+        ]
+        details = httpx.get(f"{flink_cluster.rest_url}/applications/{application}", timeout=10).json()
+        filter_answer(f"applications/{application}", details, job_id, application)
+        assert [job["jid"] for job in details["jobs"]] == [job_id]
 
         files = runtime.job_log_files(job_id)
         assert files and all(path.name.endswith(".log.json") for path in files)
         lines = tagged_lines(files, job_id)
         assert lines, "no line of the job carries its id"
         threads = {str(entry["thread"]) for entry in lines}
-        assert any(thread.startswith("Source: numbers (1/1)") for thread in threads)  # a task thread's
+        assert any(thread.startswith("Source: numbers (1/2)") for thread in threads)  # a task thread's
         record = java_record(lines[0])
         assert record.name and record.module and record.lineno > 0  # logger and source location
     finally:
