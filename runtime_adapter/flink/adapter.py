@@ -15,6 +15,7 @@ once when it ends — never a stack trace per tick.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -50,6 +51,7 @@ from runtime_adapter.flink import bootstrap
 from runtime_adapter.flink.distribution import PYTHON_DRIVER
 from runtime_adapter.flink.insight import FlinkInsight
 from runtime_adapter.flink.launcher import LAUNCHER_CLASS, PINNED_KEYS, Launcher, manifest_entry_class
+from runtime_adapter.flink.properties import PropertiesPublisher
 from runtime_adapter.flink.replies import JOB_STATES, completed_checkpoint, savepoint_result
 from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
 from runtime_adapter.flink.store import AdapterStore, as_uri, local_path
@@ -90,7 +92,8 @@ class FlinkRuntimeAdapter:
 
     ``python_jar`` is the ``flink-python`` jar uploaded for Python jobs; ``launcher`` wraps each program
     so the submitted checkpoint configuration wins over the code's (see ``launcher``); ``slots`` (a local
-    cluster's ``ensure_slots``) is asked for capacity before each submission, else ``/overview`` is.
+    cluster's ``ensure_slots``) is asked for capacity before each submission, else ``/overview`` is;
+    ``properties`` holds each job's properties where its ``main()`` reads them while it is submitted.
     """
 
     def __init__(
@@ -102,12 +105,14 @@ class FlinkRuntimeAdapter:
         launcher: Launcher | None = None,
         slots: SlotCheck | None = None,
         rest: FlinkRest | None = None,
+        properties: PropertiesPublisher | None = None,
     ) -> None:
         self.rest = rest or FlinkRest(rest_url)
         self.store = AdapterStore(state_dir)
         self.python_jar = python_jar
         self.launcher = launcher
         self._slots = slots
+        self.properties = properties
         self._jar_ids: dict[str, str] = {}
         self._stops: dict[str, str] = {}  # job id → Flink trigger id of its stop-with-savepoint
         self._disposals: dict[str, str] = {}  # savepoint location → disposal trigger id
@@ -285,6 +290,8 @@ class FlinkRuntimeAdapter:
     def close(self) -> None:
         self._reads.shutdown(wait=True, cancel_futures=True)
         self.rest.close()
+        if self.properties is not None:
+            self.properties.close()
 
     # ---- submission ------------------------------------------------------------------------
 
@@ -301,7 +308,8 @@ class FlinkRuntimeAdapter:
         if jar_id.startswith("Uploading "):
             return StartOutcome(StartResult.REJECTED, spec.job_id, jar_id)
         body = self._run_body(spec, program)
-        reply = self.rest.post(f"/jars/{jar_id}/run", body, timeout_s=self.rest.run_timeout_s)
+        with self.properties.publishing(spec) if self.properties else contextlib.nullcontext():
+            reply = self.rest.post(f"/jars/{jar_id}/run", body, timeout_s=self.rest.run_timeout_s)
         missing_jar = "jar" in reply.error.lower() and "exist" in reply.error.lower()
         if reply.status in (400, 404) and missing_jar and not uploaded_again:
             with self._lock:

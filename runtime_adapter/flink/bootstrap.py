@@ -7,8 +7,9 @@ world, then runs the application's own entry file as ``__main__``.
 Kinesis and CloudWatch Logs) and ``properties_file``. The AWS samples read their runtime properties
 from ``/etc/flink/application_properties.json``; every job runs in its own Python client process,
 so reads of that path are answered from this job's own file: two applications running at once each
-see their own properties, and nothing is written to ``/etc``. The file's path is also in the
-environment variable ``MSF_APPLICATION_PROPERTIES``.
+see their own properties, also on a cluster where msf-local may not write that path (it writes it
+while the job is submitted when it may: ``properties``). The file's path is also in the environment
+variable ``MSF_APPLICATION_PROPERTIES``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 One JobManager and one or more TaskManagers run as child processes (``bin/jobmanager.sh
 start-foreground`` / ``bin/taskmanager.sh start-foreground``; the scripts ``exec`` java, so the child pid
 is the JVM). The distribution's own ``conf/`` is never touched: the configuration is written to
-``<data dir>/conf`` and handed over with ``FLINK_CONF_DIR``. Each process gets its own
+``<data dir>/conf`` and handed over with ``FLINK_CONF_DIR``; ``MSF_APPLICATION_PROPERTIES`` names the file
+where the job being submitted finds its properties (``properties``). Each process gets its own
 ``FLINK_IDENT_STRING`` so a replacement TaskManager never truncates a dead one's ``.out`` file.
 The processes are recorded in ``<data dir>/cluster.json``, so ``msf-local flink-cluster stop|status``
 finds a cluster that another command started. A watchdog thread replaces TaskManagers that die (as a
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from runtime_adapter.flink.bootstrap import PROPERTIES_VARIABLE
 from runtime_adapter.flink.config import ClusterConfig, write_config
 from runtime_adapter.flink.distribution import flink_home
 
@@ -217,6 +219,7 @@ class LocalFlinkCluster:
             "FLINK_LOG_DIR": str(self.config.log_dir),
             "FLINK_PID_DIR": str(self.config.pid_dir),
             "FLINK_IDENT_STRING": ident,
+            PROPERTIES_VARIABLE: str(self.config.application_properties.resolve()),
         }
         env = {**os.environ, **flink}
         env.pop("FLINK_HOME", None)

@@ -62,6 +62,11 @@ class ClusterConfig:
         return self.data_dir / "pid"
 
     @property
+    def application_properties(self) -> Path:
+        """The properties of the job being submitted (the processes' ``MSF_APPLICATION_PROPERTIES``)."""
+        return self.data_dir / "application_properties.json"
+
+    @property
     def checkpoint_dir(self) -> str:
         """The cluster's default checkpoint directory (jobs normally get their own)."""
         return f"file://{(self.data_dir / 'checkpoints').resolve()}"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from runtime_adapter.base import JobSpec, StartOutcome
 from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
@@ -11,6 +14,7 @@ from runtime_adapter.flink.cluster_sandbox import ClusterSandbox
 from runtime_adapter.flink.config import JSON_LOG_SUFFIX, ClusterConfig
 from runtime_adapter.flink.distribution import flink_home, flink_installed, python_jar
 from runtime_adapter.flink.launcher import Launcher
+from runtime_adapter.flink.properties import AWS_PATH, PropertiesPublisher
 
 
 class LocalFlinkRuntime(FlinkRuntimeAdapter):
@@ -24,6 +28,7 @@ class LocalFlinkRuntime(FlinkRuntimeAdapter):
             python_jar=python_jar(home),
             launcher=Launcher(home, state_dir / "launcher"),
             slots=cluster.ensure_slots,
+            properties=PropertiesPublisher((AWS_PATH, cluster.config.application_properties)),
         )
         self.cluster = cluster
 
@@ -73,4 +78,31 @@ def remote_flink(rest_url: str, data_dir: Path) -> FlinkRuntimeAdapter:
         data_dir / "flink-adapter",
         python_jar=python_jar(home) if home else None,
         launcher=Launcher(home, data_dir / "flink-adapter" / "launcher") if home else None,
+        properties=remote_properties(rest_url, data_dir),
     )
+
+
+def remote_properties(rest_url: str, data_dir: Path) -> PropertiesPublisher | None:
+    """Where the jobs of an existing cluster find their properties: on this machine (a loopback REST address)
+    the AWS path, and the ``MSF_APPLICATION_PROPERTIES`` file of a cluster ``msf-local flink-cluster start``
+    runs over the same data directory (recorded in its ``cluster.json`` with this REST port)."""
+    if not is_loopback(rest_url):
+        return None
+    config = ClusterConfig(data_dir=data_dir / "flink")
+    try:
+        recorded = str(json.loads((config.data_dir / "cluster.json").read_text())["rest_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return PropertiesPublisher((AWS_PATH,))
+    same = urlsplit(recorded).port == urlsplit(rest_url).port and is_loopback(recorded)
+    return PropertiesPublisher((AWS_PATH, config.application_properties) if same else (AWS_PATH,))
+
+
+def is_loopback(rest_url: str) -> bool:
+    """Whether ``rest_url`` names this machine (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    host = urlsplit(rest_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

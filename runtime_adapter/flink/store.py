@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from runtime_adapter.base import CompletedCheckpoint, JobSpec, SavepointState, SavepointStatus
+from runtime_adapter.flink.properties import properties_json
 
 _CHECKPOINT = re.compile(r"^chk-(\d+)$")
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -79,11 +80,7 @@ class AdapterStore:
         directory.mkdir(parents=True, exist_ok=True)
         properties = str(spec.properties_file) if spec.properties_file else None
         if spec.property_groups:
-            groups = [
-                {"PropertyGroupId": g.group_id, "PropertyMap": dict(g.properties)}
-                for g in spec.property_groups
-            ]
-            self._write(directory / "application_properties.json", json.dumps(groups, indent=2))
+            self._write(directory / "application_properties.json", properties_json(spec))
             properties = str(directory / "application_properties.json")
         root = spec.code.root.resolve()
         job = {

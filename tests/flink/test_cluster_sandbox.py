@@ -16,6 +16,9 @@ import pytest
 
 from app.control.plane import make_flink_adapter
 from app.settings import Settings
+from runtime_adapter.base import CodeLanguage, JobCode, JobSpec, PropertyGroup
+from runtime_adapter.flink.bootstrap import PROPERTIES_VARIABLE
+from runtime_adapter.flink.properties import AWS_PATH
 from runtime_adapter.flink.service import LocalFlinkRuntime
 from tests.conftest import eventually, free_port
 
@@ -25,6 +28,12 @@ pytestmark = [
     pytest.mark.timeout(600),
 ]
 
+PROPERTIES_SPEC = JobSpec(
+    job_id="0" * 32,
+    name="probe",
+    code=JobCode(root=Path("/nonexistent"), entry="job.jar", language=CodeLanguage.JAR),
+    property_groups=(PropertyGroup("Probe", {"token": "t"}),),
+)
 SECRET_VARIABLES = {"MSF_SANDBOX_PROBE_SECRET": "server-only", "AWS_SECRET_ACCESS_KEY": "server-only"}
 
 
@@ -92,7 +101,9 @@ def test_the_local_cluster_runs_as_the_job_user_and_reaches_nothing_of_msf_local
             entry.split("=", 1) for entry in Path(f"/proc/{pid}/environ").read_text().split("\0") if entry
         )
         assert not set(SECRET_VARIABLES) & set(environment)
-        assert not [name for name in environment if name.startswith("MSF_")]
+        # of msf-local's variables, only where a job's main() finds its properties
+        assert [name for name in environment if name.startswith("MSF_")] == [PROPERTIES_VARIABLE]
+        assert environment[PROPERTIES_VARIABLE] == str(cluster.config.application_properties.resolve())
         assert environment["FLINK_CONF_DIR"] == str(cluster.config.conf_dir)
     assert cluster.config.log_dir.stat().st_uid == nobody
 
@@ -104,11 +115,16 @@ def test_the_local_cluster_runs_as_the_job_user_and_reaches_nothing_of_msf_local
         str(data_dir / "runtime" / "jobs" / "embedded.json"),
         f"/proc/{os.getpid()}/cmdline",
         str(own),
+        str(AWS_PATH),  # the job's properties, written while it is submitted: readable by the job user
+        str(cluster.config.application_properties),
     ]
-    report = probe(sandboxed_flink, counting_jar, targets)
+    readable = {str(own), str(AWS_PATH), str(cluster.config.application_properties)}
+    assert sandboxed_flink.properties is not None
+    with sandboxed_flink.properties.publishing(PROPERTIES_SPEC):
+        report = probe(sandboxed_flink, counting_jar, targets)
     print("\nWhat a program on the local Flink cluster could reach:\n" + "\n".join(map(" | ".join, report)))
 
     assert {where for where, *_ in report} == {"jobmanager", "taskmanager"}
     assert {user for _, _, user, _ in report} == {"nobody"}
     for _, path, _, outcome in report:
-        assert outcome.startswith("REACHED" if path == str(own) else "refused"), (path, outcome)
+        assert outcome.startswith("REACHED" if path in readable else "refused"), (path, outcome)
