@@ -30,7 +30,7 @@ from runtime_adapter.flink.adapter import FlinkRuntimeAdapter
 from runtime_adapter.flink.cluster import LocalFlinkCluster
 from runtime_adapter.flink.properties import PropertiesPublisher
 from tests.conftest import LiveServer, eventually
-from tests.control.test_live_server import ROLE, status
+from tests.control.test_live_server import create_from_s3, status
 from tests.flink.test_api_java import wait
 
 pytestmark = [pytest.mark.flink_jvm, pytest.mark.timeout(600)]
@@ -99,21 +99,12 @@ def test_two_java_applications_started_together_each_read_their_own_properties_i
     assert flink_cluster.ensure_slots(2) is None
     live: LiveServer = make_server(control_interval=0.1, flink_rest_url=flink_cluster.rest_url)
     kav2, s3 = live.client(), live.client("s3")
-    s3.create_bucket(Bucket="code")
-    s3.put_object(Bucket="code", Key="properties-job.jar", Body=properties_jar.read_bytes())
     tokens = {f"properties-{uuid.uuid4().hex[:8]}": uuid.uuid4().hex for _ in range(2)}
     for name, token in tokens.items():
-        code = {"S3ContentLocation": {"BucketARN": "arn:aws:s3:::code", "FileKey": "properties-job.jar"}}
         groups = [{"PropertyGroupId": "Probe", "PropertyMap": {"token": token, "application": name}}]
-        kav2.create_application(
-            ApplicationName=name,
-            RuntimeEnvironment="FLINK-1_20",
-            ServiceExecutionRole=ROLE,
-            ApplicationConfiguration={
-                "ApplicationCodeConfiguration": {"CodeContent": code, "CodeContentType": "ZIPFILE"},
-                "EnvironmentProperties": {"PropertyGroups": groups},
-            },
-        )
+        properties = {"PropertyGroups": groups}
+        jar = properties_jar.read_bytes()
+        create_from_s3(kav2, s3, name, jar, bucket=name, EnvironmentProperties=properties)
     try:
         started = {name: kav2.start_application(ApplicationName=name)["OperationId"] for name in tokens}
         for name, operation_id in started.items():
