@@ -184,7 +184,11 @@ def forward(
         text = f"Flink's web UI at {base_url} is unreachable ({type(error).__name__})."
         return Response(text, status_code=502, media_type="text/plain")
     content = answer.content
-    if answer.status_code == 200 and (path in _FILTERED or path.startswith("applications/")):
+    if answer.status_code == 200 and path in ("", "index.html"):
+        # browsers fetch the web app manifest without cookies unless the page asks for them: with them
+        # it passes the session check like every other file of the UI
+        content = content.replace(b'rel="manifest"', b'rel="manifest" crossorigin="use-credentials"', 1)
+    elif answer.status_code == 200 and (path in _FILTERED or path.startswith("applications/")):
         try:
             body = json.loads(content)
         except ValueError:
