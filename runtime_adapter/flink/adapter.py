@@ -20,7 +20,6 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,12 @@ from runtime_adapter.flink.distribution import PYTHON_DRIVER
 from runtime_adapter.flink.insight import FlinkInsight
 from runtime_adapter.flink.launcher import LAUNCHER_CLASS, PINNED_KEYS, Launcher, manifest_entry_class
 from runtime_adapter.flink.properties import PropertiesPublisher
+from runtime_adapter.flink.reads import Kept, Reads, beside
 from runtime_adapter.flink.replies import JOB_STATES, completed_checkpoint, savepoint_result
-from runtime_adapter.flink.rest import FlinkRest, Unreachable, error_text
+from runtime_adapter.flink.replies import all_running as _all_running
+from runtime_adapter.flink.replies import restored_from as _restored_from
+from runtime_adapter.flink.replies import slot_shortage as _slot_shortage
+from runtime_adapter.flink.rest import FlinkRest, Reply, Unreachable, error_text
 from runtime_adapter.flink.store import AdapterStore, as_uri, local_path
 from runtime_adapter.insight import JobInsight
 
@@ -116,11 +119,11 @@ class FlinkRuntimeAdapter:
         self._jar_ids: dict[str, str] = {}
         self._stops: dict[str, str] = {}  # job id → Flink trigger id of its stop-with-savepoint
         self._disposals: dict[str, str] = {}  # savepoint location → disposal trigger id
+        self._observed_checkpoints = Kept()  # what a status observation read, for its checkpoint_stats
         self._reachable = True
         self._lock = threading.RLock()
         self._insight = FlinkInsight(self.rest, self._restarts)
-        # single REST reads run here beside the caller's own (never a task that waits on another)
-        self._reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="flink-rest")
+        self._reads = Reads()
 
     # ---- RuntimeAdapter --------------------------------------------------------------------
 
@@ -204,27 +207,34 @@ class FlinkRuntimeAdapter:
         return status
 
     def status(self, job_id: str) -> JobStatus:
+        # the observation that ends a start (or an update) is part of StartApplication → RUNNING, so its
+        # reads go out together: the job list beside the job's state, then a running job's three reads
         try:
-            state = self._raw_state(job_id)
+            if not FLINK_ID.match(job_id):
+                return JobStatus(job_id, JobState.NOT_FOUND)
+            overview = self._reads.submit(self.rest.get, "/jobs/overview")
+            with beside(overview):
+                state = self._raw_state(job_id)
             if state is None:
                 return JobStatus(job_id, JobState.NOT_FOUND)
-            if state is JobState.RUNNING and not self._all_tasks_running(job_id):
+            if state is JobState.RUNNING and not _all_running(overview.result(), job_id):
                 state = JobState.STARTING
             if not state.is_terminal and self._stopping(job_id):
                 state = JobState.STOPPING
             failure = self._failure(job_id) if state is JobState.FAILED else None
-            # the three reads of a running job go out at once: this observation ends a start (or an
-            # update), so its time is part of StartApplication → RUNNING
-            restored = self._reads.submit(self._restored_from, job_id) if state is JobState.RUNNING else None
-            restarts = self._restarts(job_id) if state in (JobState.RUNNING, JobState.RESTARTING) else 0
-            restored_from = restored.result() if restored is not None else None
+            checkpoints = self._reads.submit(self._checkpoints, job_id) if state is JobState.RUNNING else None
+            with beside(checkpoints):
+                restarts = self._restarts(job_id) if state in (JobState.RUNNING, JobState.RESTARTING) else 0
+            restored_from = _restored_from(checkpoints.result()) if checkpoints is not None else None
         except Unreachable as error:
             return JobStatus(job_id, JobState.UNREACHABLE, self._unreachable(error))
         return JobStatus(job_id, state, failure, restarts, restored_from)
 
     def checkpoint_stats(self, job_id: str) -> CheckpointStats:
+        reply = self._observed_checkpoints.take(job_id)
         try:
-            reply = self.rest.get(f"/jobs/{job_id}/checkpoints") if FLINK_ID.match(job_id) else None
+            if reply is None and FLINK_ID.match(job_id):
+                reply = self.rest.get(f"/jobs/{job_id}/checkpoints")
         except Unreachable as error:
             self._unreachable(error)
             reply = None
@@ -288,7 +298,7 @@ class FlinkRuntimeAdapter:
         return DisposeOutcome(DisposeResult.FAILED, location, text)
 
     def close(self) -> None:
-        self._reads.shutdown(wait=True, cancel_futures=True)
+        self._reads.close()
         self.rest.close()
         if self.properties is not None:
             self.properties.close()
@@ -296,12 +306,21 @@ class FlinkRuntimeAdapter:
     # ---- submission ------------------------------------------------------------------------
 
     def _start(self, spec: JobSpec, *, uploaded_again: bool = False) -> StartOutcome:
-        if self._raw_state(spec.job_id) is not None:
+        # whether the id is known (a repeated start) and the free slots are read while the program is
+        # prepared; a local cluster's slots are ensured (TaskManagers started) only for a job that is new
+        known = self._reads.submit(self._raw_state, spec.job_id)
+        overview = self._reads.submit(self.rest.get, "/overview") if self._slots is None else None
+        with beside(known, overview):
+            program = self._program(spec)
+        if known.result() is not None:
             return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
-        shortage = self._slots(spec.parallelism) if self._slots else self._free_slots(spec.parallelism)
+        if overview is not None:
+            shortage = _slot_shortage(overview.result(), spec.parallelism)
+        else:
+            assert self._slots is not None
+            shortage = self._slots(spec.parallelism)
         if shortage:
             return StartOutcome(StartResult.REJECTED, spec.job_id, shortage)
-        program = self._program(spec)
         if isinstance(program, str):
             return StartOutcome(StartResult.REJECTED, spec.job_id, program)
         jar_id = self._upload(program.jar)
@@ -392,14 +411,6 @@ class FlinkRuntimeAdapter:
             body["claimMode"] = spec.restore.claim_mode.value
         return body
 
-    def _free_slots(self, needed: int) -> str | None:
-        overview = self.rest.get("/overview")
-        free = int(overview.body.get("slots-available", 0))
-        if overview.ok and free < needed:
-            total = overview.body.get("slots-total", 0)
-            return f"Not enough task slots: the job needs {needed}, {free} of {total} are free"
-        return None
-
     # ---- observation -----------------------------------------------------------------------
 
     def _raw_state(self, job_id: str) -> JobState | None:
@@ -415,14 +426,6 @@ class FlinkRuntimeAdapter:
         if not reply.ok:
             return None
         return JOB_STATES.get(str(reply.body.get("status")), JobState.STARTING)
-
-    def _all_tasks_running(self, job_id: str) -> bool:
-        for job in self.rest.get("/jobs/overview").body.get("jobs", []):
-            if job.get("jid") == job_id:
-                tasks = job.get("tasks", {})
-                done = int(tasks.get("running", 0)) + int(tasks.get("finished", 0))
-                return done >= int(tasks.get("total", 1))
-        return False
 
     def _stopping(self, job_id: str) -> bool:
         with self._lock:
@@ -455,11 +458,11 @@ class FlinkRuntimeAdapter:
         history = (exceptions.get("exceptionHistory") or {}).get("entries") or []
         return max([*metrics, len(history)])
 
-    def _restored_from(self, job_id: str) -> str | None:
-        latest = self.rest.get(f"/jobs/{job_id}/checkpoints").body.get("latest") or {}
-        restored = latest.get("restored") or {}
-        path = restored.get("external_path")
-        return str(path) if path else None
+    def _checkpoints(self, job_id: str) -> Reply:
+        """``/jobs/:id/checkpoints``, kept for the ``checkpoint_stats`` that follows in the observation."""
+        reply = self.rest.get(f"/jobs/{job_id}/checkpoints")
+        self._observed_checkpoints.keep(job_id, reply)
+        return reply
 
     def _unreachable(self, error: Unreachable) -> str:
         with self._lock:

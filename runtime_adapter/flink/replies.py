@@ -1,11 +1,11 @@
-"""Flink REST replies read into the adapter's terms: job states, savepoint results, checkpoints."""
+"""Flink REST replies in the adapter's terms: job states, tasks, slots, savepoint results, checkpoints."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from runtime_adapter.base import CompletedCheckpoint, JobState, SavepointState, SavepointStatus
-from runtime_adapter.flink.rest import error_text
+from runtime_adapter.flink.rest import Reply, error_text
 
 JOB_STATES = {
     "INITIALIZING": JobState.STARTING,
@@ -47,3 +47,30 @@ def completed_checkpoint(
         is_savepoint=is_savepoint or bool(entry.get("is_savepoint", False)),
         size_bytes=int(entry.get("checkpointed_size") or entry.get("state_size") or 0),
     )
+
+
+def all_running(overview: Reply, job_id: str) -> bool:
+    """Whether ``/jobs/overview`` shows every task of the job running (or finished: a source subtask
+    without a split finishes at once)."""
+    for job in overview.body.get("jobs", []):
+        if job.get("jid") == job_id:
+            tasks = job.get("tasks", {})
+            done = int(tasks.get("running", 0)) + int(tasks.get("finished", 0))
+            return done >= int(tasks.get("total", 1))
+    return False
+
+
+def slot_shortage(overview: Reply, needed: int) -> str | None:
+    """Why the cluster's ``/overview`` cannot take a job of parallelism ``needed`` (None: it can)."""
+    free = int(overview.body.get("slots-available", 0))
+    if overview.ok and free < needed:
+        total = overview.body.get("slots-total", 0)
+        return f"Not enough task slots: the job needs {needed}, {free} of {total} are free"
+    return None
+
+
+def restored_from(checkpoints: Reply) -> str | None:
+    """The savepoint or checkpoint a job was restored from, from ``/jobs/:id/checkpoints``."""
+    latest = checkpoints.body.get("latest") or {}
+    path = (latest.get("restored") or {}).get("external_path")
+    return str(path) if path else None

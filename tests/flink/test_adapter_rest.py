@@ -199,6 +199,39 @@ def test_slots_exhausted_is_a_rejection_naming_the_shortage(
     assert JOB not in fake.jobs
 
 
+def test_a_repeated_start_is_answered_before_slots_are_ensured(fake: FakeFlink, tmp_path: Path) -> None:
+    asked: list[int] = []
+    adapter = FlinkRuntimeAdapter(fake.url, tmp_path / "state", slots=lambda needed: asked.append(needed))
+    try:
+        assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.STARTED
+        assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.ALREADY_EXISTS
+    finally:
+        adapter.close()
+
+    assert asked == [2]  # a local cluster starts no TaskManager for a job that already runs
+
+
+def test_an_observation_of_a_running_job_reads_its_checkpoints_once(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    fake.jobs[JOB].checkpoints = [{"id": 4, "status": "COMPLETED", "external_path": "file:/c/chk-4"}]
+
+    def checkpoint_reads() -> int:
+        return sum(1 for _, path, _ in fake.requests if path == f"/jobs/{JOB}/checkpoints")
+
+    before = checkpoint_reads()
+    assert adapter.status(JOB).state is JobState.RUNNING
+    stats = adapter.checkpoint_stats(JOB)  # what the status observation just read
+    assert checkpoint_reads() == before + 1
+    fake.jobs[JOB].checkpoints.append({"id": 5, "status": "COMPLETED", "external_path": "file:/c/chk-5"})
+    later = adapter.checkpoint_stats(JOB)  # no observation before it: read again
+
+    assert checkpoint_reads() == before + 2
+    assert stats.latest_completed is not None and stats.latest_completed.checkpoint_id == 4
+    assert later.latest_completed is not None and later.latest_completed.checkpoint_id == 5
+
+
 def test_an_unreachable_cluster_is_an_outcome_logged_once_without_a_stack_trace(
     adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
