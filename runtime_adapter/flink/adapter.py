@@ -445,17 +445,20 @@ class FlinkRuntimeAdapter:
             return error_text(entries[0].get("stacktrace")) or str(entries[0].get("exceptionName"))
         return error_text(body.get("root-exception")) or "The job failed"
 
-    def _restarts(self, job_id: str) -> int:
-        """Restarts so far: the ``numRestarts`` metric, or the failures in the exception history if more.
+    def _restarts(self, job_id: str, history: list[dict[str, Any]] | None = None) -> int:
+        """Restarts so far: the ``numRestarts`` metric, or the failures in the exception history if more
+        (``history``: the entries the caller read already).
 
         The metric reaches the REST API through the JobManager's metric fetcher, seconds late; the exception
         history is written when the failure is handled, so a restart shows as soon as the job is back."""
         metrics_read = self._reads.submit(self.rest.get, f"/jobs/{job_id}/metrics", get="numRestarts")
-        exceptions = self.rest.get(f"/jobs/{job_id}/exceptions").body
+        with beside(metrics_read):
+            if history is None:
+                exceptions = self.rest.get(f"/jobs/{job_id}/exceptions").body
+                history = (exceptions.get("exceptionHistory") or {}).get("entries") or []
         reply = metrics_read.result()
         values = reply.body.get("value") if isinstance(reply.body.get("value"), list) else []
         metrics = [int(float(m.get("value", 0))) for m in values or [] if m.get("id") == "numRestarts"]
-        history = (exceptions.get("exceptionHistory") or {}).get("entries") or []
         return max([*metrics, len(history)])
 
     def _checkpoints(self, job_id: str) -> Reply:

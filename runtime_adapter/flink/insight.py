@@ -83,9 +83,10 @@ def _checkpoint(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 class FlinkInsight:
-    """Reads the figures of one cluster's jobs; ``restarts`` counts a job's restarts (the adapter's rule)."""
+    """Reads the figures of one cluster's jobs; ``restarts`` counts a job's restarts from the exception
+    history read here (the adapter's rule)."""
 
-    def __init__(self, rest: FlinkRest, restarts: Callable[[str], int]) -> None:
+    def __init__(self, rest: FlinkRest, restarts: Callable[[str, list[dict[str, Any]]], int]) -> None:
         self.rest = rest
         self.restarts = restarts
 
@@ -121,7 +122,7 @@ class FlinkInsight:
             parallelism=max((operator.parallelism for operator in operators), default=1),
             running_since_ms=int(timestamps["RUNNING"]) if running else None,
             down_since_ms=down_since,
-            full_restarts=self.restarts(job_id),
+            full_restarts=self.restarts(job_id, history),
             failures=failures,
             checkpoints=tuple(_checkpoint(entry) for entry in reversed(checkpoints.get("history") or [])),
             failed_checkpoints=int((checkpoints.get("counts") or {}).get("failed", 0)),

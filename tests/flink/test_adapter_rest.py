@@ -322,3 +322,17 @@ def test_error_text_keeps_types_and_messages_and_drops_frames() -> None:
     assert text == "a.B: outer\nc.D: inner cause"
     assert error_text(["x" * 5000]).startswith("…")
     assert len(error_text(["x" * 5000])) == 2001
+
+
+def test_a_jobs_figures_read_its_exception_history_once_and_count_its_restarts_from_it(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    fake.restart_job(JOB, "java.lang.RuntimeException: TaskManager lost", at_ms=60_000)
+    before = len(fake.requests)
+
+    insight = adapter.insight(JOB)
+
+    reads = [path for _, path, _ in fake.requests[before:] if path == f"/jobs/{JOB}/exceptions"]
+    assert insight is not None and insight.full_restarts == 1
+    assert len(reads) == 1
