@@ -202,10 +202,24 @@ def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, fl
     def status() -> str:
         return str(kav2.describe_application(ApplicationName=name)["ApplicationDetail"]["ApplicationStatus"])
 
+    def running() -> bool:
+        """RUNNING yet; a start that failed (the application back to READY) ends the bench with its error."""
+        now = status()
+        if now == "READY":
+            operations = kav2.list_application_operations(ApplicationName=name)[
+                "ApplicationOperationInfoList"
+            ]
+            last = kav2.describe_application_operation(
+                ApplicationName=name, OperationId=operations[0]["OperationId"]
+            )["ApplicationOperationInfoDetails"]
+            error = (last.get("OperationFailureDetails") or {}).get("ErrorInfo", {}).get("ErrorString")
+            raise AssertionError(f"{last['Operation']} ended {last['OperationStatus']}: {error}")
+        return now == "RUNNING"
+
     times: dict[str, float] = {}
     start = time.monotonic()
     kav2.start_application(ApplicationName=name)
-    until(lambda: status() == "RUNNING")
+    until(running)
     times["submit→RUNNING"] = time.monotonic() - start
     start = time.monotonic()
     kav2.stop_application(ApplicationName=name)
@@ -227,7 +241,7 @@ def through_api(url: str, jar: Path, cluster: LocalFlinkCluster) -> dict[str, fl
     start = time.monotonic()
     restore = {"ApplicationRestoreConfiguration": {"ApplicationRestoreType": "RESTORE_FROM_LATEST_SNAPSHOT"}}
     kav2.start_application(ApplicationName=name, RunConfiguration=restore)
-    until(lambda: status() == "RUNNING")
+    until(running)
     times["resubmit p=2→RUNNING"] = time.monotonic() - start
     rest = cluster.rest_url
     jobs = FLINK_HTTP.get(f"{rest}/jobs/overview").json()["jobs"]
