@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ SlotCheck = Callable[[int], "str | None"]
 
 BOOTSTRAP = bootstrap.__file__
 PINNED = ("execution.checkpointing.interval", "execution.checkpointing.min-pause")
+SLOT_SETTLE_S, SLOT_POLL_S = 3.0, 0.1  # how long a remote cluster's slot shortage is read again, how often
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class FlinkRuntimeAdapter:
         self._lock = threading.RLock()
         self._insight = FlinkInsight(self.rest, self._restarts)
         self._reads = Reads()
+        self.slot_settle_s = SLOT_SETTLE_S
 
     # ---- RuntimeAdapter --------------------------------------------------------------------
 
@@ -315,7 +318,7 @@ class FlinkRuntimeAdapter:
         if known.result() is not None:
             return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
         if overview is not None:
-            shortage = _slot_shortage(overview.result(), spec.parallelism)
+            shortage = self._lasting_shortage(overview.result(), spec.parallelism)
         else:
             assert self._slots is not None
             shortage = self._slots(spec.parallelism)
@@ -410,6 +413,16 @@ class FlinkRuntimeAdapter:
             body["allowNonRestoredState"] = spec.restore.allow_non_restored_state
             body["claimMode"] = spec.restore.claim_mode.value
         return body
+
+    def _lasting_shortage(self, overview: Reply, needed: int) -> str | None:
+        """A shortage of free slots that lasts ``slot_settle_s``: a job that just ended (a stop right before
+        this start) gives its slots back a moment later, so a shortage is read again until then."""
+        deadline = time.monotonic() + self.slot_settle_s
+        shortage = _slot_shortage(overview, needed)
+        while shortage and time.monotonic() < deadline:
+            time.sleep(SLOT_POLL_S)
+            shortage = _slot_shortage(self.rest.get("/overview"), needed)
+        return shortage
 
     # ---- observation -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,12 +192,32 @@ def test_slots_exhausted_is_a_rejection_naming_the_shortage(
     adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
 ) -> None:
     fake.slots_total = 1
+    adapter.slot_settle_s = 0.2
 
     outcome = adapter.start(jar_spec(tmp_path, parallelism=3))
 
     assert outcome.result is StartResult.REJECTED
     assert outcome.error == "Not enough task slots: the job needs 3, 1 of 1 are free"
     assert JOB not in fake.jobs
+
+
+def test_slots_a_job_that_just_ended_gives_back_are_waited_for(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.slots_total = 2
+    ended = "fedcba9876543210fedcba9876543210"
+    adapter.start(jar_spec(tmp_path, job_id=ended, parallelism=2))
+    read = adapter.rest.get
+
+    def get(path: str, **params: str) -> Any:
+        reply = read(path, **params)
+        if path == "/overview":  # Flink frees the slots a moment after the job ended
+            fake.jobs[ended].state = "FINISHED"
+        return reply
+
+    monkeypatch.setattr(adapter.rest, "get", get)
+
+    assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.STARTED
 
 
 def test_a_repeated_start_is_answered_before_slots_are_ensured(fake: FakeFlink, tmp_path: Path) -> None:
