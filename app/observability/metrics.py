@@ -187,6 +187,7 @@ class MetricsReporter:
         self._previous: dict[str, _Previous] = {}
         self._scopes: set[tuple[str, str]] = set()
         self._last_tick: float | None = None
+        self._planned: dict[str, tuple[str, int]] = {}  # application ARN → (job id, version) of its plan
 
     def due(self) -> bool:
         """Whether a period has passed since the last publication."""
@@ -242,15 +243,24 @@ class MetricsReporter:
         return published
 
     def record_plans(self) -> None:
-        """Keep the job plan of every watched job that reports its operators, and only those."""
+        """Keep the job plan of every watched job that reports its operators, and only those.
+
+        A job's plan is fixed for its job id and application version (a new parallelism is a new version),
+        so the runtime is asked once per pair: on Flink each question is a dozen REST reads.
+        """
         if self.plans is None or self.runtime is None:
             return
         kept = []
         for job in self.watched():
-            insight = self.runtime.insight(job.job_id)
-            if insight is not None and insight.operators:
+            key = (job.job_id, job.version_id)
+            if self._planned.get(job.application_arn) != key:
+                insight = self.runtime.insight(job.job_id)
+                if insight is None or not insight.operators:
+                    continue
                 self.plans.write(job.application_arn, flink_job_plan(insight, job.application_name))
-                kept.append(job.application_arn)
+                self._planned[job.application_arn] = key
+            kept.append(job.application_arn)
+        self._planned = {arn: self._planned[arn] for arn in kept}
         self.plans.keep_only(kept)
 
     def _evaluate(self, now: datetime) -> None:
