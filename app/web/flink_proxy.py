@@ -103,17 +103,23 @@ def allowed(path: str, job_id: str, flink_application: str | None = None) -> boo
     return _ALLOWED.fullmatch(path) is not None
 
 
+def _details(base_url: str, path: str) -> dict[str, Any] | None:
+    """Flink's JSON object at ``path``; None when Flink does not answer with one."""
+    import httpx  # only a proxied Flink page needs it: not imported at start-up
+
+    try:
+        details = httpx.get(f"{base_url.rstrip('/')}/{path}", timeout=30).json()
+    except (httpx.TransportError, ValueError):
+        return None
+    return details if isinstance(details, dict) else None
+
+
 @lru_cache(maxsize=256)
 def flink_application_of(base_url: str, job_id: str) -> str:
     """The Flink application (Flink 2.3's ``application-id``) that holds the job; a job never moves to
     another, so the answer is kept. LookupError (not kept) while Flink does not tell."""
-    import httpx  # only a proxied Flink page needs it: not imported at start-up
-
-    try:
-        details = httpx.get(f"{base_url.rstrip('/')}/jobs/{job_id}", timeout=30).json()
-    except (httpx.TransportError, ValueError) as error:
-        raise LookupError(f"Flink did not describe job {job_id}") from error
-    application = details.get("application-id") if isinstance(details, dict) else None
+    details = _details(base_url, f"jobs/{job_id}")
+    application = details.get("application-id") if details is not None else None
     if not isinstance(application, str):
         raise LookupError(f"Flink names no application for job {job_id}")
     return application
@@ -155,17 +161,12 @@ def filter_answer(path: str, body: dict[str, Any], job_id: str, flink_applicatio
 
 def _count_own_jobs(base_url: str, body: dict[str, Any], job_id: str) -> None:
     """The listed application's job counts (by state) reduced to the job, when it holds others too."""
-    import httpx
-
     for entry in body["applications"]:
         counts = entry.get("jobs")
         if not isinstance(counts, dict) or sum(n for n in counts.values() if isinstance(n, int)) <= 1:
             continue
-        try:
-            details = httpx.get(f"{base_url.rstrip('/')}/applications/{entry['id']}", timeout=30).json()
-        except (httpx.TransportError, ValueError):
-            details = None
-        jobs = details.get("jobs") if isinstance(details, dict) else None
+        details = _details(base_url, f"applications/{entry['id']}")
+        jobs = details.get("jobs") if details is not None else None
         states = [str(job.get("state")) for job in _own_jobs(jobs or [], job_id)]
         entry["jobs"] = {state: states.count(state) for state in set(states)}
 
