@@ -166,7 +166,9 @@ class AwsGatewayMiddleware:
             from moto.server import DomainDispatcherApplication, create_backend_app
 
             from app.cloudformation import serving
+            from app.moto_state import kinesis
 
+            kinesis.install()
             dispatcher = DomainDispatcherApplication(create_backend_app)
             moto = serving(dispatcher, self.settings)
             if self.embedded_state is not None:

@@ -122,10 +122,9 @@ def moto_endpoint() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = os.path.join(os.path.dirname(sys.executable), "moto_server")
-    process = subprocess.Popen(
-        [server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    # moto's server with Kinesis resharding as msf-local's gateway serves it (app/moto_state/kinesis.py)
+    server = [sys.executable, "-m", "app.moto_state.kinesis", "-H", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(server, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
