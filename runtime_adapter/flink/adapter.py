@@ -68,7 +68,8 @@ SlotCheck = Callable[[int], "str | None"]
 
 BOOTSTRAP = bootstrap.__file__
 PINNED = ("execution.checkpointing.interval", "execution.checkpointing.min-pause")
-SLOT_SETTLE_S, SLOT_POLL_S = 3.0, 0.1  # how long a remote cluster's slot shortage is read again, how often
+SLOT_SETTLE_S, SLOT_POLL_S = 3.0, 0.1  # how long after a job ended a slot shortage is read again, how often
+FORGET_ENDED_S = 3600.0  # when the adapter forgets that it saw a job end
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class FlinkRuntimeAdapter:
 
     ``python_jar`` is the ``flink-python`` jar uploaded for Python jobs; ``launcher`` wraps each program
     so the submitted checkpoint configuration wins over the code's (see ``launcher``); ``slots`` (a local
-    cluster's ``ensure_slots``) is asked for capacity before each submission, else ``/overview`` is;
+    cluster's ``ensure_slots``) is asked for capacity when ``/overview`` shows too few free slots;
     ``properties`` holds each job's properties where its ``main()`` reads them while it is submitted.
     """
 
@@ -126,6 +127,7 @@ class FlinkRuntimeAdapter:
         self._lock = threading.RLock()
         self._insight = FlinkInsight(self.rest, self._restarts)
         self._reads = Reads()
+        self._ended: dict[str, float] = {}  # job id → when it was first seen ended (monotonic)
         self.slot_settle_s = SLOT_SETTLE_S
 
     # ---- RuntimeAdapter --------------------------------------------------------------------
@@ -222,7 +224,9 @@ class FlinkRuntimeAdapter:
                 return JobStatus(job_id, JobState.NOT_FOUND)
             if state is JobState.RUNNING and not _all_running(overview.result(), job_id):
                 state = JobState.STARTING
-            if not state.is_terminal and self._stopping(job_id):
+            if state.is_terminal:
+                self._seen_ending(job_id)
+            elif self._stopping(job_id):
                 state = JobState.STOPPING
             failure = self._failure(job_id) if state is JobState.FAILED else None
             checkpoints = self._reads.submit(self._checkpoints, job_id) if state is JobState.RUNNING else None
@@ -310,17 +314,17 @@ class FlinkRuntimeAdapter:
 
     def _start(self, spec: JobSpec, *, uploaded_again: bool = False) -> StartOutcome:
         # whether the id is known (a repeated start) and the free slots are read while the program is
-        # prepared; a local cluster's slots are ensured (TaskManagers started) only for a job that is new
+        # prepared; a local cluster's slots are ensured (TaskManagers started) only for a job that is new,
+        # and only for a shortage that lasts beyond the slots a job that just ended gives back
         known = self._reads.submit(self._raw_state, spec.job_id)
-        overview = self._reads.submit(self.rest.get, "/overview") if self._slots is None else None
+        overview = self._reads.submit(self.rest.get, "/overview")
         with beside(known, overview):
             program = self._program(spec)
         if known.result() is not None:
             return StartOutcome(StartResult.ALREADY_EXISTS, spec.job_id)
-        if overview is not None:
-            shortage = self._lasting_shortage(overview.result(), spec.parallelism)
-        else:
-            assert self._slots is not None
+        settled = self._settled_overview(overview.result(), spec.parallelism)
+        shortage = _slot_shortage(settled, spec.parallelism)
+        if self._slots is not None and (shortage or not settled.ok):
             shortage = self._slots(spec.parallelism)
         if shortage:
             return StartOutcome(StartResult.REJECTED, spec.job_id, shortage)
@@ -414,15 +418,29 @@ class FlinkRuntimeAdapter:
             body["claimMode"] = spec.restore.claim_mode.value
         return body
 
-    def _lasting_shortage(self, overview: Reply, needed: int) -> str | None:
-        """A shortage of free slots that lasts ``slot_settle_s``: a job that just ended (a stop right before
-        this start) gives its slots back a moment later, so a shortage is read again until then."""
-        deadline = time.monotonic() + self.slot_settle_s
-        shortage = _slot_shortage(overview, needed)
-        while shortage and time.monotonic() < deadline:
+    def _settled_overview(self, overview: Reply, needed: int) -> Reply:
+        """``/overview`` once the slots of this adapter's jobs that ended lately are back, or as it is.
+
+        Flink frees a job's slots a moment after the job ends, so a start right after a stop (an update, a
+        rescale) would find them taken: start a TaskManager it does not need, or be refused. While a job
+        seen ending less than ``slot_settle_s`` ago may still hold slots, a shortage is read again; any other
+        shortage is answered at once."""
+        with self._lock:
+            ended = max(self._ended.values(), default=None)
+        if ended is None:
+            return overview
+        deadline = ended + self.slot_settle_s
+        while _slot_shortage(overview, needed) and time.monotonic() < deadline:
             time.sleep(SLOT_POLL_S)
-            shortage = _slot_shortage(self.rest.get("/overview"), needed)
-        return shortage
+            overview = self.rest.get("/overview")
+        return overview
+
+    def _seen_ending(self, job_id: str) -> None:
+        """Note when a job was first seen in a terminal state (its slots come back shortly after)."""
+        now = time.monotonic()
+        with self._lock:
+            self._ended = {job: at for job, at in self._ended.items() if now - at < FORGET_ENDED_S}
+            self._ended.setdefault(job_id, now)
 
     # ---- observation -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ that failed is ``COMPLETED`` with ``operation.failure-cause``. Scripting:
     fake.fail_job(job_id, "...")       # a job turns FAILED with that root cause in /exceptions
     fake.fail_next_savepoint("...")    # the next savepoint (trigger or stop) fails; the job keeps running
     fake.slots_total = 1               # capacity reported by /overview
+    fake.held_slots = 2                # slots a job that ended still holds (Flink frees them a moment later)
     fake.forget_triggers()             # savepoint trigger results expire (rest.async.store-duration)
     fake.stop()                        # nothing listens any more: REST unreachable
     fake.restart_job(job_id, "...", at_ms)  # the job fails with that cause and is RESTARTING
@@ -157,6 +158,7 @@ class FakeFlink:
         self.triggers: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.slots_total = 4
+        self.held_slots = 0
         self.upload_error: str | None = None
         self.submit_error: str | None = None
         self.savepoint_errors: list[str] = []
@@ -210,9 +212,9 @@ class FakeFlink:
         self._server.server_close()
 
     def slots_available(self) -> int:
-        """Free slots: total minus the parallelism of running jobs."""
+        """Free slots: total minus the parallelism of running jobs and the slots still held."""
         busy = sum(int(j.body.get("parallelism", 1)) for j in self.jobs.values() if j.state == "RUNNING")
-        return self.slots_total - busy
+        return self.slots_total - busy - self.held_slots
 
     # ---- request handling ------------------------------------------------------------------
 

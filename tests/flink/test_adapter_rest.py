@@ -188,40 +188,80 @@ def test_a_savepoint_failing_during_stop_leaves_the_job_running(
     assert adapter.status(JOB).state is JobState.RUNNING
 
 
-def test_slots_exhausted_is_a_rejection_naming_the_shortage(
+def overview_reads(fake: FakeFlink) -> int:
+    return sum(1 for _, path, _ in fake.requests if path == "/overview")
+
+
+def test_slots_exhausted_is_a_rejection_naming_the_shortage_at_once(
     adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
 ) -> None:
     fake.slots_total = 1
-    adapter.slot_settle_s = 0.2
 
     outcome = adapter.start(jar_spec(tmp_path, parallelism=3))
 
     assert outcome.result is StartResult.REJECTED
     assert outcome.error == "Not enough task slots: the job needs 3, 1 of 1 are free"
     assert JOB not in fake.jobs
+    assert overview_reads(fake) == 1  # no job of this adapter ended lately: nothing will free a slot
 
 
-def test_slots_a_job_that_just_ended_gives_back_are_waited_for(
-    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+ENDED = "fedcba9876543210fedcba9876543210"
+
+
+def end_a_job_holding_its_slots(adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path) -> None:
+    """A job of parallelism 2 ran on the cluster's 2 slots and ended (as a stop before an update); Flink
+    still holds its slots, and frees them on the second ``/overview`` read from now."""
     fake.slots_total = 2
-    ended = "fedcba9876543210fedcba9876543210"
-    adapter.start(jar_spec(tmp_path, job_id=ended, parallelism=2))
+    adapter.start(jar_spec(tmp_path, job_id=ENDED, parallelism=2))
+    fake.jobs[ENDED].state = "FINISHED"
+    fake.held_slots = 2
+    assert adapter.status(ENDED).state is JobState.FINISHED
     read = adapter.rest.get
+    reads = [0]
 
     def get(path: str, **params: str) -> Any:
-        reply = read(path, **params)
-        if path == "/overview":  # Flink frees the slots a moment after the job ended
-            fake.jobs[ended].state = "FINISHED"
-        return reply
+        if path == "/overview":
+            reads[0] += 1
+            fake.held_slots = 0 if reads[0] >= 2 else fake.held_slots
+        return read(path, **params)
 
-    monkeypatch.setattr(adapter.rest, "get", get)
+    adapter.rest.get = get  # type: ignore[method-assign]
 
-    assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.STARTED
+
+def test_slots_a_job_that_just_ended_gives_back_are_waited_for(fake: FakeFlink, tmp_path: Path) -> None:
+    asked: list[int] = []
+    adapter = FlinkRuntimeAdapter(fake.url, tmp_path / "state", slots=lambda needed: asked.append(needed))
+    try:
+        end_a_job_holding_its_slots(adapter, fake, tmp_path)
+
+        assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.STARTED
+    finally:
+        adapter.close()
+
+    assert asked == []  # a local cluster starts no TaskManager for slots that come back by themselves
+
+
+def test_a_shortage_that_outlasts_the_settling_asks_the_local_cluster_for_slots(
+    fake: FakeFlink, tmp_path: Path
+) -> None:
+    asked: list[int] = []
+    adapter = FlinkRuntimeAdapter(fake.url, tmp_path / "state", slots=lambda needed: asked.append(needed))
+    adapter.slot_settle_s = 0.3
+    try:
+        end_a_job_holding_its_slots(adapter, fake, tmp_path)
+        fake.slots_total = 1  # even with the slots back, one is too few
+
+        assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.STARTED
+    finally:
+        adapter.close()
+
+    assert asked == [2]
+    assert overview_reads(fake) >= 2  # read again while the ended job's slots could still come back
 
 
 def test_a_repeated_start_is_answered_before_slots_are_ensured(fake: FakeFlink, tmp_path: Path) -> None:
     asked: list[int] = []
+    fake.slots_total = 1
     adapter = FlinkRuntimeAdapter(fake.url, tmp_path / "state", slots=lambda needed: asked.append(needed))
     try:
         assert adapter.start(jar_spec(tmp_path, parallelism=2)).result is StartResult.STARTED
