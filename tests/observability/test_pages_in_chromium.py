@@ -106,13 +106,17 @@ def test_console_and_dashboard_load_cleanly_and_show_one_account(
     assert browser.evaluate("location.pathname") == "/dashboard"
     assert "authToken" not in browser.evaluate("location.search")
 
-    def bars() -> int:
+    def reloaded(expression: str) -> int:
+        """A number on the dashboard after a reload (checkpoints come every 0.3 s, the job's record counts
+        every second)."""
         browser.goto(browser.evaluate("location.href"))
-        return int(browser.evaluate("document.querySelectorAll('#checkpoint-chart rect.bar').length"))
+        return int(browser.evaluate(expression))
 
-    assert eventually(lambda: bars() >= 2, True, interval=0.5)
+    bars = "document.querySelectorAll('#checkpoint-chart rect.bar').length"
+    assert eventually(lambda: reloaded(bars) >= 2, True, interval=0.5)
     assert browser.evaluate("document.querySelectorAll('#checkpoints tbody tr').length") >= 2
-    assert int(browser.evaluate("Number(document.getElementById('records-in').textContent)")) > 0
+    records_in = "Number(document.getElementById('records-in').textContent)"
+    assert eventually(lambda: reloaded(records_in) > 0, True, interval=0.5)
     dashboard = browser.text()
     assert "orders" in dashboard and "RUNNING" in dashboard
     assert "shop job starting" in browser.evaluate("document.getElementById('log').textContent")
