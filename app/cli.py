@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import socket
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,6 +148,20 @@ def main() -> None:
     help="Run Flink applications on the existing Flink 2.3 cluster at this REST URL instead.",
 )
 @click.option(
+    "--flink-rest-port",
+    type=click.IntRange(1, 65535),
+    envvar="MSF_FLINK_REST_PORT",
+    show_envvar=True,
+    help="REST port (and web UI) of the --flink local cluster, on 127.0.0.1 [default: 8081].",
+)
+@click.option(
+    "--flink-rpc-port",
+    type=click.IntRange(1, 65535),
+    envvar="MSF_FLINK_RPC_PORT",
+    show_envvar=True,
+    help="JobManager RPC port of the --flink local cluster, on 127.0.0.1 [default: 6123].",
+)
+@click.option(
     "--flink-slots",
     type=click.IntRange(1, 64),
     envvar="MSF_FLINK_SLOTS",
@@ -221,6 +236,12 @@ def _own_and_serve(settings: Settings) -> None:
         ownership.release()
 
 
+def _expected(error: Exception) -> bool:
+    """Whether a start-up failure is a problem its message explains (no stack trace is logged)."""
+    cluster = sys.modules.get("runtime_adapter.flink.cluster")  # imported only for --flink local
+    return cluster is not None and isinstance(error, cluster.ClusterError)
+
+
 STARTUP_FAILURE = 3
 """Exit code when the server could not start (as uvicorn's)."""
 LISTEN_BACKLOG = 2048
@@ -256,8 +277,11 @@ def _serve(settings: Settings, ownership: Ownership) -> None:
 
         try:
             plane = ControlPlane.start(settings)
-        except Exception:
-            logger.exception("msf-local cannot start")
+        except Exception as error:
+            if _expected(error):
+                logger.error("msf-local cannot start: %s", error)
+            else:
+                logger.exception("msf-local cannot start")
             raise SystemExit(STARTUP_FAILURE) from None
         try:
             import uvicorn

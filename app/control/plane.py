@@ -160,7 +160,12 @@ def make_adapter(settings: Settings) -> RuntimeAdapter:
     from runtime_adapter.routing import RoutingRuntimeAdapter
 
     embedded = EmbeddedRuntimeAdapter(settings.data_dir / "runtime", sandbox=sandbox_settings(settings))
-    return RoutingRuntimeAdapter(embedded, make_flink_adapter(settings), settings.data_dir / "runtime")
+    try:
+        flink = make_flink_adapter(settings)
+    except BaseException:  # e.g. the local cluster's ports are taken
+        embedded.close()
+        raise
+    return RoutingRuntimeAdapter(embedded, flink, settings.data_dir / "runtime")
 
 
 def sandbox_settings(settings: Settings) -> SandboxSettings:

@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -109,6 +110,20 @@ class LocalFlinkCluster:
         with self._lock:
             if self._processes:
                 return
+            if self._adopt():  # left running by an msf-local that was killed: its jobs run on
+                self._watch_task_managers(watch)
+                return
+            busy = [
+                f"{name} port {port}"
+                for name, port in (("REST", self.config.rest_port), ("RPC", self.config.rpc_port))
+                if _in_use(port)
+            ]
+            if busy:  # the REST port of another cluster would answer for this one
+                raise ClusterError(
+                    f"The local Flink cluster cannot start: {' and '.join(busy)} on 127.0.0.1 "
+                    "already in use (another Flink cluster?); choose free ports (serve: --flink-rest-port "
+                    "and --flink-rpc-port; flink-cluster start: --rest-port and --rpc-port)"
+                )
             write_config(self.config, self.home)
             if self.sandbox is not None:
                 self.sandbox.prepare(self.config.data_dir, shared_roots=self.standalone)
@@ -121,10 +136,37 @@ class LocalFlinkCluster:
         except ClusterError:
             self.stop()
             raise
+        self._watch_task_managers(watch)
+
+    def _watch_task_managers(self, watch: bool) -> None:
         if watch:
             self._stopping.clear()
             self._watchdog = threading.Thread(target=self._watch, name="flink-watchdog", daemon=True)
             self._watchdog.start()
+
+    def _adopt(self) -> bool:
+        """Take over the cluster recorded for this data directory if it still runs and answers (its jobs
+        go on); stop what is left of it otherwise. Whether it was taken over."""
+        recorded = [p for p in _recorded(self.state_file) if p.alive() and self._runs_here(p.pid)]
+        if any(p.role == "jobmanager" for p in recorded) and self.overview() is not None:
+            logger.warning(
+                "taking over the local Flink cluster left running at %s (pids %s)",
+                self.rest_url,
+                ", ".join(str(p.pid) for p in recorded),
+            )
+            self._processes = recorded
+            return True
+        _terminate(recorded)
+        return False
+
+    def _runs_here(self, pid: int) -> bool:
+        """Whether ``pid`` is a process of this cluster (its command line names the configuration
+        directory), not another that got the recorded pid."""
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        return str(self.config.conf_dir).encode() in command
 
     def wait_for_task_managers(self, count: int, timeout_s: float) -> dict[str, Any]:
         """Bounded wait until ``/overview`` shows ``count`` TaskManagers; the overview."""
@@ -198,7 +240,7 @@ class LocalFlinkCluster:
             self._watchdog.join(STOP_TIMEOUT_S)
             self._watchdog = None
         with self._lock:
-            processes = self._processes or _recorded(self.state_file)
+            processes = self._processes or [p for p in _recorded(self.state_file) if self._runs_here(p.pid)]
             _terminate(processes)
             self._processes = []
             self.state_file.unlink(missing_ok=True)
@@ -262,6 +304,17 @@ class LocalFlinkCluster:
                     self._spawn("taskmanager")
                 if dead:
                     self._record()
+
+
+def _in_use(port: int) -> bool:
+    """Whether something listens on (or holds) ``port`` of 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _recorded(state_file: Path) -> list[_Process]:

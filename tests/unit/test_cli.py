@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import socket
 from typing import Any
 
@@ -74,6 +75,25 @@ def test_a_port_in_use_ends_serve_before_anything_starts(started: dict[str, Any]
     assert started == {}  # neither the control plane nor the server
 
 
+def test_a_flink_port_in_use_ends_serve_with_the_reason_and_no_stack_trace(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another cluster's REST port would answer for the local one: serve names the port and the option
+    instead (the JobManager is never started)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        arguments = ["serve", "--data-dir", str(tmp_path), "--port", str(free_port()), "--flink", "local"]
+        with caplog.at_level(logging.ERROR, logger="msf_local"):
+            result = CliRunner().invoke(cli.main, [*arguments, "--flink-rest-port", str(busy)])
+    assert result.exit_code == cli.STARTUP_FAILURE
+    (record,) = [r for r in caplog.records if "cannot start" in r.getMessage()]
+    assert f"REST port {busy} on 127.0.0.1 already in use" in record.getMessage()
+    assert "--flink-rest-port" in record.getMessage() and record.exc_info is None
+    assert not (tmp_path / "flink" / "cluster.json").exists()  # no JobManager or TaskManager was started
+
+
 def test_workers_option_starts_the_worker_supervisor(started: dict[str, Any], tmp_path: Any) -> None:
     result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--workers", "3"])
     assert result.exit_code == 0, result.output
@@ -124,13 +144,16 @@ def test_the_local_flink_clusters_size_goes_from_serve_to_the_cluster(
     started: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--flink-slots`` and ``--flink-task-managers`` (named by the cluster's "Not enough task slots"
-    error) reach the local cluster's configuration; the cluster itself is not started here."""
+    error) and the cluster's two ports reach the local cluster's configuration; the cluster itself is not
+    started here."""
     from app.control.plane import make_flink_adapter
     from runtime_adapter.flink.cluster import LocalFlinkCluster
 
     monkeypatch.setattr(LocalFlinkCluster, "start", lambda self, timeout_s=0: None)
     arguments = ["serve", "--data-dir", str(tmp_path), "--flink", "local", "--flink-slots", "3"]
-    result = CliRunner().invoke(cli.main, arguments, env={"MSF_FLINK_TASK_MANAGERS": "2"})
+    arguments += ["--flink-rest-port", "18081"]
+    environment = {"MSF_FLINK_TASK_MANAGERS": "2", "MSF_FLINK_RPC_PORT": "16123"}
+    result = CliRunner().invoke(cli.main, arguments, env=environment)
     assert result.exit_code == 0, result.output
     settings = started["plane"]
     assert (settings.flink_slots, settings.flink_task_managers) == (3, 2)
@@ -138,7 +161,13 @@ def test_the_local_flink_clusters_size_goes_from_serve_to_the_cluster(
     try:
         config = runtime.cluster.config
         assert (config.slots_per_task_manager, config.max_task_managers, config.task_managers) == (3, 2, 1)
+        assert (config.rest_port, config.rpc_port, runtime.rest.url) == (
+            18081,
+            16123,
+            "http://127.0.0.1:18081",
+        )
     finally:
         runtime.close()
-    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), "--flink-slots", "0"])
-    assert result.exit_code == 2 and "--flink-slots" in result.output
+    for option in ("--flink-slots", "--flink-rest-port"):
+        result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path), option, "0"])
+        assert result.exit_code == 2 and option in result.output
