@@ -7,7 +7,9 @@ is the JVM). The distribution's own ``conf/`` is never touched: the configuratio
 where the job being submitted finds its properties (``properties``). Each process gets its own
 ``FLINK_IDENT_STRING`` so a replacement TaskManager never truncates a dead one's ``.out`` file.
 The processes are recorded in ``<data dir>/cluster.json``, so ``msf-local flink-cluster stop|status``
-finds a cluster that another command started. A watchdog thread replaces TaskManagers that die (as a
+finds a cluster that another command started, and a start takes over the cluster recorded there while it
+still runs and answers (one left by an msf-local that was killed: its jobs run on); a recorded pid is
+only trusted while its command line names the cluster's configuration directory. A watchdog thread replaces TaskManagers that die (as a
 cluster manager would); stopping is SIGTERM to every process group (about 0.35 s), SIGKILL after a timeout.
 """
 
