@@ -8,9 +8,11 @@ where the job being submitted finds its properties (``properties``). Each proces
 ``FLINK_IDENT_STRING`` so a replacement TaskManager never truncates a dead one's ``.out`` file.
 The processes are recorded in ``<data dir>/cluster.json``, so ``msf-local flink-cluster stop|status``
 finds a cluster that another command started, and a start takes over the cluster recorded there while it
-still runs and answers (one left by an msf-local that was killed: its jobs run on); a recorded pid is
-only trusted while its command line names the cluster's configuration directory. A watchdog thread replaces TaskManagers that die (as a
-cluster manager would); stopping is SIGTERM to every process group (about 0.35 s), SIGKILL after a timeout.
+still runs, answers and has the configuration this start would write (one left by an msf-local that was
+killed: its jobs run on), and stops it otherwise; a recorded pid is only trusted while its command line
+names the cluster's configuration directory. A watchdog thread
+replaces TaskManagers that die (as a cluster manager would); stopping is SIGTERM to every process group
+(about 0.35 s), SIGKILL after a timeout.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from runtime_adapter.flink.bootstrap import PROPERTIES_VARIABLE
-from runtime_adapter.flink.config import ClusterConfig, write_config
+from runtime_adapter.flink.config import ClusterConfig, config_text, write_config
 from runtime_adapter.flink.distribution import flink_home
 
 if TYPE_CHECKING:
@@ -150,16 +152,31 @@ class LocalFlinkCluster:
         """Take over the cluster recorded for this data directory if it still runs and answers (its jobs
         go on); stop what is left of it otherwise. Whether it was taken over."""
         recorded = [p for p in _recorded(self.state_file) if p.alive() and self._runs_here(p.pid)]
-        if any(p.role == "jobmanager" for p in recorded) and self.overview() is not None:
+        if not recorded:
+            return False
+        pids, alike = ", ".join(str(p.pid) for p in recorded), self._configured_alike()
+        if alike and any(p.role == "jobmanager" for p in recorded) and self.overview() is not None:
             logger.warning(
-                "taking over the local Flink cluster left running at %s (pids %s)",
-                self.rest_url,
-                ", ".join(str(p.pid) for p in recorded),
+                "taking over the local Flink cluster left running at %s (pids %s)", self.rest_url, pids
             )
             self._processes = recorded
             return True
+        reason = "does not answer" if alike else "runs with another configuration"
+        logger.warning(
+            "stopping the local Flink cluster left running at %s (pids %s): it %s",
+            self.rest_url,
+            pids,
+            reason,
+        )
         _terminate(recorded)
         return False
+
+    def _configured_alike(self) -> bool:
+        """Whether the configuration the recorded cluster runs with is the one this start would write."""
+        try:
+            return (self.config.conf_dir / "config.yaml").read_text() == config_text(self.config, self.home)
+        except OSError:
+            return False
 
     def _runs_here(self, pid: int) -> bool:
         """Whether ``pid`` is a process of this cluster (its command line names the configuration

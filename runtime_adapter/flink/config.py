@@ -147,7 +147,12 @@ def write_config(config: ClusterConfig, home: Path) -> Path:
         if log4j.name in ("log4j.properties", "log4j-console.properties"):  # daemons', foreground processes'
             with (config.conf_dir / log4j.name).open("a") as properties:
                 properties.write(JSON_LOG_APPENDER)
-    lines = [f"{key}: {json.dumps(value)}" for key, value in config.settings(java_options(home)).items()]
     path = config.conf_dir / "config.yaml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(config_text(config, home))
     return path
+
+
+def config_text(config: ClusterConfig, home: Path) -> str:
+    """The ``config.yaml`` that ``write_config`` writes for ``config``."""
+    lines = [f"{key}: {json.dumps(value)}" for key, value in config.settings(java_options(home)).items()]
+    return "\n".join(lines) + "\n"
