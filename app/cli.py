@@ -80,6 +80,17 @@ class _Commands(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+def _flink_port(kind: str, what: str, default: int) -> Any:
+    """``--flink-<kind>-port`` (``MSF_FLINK_<KIND>_PORT``): a port of the ``--flink local`` cluster."""
+    return click.option(
+        f"--flink-{kind}-port",
+        type=click.IntRange(1, 65535),
+        envvar=f"MSF_FLINK_{kind.upper()}_PORT",
+        show_envvar=True,
+        help=f"{what} of the --flink local cluster, on 127.0.0.1 [default: {default}].",
+    )
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """msf-local: a local, AWS-compatible Managed Service for Apache Flink (kinesisanalyticsv2)."""
@@ -147,20 +158,8 @@ def main() -> None:
     show_envvar=True,
     help="Run Flink applications on the existing Flink 2.3 cluster at this REST URL instead.",
 )
-@click.option(
-    "--flink-rest-port",
-    type=click.IntRange(1, 65535),
-    envvar="MSF_FLINK_REST_PORT",
-    show_envvar=True,
-    help="REST port (and web UI) of the --flink local cluster, on 127.0.0.1 [default: 8081].",
-)
-@click.option(
-    "--flink-rpc-port",
-    type=click.IntRange(1, 65535),
-    envvar="MSF_FLINK_RPC_PORT",
-    show_envvar=True,
-    help="JobManager RPC port of the --flink local cluster, on 127.0.0.1 [default: 6123].",
-)
+@_flink_port("rest", "REST port (and web UI)", 8081)
+@_flink_port("rpc", "JobManager RPC port", 6123)
 @click.option(
     "--flink-slots",
     type=click.IntRange(1, 64),
