@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +276,24 @@ class EmbeddedRuntimeAdapter:
         ref = layout.latest_completed()
         location = None if ref is None else layout.storage.describe(ref.directory)
         latest_savepoint = self._latest_savepoint(record.completed_savepoints, spec.env)
-        return self._stats(job_id, layout.read_stats(), location, spec.restore_path, latest_savepoint)
+        stats = self._stats(job_id, layout.read_stats(), location, spec.restore_path, latest_savepoint)
+        listed = stats.latest_completed
+        if (
+            ref is None
+            or location is None
+            or (listed is not None and listed.checkpoint_id == ref.checkpoint_id)
+        ):
+            return stats
+        # the checkpoint folders are the truth: the statistics file is written after a checkpoint's
+        # _metadata, so a process killed in between leaves it a checkpoint (or all of them) behind
+        latest = CompletedCheckpoint(
+            checkpoint_id=ref.checkpoint_id,
+            location=location,
+            completed_at_ms=ref.metadata.timestamp_ms,
+            is_savepoint=ref.metadata.is_savepoint,
+            size_bytes=int(ref.metadata.stats.get("state_size") or 0),
+        )
+        return replace(stats, completed=max(stats.completed, 1), latest_completed=latest)
 
     @staticmethod
     def _latest_savepoint(locations: list[str], env: dict[str, str]) -> CompletedCheckpoint | None:

@@ -27,6 +27,7 @@ from runtime_adapter.base import (
     TriggerResult,
 )
 from runtime_adapter.embedded import EmbeddedRuntimeAdapter
+from stream_runtime.storage.layout import STATS_FILE
 
 UNBOUNDED_JOB = """
 from stream_runtime import DiscardingSink, StreamExecutionEnvironment
@@ -193,3 +194,12 @@ def test_checkpoints_of_a_job_from_a_previous_process_are_found(tmp_path: Path) 
     assert last is not None and retained.latest_completed.checkpoint_id >= last.checkpoint_id
     assert Path(retained.latest_completed.location).is_dir()
     assert second.checkpoint_stats("never-started").found is False
+
+    # a job process killed right after a checkpoint's _metadata, before its statistics file caught up
+    (tmp_path / "checkpoints" / "job-1" / STATS_FILE).write_text("[]")
+    behind = EmbeddedRuntimeAdapter(tmp_path / "runtime").checkpoint_stats("job-1").latest_completed
+    assert behind is not None
+    assert (behind.checkpoint_id, behind.location) == (
+        retained.latest_completed.checkpoint_id,
+        retained.latest_completed.location,
+    )
