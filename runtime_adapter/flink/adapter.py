@@ -70,6 +70,12 @@ BOOTSTRAP = bootstrap.__file__
 PINNED = ("execution.checkpointing.interval", "execution.checkpointing.min-pause")
 SLOT_SETTLE_S, SLOT_POLL_S = 3.0, 0.1  # how long after a job ended a slot shortage is read again, how often
 FORGET_ENDED_S = 3600.0  # when the adapter forgets that it saw a job end
+STOP_ATTEMPTS = 3  # how often a stop-with-savepoint is asked for when Flink fails it for a passing reason
+PASSING_SAVEPOINT_FAILURES = (
+    "checkpoint request for unknown task",  # a task deployed a moment ago, not yet known to its TaskManager
+    "Not all required tasks are currently running",
+    "is not being executed at the moment",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,17 @@ class _Program:
     entry: str | None
     args: list[str]
     classpath: str | None = None
+
+
+@dataclass
+class _Stop:
+    """A stop-with-savepoint in progress: its first Flink trigger id (the one the caller knows), the latest
+    attempt's, the request body and how many attempts were made."""
+
+    first: str
+    trigger: str
+    body: dict[str, Any]
+    attempts: int = 1
 
 
 def checkpoint_configuration(settings: CheckpointSettings | None) -> dict[str, str]:
@@ -120,7 +137,7 @@ class FlinkRuntimeAdapter:
         self._slots = slots
         self.properties = properties
         self._jar_ids: dict[str, str] = {}
-        self._stops: dict[str, str] = {}  # job id → Flink trigger id of its stop-with-savepoint
+        self._stops: dict[str, _Stop] = {}  # job id → its stop-with-savepoint
         self._disposals: dict[str, str] = {}  # savepoint location → disposal trigger id
         self._observed_checkpoints = Kept()  # what a status observation read, for its checkpoint_stats
         self._reachable = True
@@ -161,15 +178,14 @@ class FlinkRuntimeAdapter:
                 "targetDirectory": as_uri(savepoint.target_dir),
                 "drain": False,
                 "formatType": "CANONICAL",
-                "triggerId": trigger,
             }
-            reply = self.rest.post(f"/jobs/{job_id}/stop", body)
+            reply = self.rest.post(f"/jobs/{job_id}/stop", {**body, "triggerId": trigger})
         except Unreachable as error:
             return StopOutcome(StopResult.REJECTED, job_id, error=self._unreachable(error))
         if not reply.ok:
             return StopOutcome(StopResult.REJECTED, job_id, error=reply.error)
         with self._lock:
-            self._stops[job_id] = trigger
+            self._stops[job_id] = _Stop(trigger, trigger, body)
         return StopOutcome(StopResult.ACCEPTED, job_id, trigger_id=savepoint.trigger_id)
 
     def trigger_savepoint(self, job_id: str, request: SavepointRequest) -> TriggerOutcome:
@@ -199,14 +215,23 @@ class FlinkRuntimeAdapter:
         saved = self.store.result(trigger, trigger_id)
         if saved is not None:
             return saved
+        with self._lock:
+            stop = self._stops.get(job_id)
+        stop = stop if stop is not None and stop.first == trigger else None
         try:
-            reply = self.rest.get(f"/jobs/{job_id}/savepoints/{trigger}")
+            reply = self.rest.get(f"/jobs/{job_id}/savepoints/{stop.trigger if stop else trigger}")
+            self._reached()
+            if not reply.ok:
+                return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
+            status = savepoint_result(trigger_id, reply.body)
+            if (
+                status.state is SavepointState.FAILED
+                and stop is not None
+                and self._stop_again(job_id, stop, status)
+            ):
+                return SavepointStatus(trigger_id, SavepointState.IN_PROGRESS)
         except Unreachable as error:
             return SavepointStatus(trigger_id, SavepointState.UNREACHABLE, error=self._unreachable(error))
-        self._reached()
-        if not reply.ok:
-            return SavepointStatus(trigger_id, SavepointState.UNKNOWN)
-        status = savepoint_result(trigger_id, reply.body)
         if status.state in (SavepointState.COMPLETED, SavepointState.FAILED):
             self.store.save_result(trigger, status)
         return status
@@ -460,13 +485,36 @@ class FlinkRuntimeAdapter:
 
     def _stopping(self, job_id: str) -> bool:
         with self._lock:
-            trigger = self._stops.get(job_id)
-        if trigger is None:
+            stop = self._stops.get(job_id)
+        if stop is None:
             return False
-        if self.savepoint_status(job_id, trigger).state is SavepointState.FAILED:
+        if self.savepoint_status(job_id, stop.first).state is SavepointState.FAILED:
             with self._lock:
                 self._stops.pop(job_id, None)
             return False
+        return True
+
+    def _stop_again(self, job_id: str, stop: _Stop, failed: SavepointStatus) -> bool:
+        """Ask for the stop-with-savepoint again when Flink failed it for a reason that passes (a stop right
+        after a start or an update can reach a task its TaskManager does not know yet); whether it was."""
+        error = failed.error or ""
+        if stop.attempts >= STOP_ATTEMPTS or not any(
+            reason in error for reason in PASSING_SAVEPOINT_FAILURES
+        ):
+            return False
+        trigger = flink_id(f"{stop.first}-attempt-{stop.attempts + 1}")
+        reply = self.rest.post(f"/jobs/{job_id}/stop", {**stop.body, "triggerId": trigger})
+        if not reply.ok:
+            return False
+        logger.info(
+            "stop-with-savepoint of job %s failed (%s); asked again (attempt %d of %d)",
+            job_id,
+            error,
+            stop.attempts + 1,
+            STOP_ATTEMPTS,
+        )
+        with self._lock:
+            stop.trigger, stop.attempts = trigger, stop.attempts + 1
         return True
 
     def _failure(self, job_id: str) -> str:

@@ -192,6 +192,51 @@ def overview_reads(fake: FakeFlink) -> int:
     return sum(1 for _, path, _ in fake.requests if path == "/overview")
 
 
+UNKNOWN_TASK = (
+    "org.apache.flink.runtime.checkpoint.CheckpointException: TaskManager received a checkpoint request for "
+    "unknown task 9c5aca36445e3ff6f1a348cbaa203a42_ca88eee0095684d687a1b6495617f957_1_0. Failure reason: "
+    "Task local checkpoint failure."
+)
+
+
+def stop_requests(fake: FakeFlink) -> int:
+    return sum(1 for _, path, _ in fake.requests if path == f"/jobs/{JOB}/stop")
+
+
+def test_a_stop_whose_savepoint_reached_a_task_not_yet_known_is_asked_again(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    """Right after a start (or an update), Flink may fail a savepoint because a task it just deployed is not
+    yet known to its TaskManager (seen on a real cluster): that passes, so the stop is asked for again."""
+    adapter.start(jar_spec(tmp_path))
+    fake.fail_next_savepoint(UNKNOWN_TASK)
+
+    stop = adapter.stop(JOB, StopMode.SAVEPOINT, SavepointRequest("stop-1", str(tmp_path / "sp")))
+    retried = adapter.savepoint_status(JOB, "stop-1")
+    done = adapter.savepoint_status(JOB, "stop-1")
+
+    assert stop.result is StopResult.ACCEPTED
+    assert retried.state is SavepointState.IN_PROGRESS
+    assert done.state is SavepointState.COMPLETED and done.location
+    assert adapter.status(JOB).state is JobState.FINISHED
+    assert stop_requests(fake) == 2
+
+
+def test_a_stop_is_asked_for_at_most_three_times(
+    adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
+) -> None:
+    adapter.start(jar_spec(tmp_path))
+    for _ in range(3):
+        fake.fail_next_savepoint(UNKNOWN_TASK)
+
+    adapter.stop(JOB, StopMode.SAVEPOINT, SavepointRequest("stop-1", str(tmp_path / "sp")))
+    states = [adapter.savepoint_status(JOB, "stop-1").state for _ in range(3)]
+
+    assert states == [SavepointState.IN_PROGRESS, SavepointState.IN_PROGRESS, SavepointState.FAILED]
+    assert adapter.savepoint_status(JOB, "stop-1").error == UNKNOWN_TASK
+    assert adapter.status(JOB).state is JobState.RUNNING and stop_requests(fake) == 3
+
+
 def test_slots_exhausted_is_a_rejection_naming_the_shortage_at_once(
     adapter: FlinkRuntimeAdapter, fake: FakeFlink, tmp_path: Path
 ) -> None:
