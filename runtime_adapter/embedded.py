@@ -286,13 +286,7 @@ class EmbeddedRuntimeAdapter:
             return stats
         # the checkpoint folders are the truth: the statistics file is written after a checkpoint's
         # _metadata, so a process killed in between leaves it a checkpoint (or all of them) behind
-        latest = CompletedCheckpoint(
-            checkpoint_id=ref.checkpoint_id,
-            location=location,
-            completed_at_ms=ref.metadata.timestamp_ms,
-            is_savepoint=ref.metadata.is_savepoint,
-            size_bytes=int(ref.metadata.stats.get("state_size") or 0),
-        )
+        latest = _completed(ref.metadata, location, is_savepoint=ref.metadata.is_savepoint)
         return replace(stats, completed=max(stats.completed, 1), latest_completed=latest)
 
     @staticmethod
@@ -305,13 +299,7 @@ class EmbeddedRuntimeAdapter:
                 )
             except (OSError, ValueError, MetadataError):
                 continue
-            return CompletedCheckpoint(
-                checkpoint_id=metadata.checkpoint_id,
-                location=location,
-                completed_at_ms=metadata.timestamp_ms,
-                is_savepoint=True,
-                size_bytes=int(metadata.stats.get("state_size") or 0),
-            )
+            return _completed(metadata, location, is_savepoint=True)
         return None
 
     def insight(self, job_id: str) -> JobInsight | None:
@@ -413,3 +401,14 @@ class EmbeddedRuntimeAdapter:
             job.supervisor.wait(CLOSE_TIMEOUT_S)
             for stopper in job.stoppers:
                 stopper.join(CLOSE_TIMEOUT_S)
+
+
+def _completed(metadata: CheckpointMetadata, location: str, *, is_savepoint: bool) -> CompletedCheckpoint:
+    """A checkpoint or savepoint at ``location`` as its ``_metadata`` describes it."""
+    return CompletedCheckpoint(
+        checkpoint_id=metadata.checkpoint_id,
+        location=location,
+        completed_at_ms=metadata.timestamp_ms,
+        is_savepoint=is_savepoint,
+        size_bytes=int(metadata.stats.get("state_size") or 0),
+    )

@@ -10,9 +10,8 @@ The processes are recorded in ``<data dir>/cluster.json``, so ``msf-local flink-
 finds a cluster that another command started, and a start takes over the cluster recorded there while it
 still runs, answers and has the configuration this start would write (one left by an msf-local that was
 killed: its jobs run on), and stops it otherwise; a recorded pid is only trusted while its command line
-names the cluster's configuration directory. A watchdog thread
-replaces TaskManagers that die (as a cluster manager would); stopping is SIGTERM to every process group
-(about 0.35 s), SIGKILL after a timeout.
+names the cluster's configuration directory. A watchdog thread replaces TaskManagers that die (as a
+cluster manager would); stopping is SIGTERM to every process group (about 0.35 s), SIGKILL after a timeout.
 """
 
 from __future__ import annotations
